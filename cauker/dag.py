@@ -7,6 +7,7 @@ the node ids, so labels carry no information about the order).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,6 @@ import numpy as np
 class Dag:
     node_ids: np.ndarray  # label of the node at each topological position
     parents: tuple[np.ndarray, ...]  # parent positions of each position
-    depth: np.ndarray  # edges on the longest root-to-node path, per position
 
     @property
     def num_nodes(self) -> int:
@@ -31,13 +31,19 @@ class Dag:
                 needed[self.parents[i]] = True
         return np.flatnonzero(needed)
 
+    def depths(self) -> np.ndarray:
+        """Edges on the longest root-to-node path, per position."""
+        depth = np.zeros(self.num_nodes, dtype=np.int64)
+        for i, p in enumerate(self.parents):
+            if p.size:
+                depth[i] = depth[p].max() + 1
+        return depth
 
-def _depths(parents: list[np.ndarray]) -> np.ndarray:
-    depth = np.zeros(len(parents), dtype=np.int16)
-    for i, p in enumerate(parents):
-        if p.size:
-            depth[i] = depth[p].max() + 1
-    return depth
+
+@functools.cache
+def _upper(num_nodes: int) -> np.ndarray:
+    """Mask of the pairs (i, j) with j >= i: the positions i may not take as parents."""
+    return np.triu(np.ones((num_nodes, num_nodes), dtype=bool))
 
 
 def paper_dag(rng: np.random.Generator, num_nodes: int, max_parents: int) -> Dag:
@@ -47,10 +53,9 @@ def paper_dag(rng: np.random.Generator, num_nodes: int, max_parents: int) -> Dag
     counts = rng.integers(0, np.minimum(np.arange(num_nodes), max_parents) + 1)
     # The k smallest of i uniform keys pick a uniform k-subset of the first i positions.
     keys = rng.random((num_nodes, num_nodes))
-    keys[np.triu_indices(num_nodes)] = np.inf
+    keys[_upper(num_nodes)] = np.inf
     order = np.argsort(keys, axis=1)
-    parents = [np.sort(order[i, : counts[i]]) for i in range(num_nodes)]
-    return Dag(node_ids, tuple(parents), _depths(parents))
+    return Dag(node_ids, tuple(order[i, : counts[i]] for i in range(num_nodes)))
 
 
 def layered_dag(rng: np.random.Generator, num_nodes: int, max_parents: int, depth: int) -> Dag:
@@ -63,7 +68,9 @@ def layered_dag(rng: np.random.Generator, num_nodes: int, max_parents: int, dept
     longest path from a root has exactly ``l`` edges.
     """
     node_ids = rng.permutation(num_nodes)
-    layer = np.concatenate([np.arange(depth + 1), rng.integers(0, depth + 1, num_nodes - depth - 1)])
+    layer = np.concatenate(
+        [np.arange(depth + 1), rng.integers(0, depth + 1, num_nodes - depth - 1)]
+    )
     layer.sort()
     starts = np.searchsorted(layer, np.arange(depth + 1))  # first position of each layer
     inner = layer > 0
@@ -75,8 +82,7 @@ def layered_dag(rng: np.random.Generator, num_nodes: int, max_parents: int, dept
     keys[np.arange(num_nodes)[None, :] >= starts[layer][:, None]] = np.inf  # own layer and later
     keys[np.flatnonzero(inner), required] = -1.0  # always picked first
     order = np.argsort(keys, axis=1)
-    parents = [np.sort(order[i, : counts[i]]) for i in range(num_nodes)]
-    return Dag(node_ids, tuple(parents), _depths(parents))
+    return Dag(node_ids, tuple(order[i, : counts[i]] for i in range(num_nodes)))
 
 
 def random_dag(

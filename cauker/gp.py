@@ -115,6 +115,22 @@ class Term:
     white: bool = False
 
 
+@dataclass(frozen=True)
+class TermPlan:
+    """How one term is drawn, with everything that does not depend on the draw.
+
+    ``method`` is one of ``white`` (``std * g``), ``dense`` and ``factor``
+    (``scales_j * (F g_j)``), ``polynomial`` (``sum_j g_j scales_j``),
+    ``khatri_rao`` (``scales_j * rowsum(first * (rest @ G_j))``) and ``schur``.
+    """
+
+    method: str
+    scales: np.ndarray | None = None  # (J, L), or the standard deviation (white)
+    factor: np.ndarray | None = None  # dense / factor / khatri_rao "first"
+    rest: np.ndarray | None = None  # khatri_rao: Khatri-Rao product of the others
+    column: np.ndarray | None = None  # schur: first Toeplitz column
+
+
 class GaussianProcessSampler:
     """Draws GP roots for one kernel bank on the grid ``linspace(0, 1, length)``."""
 
@@ -123,7 +139,7 @@ class GaussianProcessSampler:
         self.x = np.linspace(0.0, 1.0, length)
         self.components = [resolve(entry.kernel, self.x) for entry in bank]
         self._factors: dict[int, np.ndarray] = {}
-        self.dense_factor = functools.lru_cache(maxsize=64)(self._dense_factor)
+        self.plan = functools.lru_cache(maxsize=1024)(self._plan)
         self.stats: Counter[str] = Counter()
 
     # -- structure ---------------------------------------------------------
@@ -170,49 +186,54 @@ class GaussianProcessSampler:
             matrix = matrix * self.components[i].matrix
         return matrix
 
-    def _dense_factor(self, ids: tuple[int, ...]) -> np.ndarray:
-        return pivoted_cholesky(self._dense_matrix(self.term(ids)))
-
-    def _scales(self, term: Term) -> np.ndarray:
+    def _plan(self, ids: tuple[int, ...]) -> TermPlan:
+        term = self.term(ids)
+        if term.white:
+            return TermPlan("white", scales=np.sqrt(self._diagonal(term)))
+        if term.dense:
+            return TermPlan("dense", factor=pivoted_cholesky(self._dense_matrix(term)))
         powers = np.flatnonzero(term.poly > 0)
-        return np.sqrt(term.poly[powers])[:, None] * self.x[None, :] ** powers[:, None]
+        scales = np.sqrt(term.poly[powers])[:, None] * self.x[None, :] ** powers[:, None]
+        if not term.stationary:
+            return TermPlan("polynomial", scales=scales)
+        factors = sorted((self.factor(i) for i in term.stationary), key=lambda f: -f.shape[1])
+        if len(factors) == 1:
+            return TermPlan("factor", scales=scales, factor=factors[0])
+        if math.prod(f.shape[1] for f in factors) <= KHATRI_RAO_LIMIT:
+            return TermPlan(
+                "khatri_rao", scales=scales, factor=factors[0], rest=khatri_rao(factors[1:])
+            )
+        return TermPlan("schur", scales=scales, column=self._column(term.stationary))
 
     # -- drawing -----------------------------------------------------------
     def draw_terms(
         self, kernel_ids: np.ndarray, ops: np.ndarray, rng: np.random.Generator
     ) -> list[np.ndarray | PendingDraw]:
         """Draw every term of the fold; some may be left pending for ``resolve``."""
-        return [self._draw_term(self.term(ids), rng) for ids in expand(kernel_ids, ops)]
+        return [self._draw(self.plan(ids), rng) for ids in expand(kernel_ids, ops)]
 
-    def _draw_term(self, term: Term, rng: np.random.Generator) -> np.ndarray | PendingDraw:
-        if term.white:
-            self.stats["white"] += 1
-            return np.sqrt(self._diagonal(term)) * rng.standard_normal(self.length)
-        if term.dense:
-            self.stats["dense"] += 1
-            factor = self.dense_factor(term.ids)
-            return factor @ rng.standard_normal(factor.shape[1])
-        scales = self._scales(term)
-        if not term.stationary:
-            self.stats["polynomial"] += 1
+    def _draw(self, plan: TermPlan, rng: np.random.Generator) -> np.ndarray | PendingDraw:
+        method = plan.method
+        self.stats[method] += 1
+        if method == "white":
+            return plan.scales * rng.standard_normal(self.length)
+        if method == "dense":
+            return plan.factor @ rng.standard_normal(plan.factor.shape[1])
+        scales = plan.scales
+        if method == "polynomial":
             return rng.standard_normal(len(scales)) @ scales
-        if len(term.stationary) == 1:
-            self.stats["factor"] += 1
-            factor = self.factor(term.stationary[0])
-            draws = rng.standard_normal((len(scales), factor.shape[1])) @ factor.T
-            return (scales * draws).sum(axis=0)
-        factors = sorted((self.factor(i) for i in term.stationary), key=lambda f: -f.shape[1])
-        if math.prod(f.shape[1] for f in factors) <= KHATRI_RAO_LIMIT:
-            self.stats["khatri_rao"] += 1
-            first, rest = factors[0], khatri_rao(factors[1:])
+        if method == "factor":
+            draws = rng.standard_normal((len(scales), plan.factor.shape[1])) @ plan.factor.T
+        elif method == "khatri_rao":
+            first, rest = plan.factor, plan.rest
             draws = np.empty((len(scales), self.length))
             for j in range(len(scales)):
                 mixing = rng.standard_normal((rest.shape[1], first.shape[1]))
                 draws[j] = ((rest @ mixing) * first).sum(axis=1)
-            return (scales * draws).sum(axis=0)
-        self.stats["schur"] += 1
-        normals = rng.standard_normal((len(scales), self.length))
-        return PendingDraw(self._column(term.stationary), normals, scales)
+        else:
+            normals = rng.standard_normal((len(scales), self.length))
+            return PendingDraw(plan.column, normals, scales)
+        return draws[0] * scales[0] if len(scales) == 1 else (scales * draws).sum(axis=0)
 
     def resolve(self, pending: list[PendingDraw]) -> None:
         """Run the batched Schur factorisation for every pending draw."""
@@ -227,43 +248,38 @@ class GaussianProcessSampler:
         start = 0
         for p in pending:
             stop = start + len(p.normals)
-            p.value = (p.scales * draws[start:stop]).sum(axis=0)
+            block = draws[start:stop]
+            p.value = block[0] * p.scales[0] if stop - start == 1 else (p.scales * block).sum(0)
             start = stop
 
     # -- checking ----------------------------------------------------------
     def implied_covariance(self, kernel_ids: np.ndarray, ops: np.ndarray) -> np.ndarray:
-        """The covariance the sampler's draws have, rebuilt from its factors.
+        """The covariance the sampler's draws have, rebuilt from its plans.
 
         It uses the same factors and the same Schur code as the draws (the
         Schur factor is read off by drawing with identity "normals").
         """
         total = np.zeros((self.length, self.length))
         for ids in expand(kernel_ids, ops):
-            term = self.term(ids)
-            if term.white:
-                total += np.diag(self._diagonal(term))
+            plan = self.plan(ids)
+            if plan.method == "white":
+                total += np.diag(plan.scales**2)
                 continue
-            if term.dense:
-                f = self.dense_factor(term.ids)
-                total += f @ f.T
+            if plan.method == "dense":
+                total += plan.factor @ plan.factor.T
                 continue
-            if not term.stationary:
-                s = self._scales(term)
-                total += s.T @ s
+            if plan.method == "polynomial":
+                total += plan.scales.T @ plan.scales
                 continue
-            if len(term.stationary) == 1:
-                f = self.factor(term.stationary[0])
+            if plan.method == "factor":
+                inner = plan.factor @ plan.factor.T
+            elif plan.method == "khatri_rao":
+                f = khatri_rao([plan.factor, plan.rest])
                 inner = f @ f.T
             else:
-                factors = [self.factor(i) for i in term.stationary]
-                if math.prod(f.shape[1] for f in factors) <= KHATRI_RAO_LIMIT:
-                    f = khatri_rao(factors)
-                    inner = f @ f.T
-                else:
-                    column = self._column(term.stationary)[None]
-                    owner = np.zeros(self.length, dtype=np.int64)
-                    rows, _ = toeplitz_draws(column, np.eye(self.length), owner)  # R
-                    inner = rows.T @ rows
-            for s in self._scales(term):
+                owner = np.zeros(self.length, dtype=np.int64)
+                rows, _ = toeplitz_draws(plan.column[None], np.eye(self.length), owner)  # R
+                inner = rows.T @ rows
+            for s in plan.scales:
                 total += np.outer(s, s) * inner
         return total

@@ -97,16 +97,16 @@ class Sampler:
 
     def _streams(self, key: int, index: int, attempt: int):
         seq = np.random.SeedSequence(self.config.seed, spawn_key=(key, index, attempt))
-        structure, noise = seq.spawn(2)
-        return np.random.Generator(np.random.PCG64(structure)), np.random.Generator(
-            np.random.PCG64(noise)
-        )
+        structure = np.random.PCG64(seq)
+        # The noise stream is the structure stream jumped ahead by 2^127 draws:
+        # non-overlapping, and cheaper than a second SeedSequence.
+        return np.random.Generator(structure), np.random.Generator(structure.jumped())
 
     def plan(self, key: int, index: int, attempt: int) -> GraphPlan:
         c = self.config
         rng, noise = self._streams(key, index, attempt)
         dag = random_dag(rng, c.num_nodes, c.max_parents, c.dag_depth)
-        chosen = rng.choice(c.num_nodes, size=c.series_per_graph, replace=False)
+        chosen = rng.permutation(c.num_nodes)[: c.series_per_graph]
         plan = GraphPlan(index, attempt, dag, chosen, {}, rng)
         for position in dag.ancestors_of(chosen):
             parents = dag.parents[position]
@@ -168,7 +168,7 @@ class Sampler:
             values=values,
             node=dag.node_ids[plan.chosen].astype(np.int32),
             is_root=np.array([dag.parents[p].size == 0 for p in plan.chosen]),
-            depth=dag.depth[plan.chosen].astype(np.int32),
+            depth=dag.depths()[plan.chosen].astype(np.int32),
             kernel=kernel,
             mean=mean,
             activation=activation,

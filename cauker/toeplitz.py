@@ -45,7 +45,9 @@ def _schur_pass(
     """One Schur sweep of every matrix; returns the draws and which matrices held.
 
     Arrays are laid out (position, matrix) so that each step works on one
-    contiguous block and per-matrix scalars broadcast along rows.
+    contiguous block and per-matrix scalars broadcast along rows. The first
+    draw of each matrix uses its generator in place; further draws of the same
+    matrix (rare) gather it.
     """
     count, length = columns.shape
     root = np.sqrt(columns[:, 0] * (1.0 + jitter))
@@ -54,33 +56,39 @@ def _schur_pass(
     u = np.ascontiguousarray((columns / root[:, None]).T)
     u[0] = root
     v = u[1:].copy()
-    g = np.ascontiguousarray(normals.T)
+    first = np.unique(owner, return_index=True)[1]
+    extra = np.setdiff1d(np.arange(len(owner)), first)
+    g = np.ascontiguousarray(normals[first].T)
+    g_extra = np.ascontiguousarray(normals[extra].T)
+    extra_owner = owner[extra]
     draws = np.zeros_like(g)
-    products = np.empty_like(g)  # scratch, one column per draw
-    scratch = np.empty_like(u)  # scratch, one column per matrix
+    draws_extra = np.zeros_like(g_extra)
+    scratch = np.empty_like(u)
+    with np.errstate(all="ignore"):
+        for k in range(length):
+            n = length - k
+            draws[k:] += np.multiply(u, g[k], out=scratch[:n])
+            if extra.size:
+                draws_extra[k:] += u[:, extra_owner] * g_extra[k]
+            if n == 1:
+                break
+            rho = v[0] / u[0]
+            # A breakdown (|rho| >= 1) makes c nan or 0; the nan or inf then
+            # spreads through that matrix's column only, and is caught below.
+            c = np.sqrt((1.0 - rho) * (1.0 + rho))
+            # Mixed form: u' = (u - rho v) / c, then v' = c v - rho u'.
+            u = u[:-1]  # shifted by one position
+            u -= np.multiply(v, rho, out=scratch[: n - 1])
+            u /= c
+            v = v[1:]
+            v *= c
+            v -= np.multiply(u[1:], rho, out=scratch[: n - 2])
+    out = np.empty_like(normals)
+    out[first] = draws.T
+    out[extra] = draws_extra.T
     held = np.ones(count, dtype=bool)
-    gather = not np.array_equal(owner, np.arange(count))
-    for k in range(length):
-        n = length - k
-        row = u[:, owner] if gather else u
-        draws[k:] += np.multiply(row, g[k], out=products[:n])
-        if n == 1:
-            break
-        rho = v[0] / u[0]
-        broken = ~(np.abs(rho) < 1.0)  # also catches nan
-        if broken.any():
-            held &= ~broken
-            rho[broken] = 0.0
-        c = np.sqrt((1.0 - rho) * (1.0 + rho))
-        # Mixed form: u' = (u - rho v) / c, then v' = c v - rho u'.
-        u = u[:-1]  # shifted by one position
-        u -= np.multiply(v, rho, out=scratch[: n - 1])
-        u /= c
-        v = v[1:]
-        v *= c
-        v -= np.multiply(u[1:], rho, out=scratch[: n - 2])
-    held[owner[~np.isfinite(draws).all(axis=0)]] = False
-    return draws.T, held
+    held[owner[~np.isfinite(out).all(axis=1)]] = False
+    return out, held
 
 
 def _dense_draws(column: np.ndarray, normals: np.ndarray) -> np.ndarray:

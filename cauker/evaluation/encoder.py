@@ -11,6 +11,7 @@ it, as SimCLR does.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -71,7 +72,7 @@ class Encoder(nn.Module):
             nn.ReLU(),
         )
         self.stages = nn.Sequential(
-            *(ResidualBlock(a, b) for a, b in zip(WIDTHS[:-1], WIDTHS[1:]))
+            *(ResidualBlock(a, b) for a, b in zip(WIDTHS[:-1], WIDTHS[1:], strict=True))
         )
         self.embedding_dim = 2 * WIDTHS[-1]
         self.projection = nn.Sequential(
@@ -104,7 +105,7 @@ def count_parameters(model: nn.Module) -> int:
 
 
 @torch.no_grad()
-def embed(model: Encoder, series, batch_size: int = 512) -> "torch.Tensor":
+def embed(model: Encoder, series, batch_size: int = 512) -> np.ndarray:
     """Frozen embeddings of ``series`` (array-like ``(n, length)``) as a float32 numpy array."""
     model.eval()
     x = torch.as_tensor(series, dtype=torch.float32)

@@ -190,7 +190,9 @@ def _read_ts(path: Path) -> tuple[list[np.ndarray], list[str]]:
     if _is_true(header, "timestamps"):
         raise ValueError(f"dataset file {path}: time-stamped .ts files are not supported")
     if not _is_true(header, "classlabel"):
-        raise ValueError(f"dataset file {path}: no class labels (@classLabel true); not a classification dataset")
+        raise ValueError(
+            f"dataset file {path}: no class labels (@classLabel true); not a classification dataset"
+        )
     series, labels = [], []
     in_data = False
     with open(path, encoding="utf-8", errors="replace") as handle:
@@ -241,14 +243,22 @@ def _read_arff(path: Path) -> tuple[list[np.ndarray], list[str]]:
                 in_data = line.lower().startswith("@data")
                 continue
             if line.startswith(("'", '"')):
-                raise ValueError(f"dataset file {path}: relational (multivariate) ARFF is not supported")
+                raise ValueError(
+                    f"dataset file {path}: relational (multivariate) ARFF is not supported"
+                )
             *values, label = line.split(",")
             labels.append(_label(label))
             series.append(np.array([_number(t) for t in values]))
     return series, labels
 
 
-_READERS = {".ts": _read_ts, ".tsv": _read_delimited, ".txt": _read_delimited, ".csv": _read_delimited, ".arff": _read_arff}
+_READERS = {
+    ".ts": _read_ts,
+    ".tsv": _read_delimited,
+    ".txt": _read_delimited,
+    ".csv": _read_delimited,
+    ".arff": _read_arff,
+}
 
 
 def _build(name, train, test, source) -> RealDataset:
@@ -299,7 +309,9 @@ def _load_npz(path: Path) -> RealDataset:
             if x.ndim == 3 and 1 in x.shape[1:]:
                 x = x.reshape(len(x), -1)
             if x.ndim != 2:
-                raise ValueError(f"dataset file {path}: X_{split} must hold univariate series, got shape {x.shape}")
+                raise ValueError(
+                    f"dataset file {path}: X_{split} must be univariate, got shape {x.shape}"
+                )
             splits.append((list(x), [_label(str(v)) for v in data[f"y_{split}"]]))
     return _build(path.stem, splits[0], splits[1], path)
 
