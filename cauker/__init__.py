@@ -7,6 +7,7 @@ top of it.
 
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, named_config
 from cauker.generate import generate, iter_batches
+from cauker.loading import load_dataset
 from cauker.schema import arrow_schema
 
 __version__ = "0.1.0"
@@ -18,5 +19,6 @@ __all__ = [
     "arrow_schema",
     "generate",
     "iter_batches",
+    "load_dataset",
     "named_config",
 ]

@@ -11,7 +11,7 @@ added. Within a term:
 - The stationary factors (ExpSineSquared, RBF, RationalQuadratic, Matern) multiply
   into one Toeplitz matrix ``S``, whose first column is the product of theirs:
   - one factor: a cached exact low-rank factor (pivoted Cholesky);
-  - several factors whose ranks multiply to at most ``KHATRI_RAO_LIMIT``: the
+  - several factors whose ranks multiply to at most ``4 * length``: the
     Khatri-Rao product of their cached factors, which is an exact factor of
     their element-wise product;
   - otherwise a batched O(L^2) Schur factorisation (``cauker.toeplitz``).
@@ -48,9 +48,11 @@ from cauker.factors import khatri_rao, pivoted_cholesky
 from cauker.kernels import BankKernel
 from cauker.toeplitz import DENSE, toeplitz_draws
 
-#: Largest product of factor ranks drawn through a Khatri-Rao product; above it
-#: the Schur factorisation is cheaper. Part of the algorithm version.
-KHATRI_RAO_LIMIT = 2048
+#: Largest product of factor ranks, per grid point, drawn through a Khatri-Rao
+#: product (cost ~ L * prod(ranks)); above it the Schur factorisation (cost ~
+#: L^2) is cheaper. Measured by benchmarks/khatri_rao_vs_schur.py. Part of the
+#: algorithm version.
+KHATRI_RAO_PER_POINT = 4
 
 STATIONARY_TYPES = (ExpSineSquared, RBF, RationalQuadratic, Matern)
 
@@ -199,7 +201,7 @@ class GaussianProcessSampler:
         factors = sorted((self.factor(i) for i in term.stationary), key=lambda f: -f.shape[1])
         if len(factors) == 1:
             return TermPlan("factor", scales=scales, factor=factors[0])
-        if math.prod(f.shape[1] for f in factors) <= KHATRI_RAO_LIMIT:
+        if math.prod(f.shape[1] for f in factors) <= KHATRI_RAO_PER_POINT * self.length:
             return TermPlan(
                 "khatri_rao", scales=scales, factor=factors[0], rest=khatri_rao(factors[1:])
             )

@@ -33,7 +33,8 @@ from scipy.linalg import toeplitz
 from cauker.factors import pivoted_cholesky
 
 #: Relative diagonal jitters tried in turn. Starting at 1e-12 rather than 0
-#: saves a second sweep for the half of the matrices that are singular.
+#: saves a second sweep for the half of the matrices that are singular; above
+#: 1024 points rounding grows and the sweep starts at 1e-11 (see ``jitters``).
 JITTERS = (1e-12, 1e-11, 1e-10)
 #: Marks a matrix that was factored densely (all jitters broke down).
 DENSE = -1.0
@@ -96,6 +97,11 @@ def _dense_draws(column: np.ndarray, normals: np.ndarray) -> np.ndarray:
     return normals[:, : factor.shape[1]] @ factor.T
 
 
+def jitters(length: int) -> tuple[float, ...]:
+    """The jitters tried for matrices of size ``length``, smallest first."""
+    return JITTERS if length <= 1024 else JITTERS[1:]
+
+
 def toeplitz_draws(
     columns: np.ndarray, normals: np.ndarray, owner: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -122,7 +128,7 @@ def toeplitz_draws(
     draws = np.empty_like(normals)
     jitter = np.full(len(columns), DENSE)
     todo = np.arange(len(columns))
-    for delta in JITTERS:
+    for delta in jitters(columns.shape[1]):
         if todo.size == 0:
             break
         mine = np.isin(owner, todo)
