@@ -121,7 +121,7 @@ def test_composition_empirical_covariance():
     gp = GaussianProcessSampler(bank, length)
     names = [e.name for e in bank]
     cases = [
-        (["ExpSineSquared(p=24/24)", "DotProduct(1)", "RBF(10)"], [1, 1], "khatri_rao"),
+        (["ExpSineSquared(p=730/24)", "DotProduct(1)", "RBF(10)"], [1, 1], "khatri_rao"),
         (
             ["ExpSineSquared(p=7/24)", "ExpSineSquared(p=730/24)", "RationalQuadratic(alpha=0.1)"],
             [1, 1],
