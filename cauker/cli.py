@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cauker.config import NAMED_SIZES, CauKerConfig, named_config
+from cauker.errors import CaukerError
 
 
 class CliError(Exception):
@@ -243,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("CAUKER_DEBUG"):
             raise
         message = " ".join(str(error).split()) or type(error).__name__
-        if not isinstance(error, ValueError | OSError | ImportError):
+        if not isinstance(error, ValueError | OSError | ImportError | CaukerError):
             message = f"{type(error).__name__}: {message} (set CAUKER_DEBUG=1 for a traceback)"
         print(f"cauker: error: {message}", file=sys.stderr)
         return 2

@@ -47,3 +47,7 @@ def plan_shards(config: CauKerConfig, split: str) -> list[Shard]:
     size = max(step, math.ceil(size / step) * step)
     count = math.ceil(rows / size)
     return [Shard(split, i, count, i * size, min(rows, (i + 1) * size)) for i in range(count)]
+
+
+#: The splits of every corpus, in order.
+SPLITS = ("train", "validation")

@@ -1,0 +1,151 @@
+"""The dataset card of an exported or pushed corpus.
+
+The YAML front matter is written with the libraries that read it:
+``datasets``' ``MetadataConfigs`` (the ``configs:`` block with each config's
+data files; without it ``datasets`` merges all configs into one ``default``)
+and ``DatasetInfosDict`` (features and split sizes), plus a ``cauker:`` block
+with each config's generating parameters. Updating a card for one config keeps
+the entries of every other config. The text comes from the template in
+``dataset_card/README.md``.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import datasets
+from datasets.info import DatasetInfosDict
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from cauker.config import ALGORITHM_VERSION, CauKerConfig
+
+LICENSE = "apache-2.0"
+PRETTY_NAME = "CauKer synthetic time series"
+SPLITS = ("train", "validation")
+CITATION = """@article{xie2025cauker,
+  title   = {CauKer: classification time series foundation models can be pretrained
+             on synthetic data only},
+  author  = {Xie, Shifeng and Feofanov, Vasilii and Alonso, Marius and Odonnat, Ambroise
+             and Zhang, Jianfeng and Palpanas, Themis and Redko, Ievgen},
+  journal = {arXiv preprint arXiv:2508.02879},
+  year    = {2025}
+}"""
+_SIZES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")]
+_SIZES += [(10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B")]
+
+
+@dataclass(frozen=True)
+class ConfigEntry:
+    """What the card says of one config."""
+
+    name: str
+    config: CauKerConfig
+    features: datasets.Features
+    num_examples: dict[str, int]  # per split
+    num_bytes: dict[str, int]  # per split, uncompressed
+    download_size: int  # bytes of the Parquet files
+    preview: str | None = None  # path of the preview image in the repo
+
+
+def template() -> str:
+    """The card template: packaged with the wheel, or at the top of a checkout."""
+    packaged = resources.files("cauker") / "dataset_card" / "README.md"
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).parents[1] / "dataset_card" / "README.md").read_text(encoding="utf-8")
+
+
+def tag_name(config_name: str) -> str:
+    """The tag of a push of ``config_name`` at the current algorithm version."""
+    return f"{config_name}-v{ALGORITHM_VERSION}"
+
+
+def _size_category(rows: int) -> str:
+    return next((label for limit, label in _SIZES if rows < limit), "n>1T")
+
+
+def _cauker_block(entry: ConfigEntry) -> dict[str, Any]:
+    return {
+        "config_name": entry.name,
+        "version": ALGORITHM_VERSION,
+        "fingerprint": entry.config.fingerprint(),
+        "parameters": entry.config.to_dict(),
+        **({"preview": entry.preview} if entry.preview else {}),
+    }
+
+
+def update_card(existing: str | None, entry: ConfigEntry, repo_id: str) -> DatasetCard:
+    """The card with ``entry`` added or replaced; other configs are kept."""
+    data = DatasetCard(existing).data if existing else DatasetCardData()
+    MetadataConfigs(
+        {
+            entry.name: {
+                "data_files": [{"split": s, "path": f"data/{entry.name}/{s}-*"} for s in SPLITS]
+            }
+        }
+    ).to_dataset_card_data(data)
+    splits = datasets.SplitDict()
+    for s in SPLITS:
+        splits.add(
+            datasets.SplitInfo(s, num_bytes=entry.num_bytes[s], num_examples=entry.num_examples[s])
+        )
+    info = datasets.DatasetInfo(
+        features=entry.features,
+        splits=splits,
+        download_size=entry.download_size,
+        dataset_size=sum(entry.num_bytes.values()),
+    )
+    DatasetInfosDict({entry.name: info}).to_dataset_card_data(data)
+    blocks = {b["config_name"]: b for b in (data.get("cauker") or [])}
+    blocks[entry.name] = _cauker_block(entry)
+    data["cauker"] = [blocks[name] for name in sorted(blocks)]
+    total = sum(b["parameters"].get("num_series", 0) for b in blocks.values())
+    data.license = LICENSE
+    data.pretty_name = PRETTY_NAME
+    data.size_categories = [_size_category(total)]
+    data.task_categories = ["time-series-forecasting"]
+    data.tags = ["synthetic", "time-series", "causal", "gaussian-process", "cauker"]
+    return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{_body(data['cauker'], repo_id)}")
+
+
+def _table(blocks: list[dict[str, Any]]) -> str:
+    columns = ["num_series", "length", "num_nodes", "max_parents", "max_kernels"]
+    columns += ["series_per_graph", "dag_depth", "kernel_bank", "mean_bank", "activation_bank"]
+    columns += ["multivariate", "seed", "num_validation", "redraw_constant"]
+    head = ["config", "version", *columns]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for b in blocks:
+        p = b["parameters"]
+        cells = [f"`{b['config_name']}`", b["version"]] + [_cell(p.get(c)) for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        value = ", ".join(map(str, value))
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def _body(blocks: list[dict[str, Any]], repo_id: str) -> str:
+    example = blocks[0]["config_name"]
+    previews = [
+        f"`{b['config_name']}`:\n\n![{b['config_name']} samples]({b['preview']})"
+        for b in blocks
+        if b.get("preview")
+    ]
+    return string.Template(template()).substitute(
+        pretty_name=PRETTY_NAME,
+        configs_table=_table(blocks),
+        repo_id=repo_id,
+        example_config=example,
+        example_tag=tag_name(example),
+        previews="\n\n".join(previews) or "(no preview image)",
+        citation=CITATION,
+        license=LICENSE,
+    )
