@@ -198,6 +198,7 @@ def export(
     num_proc: int | None = None,
     scheduler: Any = None,
     progress: bool = True,
+    repo_id: str | None = None,
 ) -> str:
     """Write ``config`` in the Hub layout under ``output_dir`` (a folder or fsspec URL).
 
@@ -213,6 +214,8 @@ def export(
     scheduler : dask.distributed.Client, address or "local", optional
         Run one Dask task per shard instead (``pip install cauker[dask]``).
     progress : bool, default=True
+    repo_id : str, optional
+        The Hub repo the card's examples name, if the folder will be uploaded there.
 
     Returns
     -------
@@ -230,12 +233,13 @@ def export(
     fs, root = fsspec.core.url_to_fs(url)
     first = shard_path(root, name, plan_shards(config, "train")[0])
     preview = write_preview(fs, root, name, config, first)
-    write_card(fs, root, config_entry(config, name, files, preview), repo_id=_repo_hint(url))
+    write_card(fs, root, config_entry(config, name, files, preview), repo_id or _repo_hint(url))
     return url
 
 
 def _repo_hint(url: str) -> str:
-    """What the card's examples load: a Hub repo id for hf:// URLs, else the path."""
+    """The repo the card's examples load: known for hf:// URLs, else a placeholder
+    (not the local path: the same export must give the same bytes anywhere)."""
     if url.startswith("hf://datasets/"):
         return "/".join(url[len("hf://datasets/") :].split("/")[:2])
-    return url
+    return "your-name/cauker"

@@ -1,0 +1,153 @@
+"""Push to the Hub, against the local Hub stand-in, through the real clients."""
+
+import dataclasses
+import uuid
+
+import datasets
+import pytest
+from huggingface_hub import DatasetCard, HfApi
+
+import cauker
+from cauker import card as card_module
+from cauker import export as export_module
+from cauker.cli import main
+from cauker.hub import HubError, push_to_hub
+
+A = cauker.CauKerConfig(num_series=48, length=32)
+B = cauker.CauKerConfig(num_series=24, length=16, seed=4, multivariate=True)
+
+
+def new_repo(hub):
+    return f"{hub.user}/cauker-{uuid.uuid4().hex[:8]}"
+
+
+def targets(config, split="train"):
+    return cauker.generate(config, split=split).column("target").to_pylist()
+
+
+def test_two_configs_load_by_name_and_stream(hub, tmp_path):
+    repo = new_repo(hub)
+    push_to_hub(A, repo, config_name="a", staging_dir=tmp_path / "a", progress=False)
+    push_to_hub(B, repo, config_name="b", staging_dir=tmp_path / "b", progress=False)
+    assert datasets.get_dataset_config_names(repo) == ["a", "b"]
+    for name, config in (("a", A), ("b", B)):
+        loaded = datasets.load_dataset(repo, name)
+        assert loaded["train"]["target"] == targets(config)
+        assert loaded["validation"]["target"] == targets(config, "validation")
+        streamed = datasets.load_dataset(repo, name, split="train", streaming=True)
+        assert [row["target"] for row in streamed] == targets(config)
+    card = DatasetCard.load(repo, repo_type="dataset")
+    assert [c["config_name"] for c in card.data["configs"]] == ["a", "b"]
+    assert "![b samples](images/b.png)" in card.text and f'load_dataset("{repo}", "a")' in card.text
+    tags = {t.name for t in HfApi().list_repo_refs(repo, repo_type="dataset").tags}
+    assert tags == {"a-v1.0.0", "b-v1.0.0"}
+    assert not hub.unknown_requests
+
+
+def test_repush_replaces_one_config_and_keeps_the_other(hub, tmp_path):
+    repo = new_repo(hub)
+    push_to_hub(A, repo, config_name="a", staging_dir=tmp_path / "a", progress=False)
+    push_to_hub(B, repo, config_name="b", staging_dir=tmp_path / "b", progress=False)
+    smaller = dataclasses.replace(A, num_series=16, seed=2)
+    push_to_hub(smaller, repo, config_name="a", staging_dir=tmp_path / "a2", progress=False)
+    files = hub.files(repo)
+    assert sorted(f for f in files if f.startswith("data/a/")) == [
+        f"data/a/train-{i:05d}-of-00004.parquet" for i in range(4)
+    ] + ["data/a/validation-00000-of-00001.parquet"]
+    assert datasets.load_dataset(repo, "a", split="train")["target"] == targets(smaller)
+    assert datasets.load_dataset(repo, "b", split="train")["target"] == targets(B)
+    card = DatasetCard.load(repo, repo_type="dataset")
+    blocks = {b["config_name"]: b for b in card.data["cauker"]}
+    assert blocks["a"]["parameters"]["num_series"] == 16 and blocks["b"]["parameters"]["seed"] == 4
+
+
+def test_version_tag_still_loads_the_old_version(hub, tmp_path, monkeypatch):
+    repo = new_repo(hub)
+    push_to_hub(A, repo, config_name="a", staging_dir=tmp_path / "v1", progress=False)
+    # A new algorithm version changes the bytes: simulate it with another seed.
+    monkeypatch.setattr(card_module, "ALGORITHM_VERSION", "1.1.0")
+    newer = dataclasses.replace(A, seed=7)
+    push_to_hub(newer, repo, config_name="a", staging_dir=tmp_path / "v2", progress=False)
+    pinned = datasets.load_dataset(repo, "a", split="train", revision="a-v1.0.0")
+    assert pinned["target"] == targets(A)
+    assert datasets.load_dataset(repo, "a", split="train", revision="a-v1.1.0")[
+        "target"
+    ] == targets(newer)
+    assert datasets.load_dataset(repo, "a", split="train")["target"] == targets(newer)
+
+
+def test_failed_upload_resumes_without_regenerating(hub, tmp_path, monkeypatch, no_backoff_sleep):
+    repo = new_repo(hub)
+    staging = tmp_path / "staging"
+    fresh = dataclasses.replace(A, seed=11)  # blobs the server has never seen
+    hub.fail_uploads_after(3)
+    with pytest.raises(HubError) as info:
+        push_to_hub(fresh, repo, config_name="a", staging_dir=staging, progress=False)
+    message = str(info.value)
+    command = f"cauker push 10k --repo {repo} --name a --num-series 48 --length 32 --seed 11"
+    assert f"resume with: {command}" in message
+    assert f"--staging-dir {staging}" in message and hub.token not in message
+    shards = sorted((staging / "data" / "a").iterdir())
+    assert len(shards) == 13  # nothing deleted on failure
+    hub.fail_uploads_after(None)
+
+    writes = []
+    real = export_module.write_shard
+    monkeypatch.setattr(export_module, "write_shard", lambda *a: writes.append(a) or real(*a))
+    push_to_hub(fresh, repo, config_name="a", staging_dir=staging, progress=False)
+    assert writes == []  # resumed from the staged shards
+    assert datasets.load_dataset(repo, "a", split="train")["target"] == targets(fresh)
+
+
+def test_missing_token_fails_before_any_generation(tmp_path, monkeypatch):
+    monkeypatch.delenv("HF_TOKEN")
+    monkeypatch.setenv("HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(export_module, "write_shard", pytest.fail)
+    with pytest.raises(HubError, match="no Hugging Face token: pass --token"):
+        push_to_hub(A, "someuser/x", staging_dir=tmp_path / "s", progress=False)
+    assert not (tmp_path / "s").exists()
+
+
+def test_bad_token_and_foreign_namespace_fail_early(hub, tmp_path, monkeypatch):
+    monkeypatch.setattr(export_module, "write_shard", pytest.fail)
+    with pytest.raises(HubError, match="the Hub rejected the token"):
+        push_to_hub(A, "someuser/x", token="hf_wrong", staging_dir=tmp_path, progress=False)
+    with pytest.raises(HubError, match="no write access to otheruser/x"):
+        push_to_hub(A, "otheruser/x", staging_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="repo_id must look like 'user/name'"):
+        push_to_hub(A, "no-slash", staging_dir=tmp_path, progress=False)
+
+
+def test_token_is_never_written_or_printed(hub, tmp_path, capsys, caplog):
+    repo = new_repo(hub)
+    staging = tmp_path / "staging"
+    code = main(
+        ["push", "10k", "--num-series", "16", "--length", "16", "--repo", repo, "--name", "t"]
+        + ["--token", hub.token, "--staging-dir", str(staging), "--quiet"]
+    )
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert f"load_dataset('{repo}', 't')" in out.out
+    assert hub.token not in out.out + out.err + caplog.text
+    for path in staging.rglob("*"):
+        if path.is_file():
+            assert hub.token.encode() not in path.read_bytes(), path
+    for content in hub.files(repo).values():
+        assert hub.token.encode() not in content
+
+
+def test_cli_push_errors_are_one_line(hub, tmp_path, capsys, monkeypatch):
+    code = main(
+        [
+            "push",
+            "10k",
+            "--num-series",
+            "8",
+            "--repo",
+            "otheruser/y",
+            "--staging-dir",
+            str(tmp_path),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "no write access to otheruser/y" in err
