@@ -135,7 +135,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from cauker.hub import export
+    from cauker.export import export
 
     config = _config(args)
     _progress(args)

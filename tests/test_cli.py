@@ -1,0 +1,114 @@
+"""The command line, as a user runs it: good input works, bad input is one line and status 2."""
+
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+import datasets
+import pytest
+
+from cauker.cli import build_parser, main
+
+SUBCOMMANDS = ["generate", "configs", "preview", "export", "push"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("command", [None, *SUBCOMMANDS])
+def test_help_everywhere(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(([command] if command else []) + ["--help"])
+    assert info.value.code == 0
+    assert "usage: cauker" in capsys.readouterr().out
+
+
+def test_console_script_is_declared_and_runs():
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "cauker"]
+    assert script.value == "cauker.cli:main"
+    done = subprocess.run([sys.executable, "-m", "cauker", "configs"], capture_output=True, text=True)
+    assert done.returncode == 0 and "10m" in done.stdout
+
+
+def test_generate_writes_loadable_files(tmp_path, capsys):
+    out = tmp_path / "corpus"
+    code, stdout, err = run(
+        capsys, "generate", "10k", "--num-series", "40", "--length", "32", "--output-dir", str(out), "--quiet"
+    )
+    assert code == 0, err
+    assert "wrote" in stdout and "load them with" in stdout
+    train = datasets.load_dataset("parquet", data_files=str(out / "*-train*.parquet"), split="train")
+    assert len(train) == 40 and len(train[0]["target"]) == 32
+
+
+def test_generate_arrow_format_and_num_proc(tmp_path, capsys):
+    out = tmp_path / "arrow"
+    code, _, err = run(
+        capsys, "generate", "10k", "--num-series", "40", "--length", "16", "--output-dir", str(out),
+        "--format", "arrow", "--num-proc", "2", "--quiet",
+    )
+    assert code == 0, err
+    assert list(out.glob("*.arrow"))
+
+
+def test_configs_table(capsys):
+    code, out, _ = run(capsys, "configs")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["config", "10k", "100k", "1m", "10m"]
+    assert lines[1].split() == ["num_series", "10000", "100000", "1000000", "10000000"]
+
+
+def test_preview_writes_an_image(tmp_path, capsys):
+    image = tmp_path / "p.png"
+    code, out, err = run(capsys, "preview", "10k", "--length", "128", "--out", str(image), "--rows", "2")
+    assert code == 0, err
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size > 20_000
+
+
+def test_export_command(tmp_path, capsys):
+    code, out, err = run(
+        capsys, "export", "10k", "--num-series", "24", "--length", "16", "--output-dir", str(tmp_path),
+        "--name", "tiny", "--quiet",
+    )
+    assert code == 0, err
+    assert datasets.load_dataset(str(tmp_path), "tiny", split="train").num_rows == 24
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["generate", "5k"], "config name must be one of ['10k', '100k', '1m', '10m'], got '5k'"),
+        (["generate", "10k", "--length", "1"], "length must be >= 2, got 1"),
+        (["generate", "10k", "--num-series", "abc"], "argument --num-series: invalid int value: 'abc'"),
+        (["generate", "10k", "--format", "csv"], "argument --format: invalid choice: 'csv'"),
+        (["generate", "10k", "--mean-bank", "zero,cubic"], "mean_bank entries must be among"),
+        (["generate", "10k", "--series-per-graph", "30"], "series_per_graph must be in [1, 18], got 30"),
+        (["preview", "10k", "--out", "x.txt"], "out must end in one of"),
+        (["preview", "10k", "--rows", "0"], "rows must be an integer in [1, 12], got 0"),
+        (["export", "10k"], "the following arguments are required: --output-dir"),
+        (["export", "10k", "--output-dir", "x", "--name", "a/b"], "config_name must be letters"),
+        (["push", "10k"], "the following arguments are required: --repo"),
+        (["push", "10k", "--repo", "bad"], "repo_id must look like 'user/name', got 'bad'"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and message in err, err
+    assert "Traceback" not in err + out
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_parser_covers_every_config_field():
+    import dataclasses
+
+    from cauker import CauKerConfig
+
+    generate = build_parser()._subparsers._group_actions[0].choices["generate"]
+    dests = {a.dest for a in generate._actions}
+    assert {f.name for f in dataclasses.fields(CauKerConfig)} - {"config"} <= dests
