@@ -55,6 +55,7 @@ from cauker.toeplitz import DENSE, toeplitz_draws
 KHATRI_RAO_PER_POINT = 4
 
 STATIONARY_TYPES = (ExpSineSquared, RBF, RationalQuadratic, Matern)
+_ONE = np.ones(1)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class PendingDraw:
     column: np.ndarray
     normals: np.ndarray  # (J, L)
     scales: np.ndarray  # (J, L): sqrt(c_j) x^j
+    unit: bool = False  # scales is one row of ones
     value: np.ndarray | None = None
 
 
@@ -128,6 +130,7 @@ class TermPlan:
 
     method: str
     scales: np.ndarray | None = None  # (J, L), or the standard deviation (white)
+    unit: bool = False  # scales is one row of ones: skip the scaling
     factor: np.ndarray | None = None  # dense / factor / khatri_rao "first"
     rest: np.ndarray | None = None  # khatri_rao: Khatri-Rao product of the others
     column: np.ndarray | None = None  # schur: first Toeplitz column
@@ -141,16 +144,17 @@ class GaussianProcessSampler:
         self.x = np.linspace(0.0, 1.0, length)
         self.components = [resolve(entry.kernel, self.x) for entry in bank]
         self._factors: dict[int, np.ndarray] = {}
-        self.plan = functools.lru_cache(maxsize=1024)(self._plan)
+        # A quarter of the terms are unique, so more entries would not help much.
+        self.plan = functools.lru_cache(maxsize=4096)(self._plan)
         self.stats: Counter[str] = Counter()
 
     # -- structure ---------------------------------------------------------
     def term(self, ids: tuple[int, ...]) -> Term:
-        term = Term(ids, np.ones(1))
+        term = Term(ids, _ONE)
         for i in ids:
             c = self.components[i]
             if c.kind == "polynomial":
-                term.poly = polynomial.polymul(term.poly, c.poly)
+                term.poly = np.convolve(term.poly, c.poly)
             elif c.kind == "stationary":
                 term.stationary.append(i)
             elif c.kind == "white":
@@ -167,8 +171,10 @@ class GaussianProcessSampler:
         return self._factors[i]
 
     def _column(self, ids: list[int]) -> np.ndarray:
-        column = np.ones(self.length)
-        for i in ids:
+        if not ids:
+            return np.ones(self.length)
+        column = self.components[ids[0]].column
+        for i in ids[1:]:
             column = column * self.components[i].column
         return column
 
@@ -198,14 +204,14 @@ class GaussianProcessSampler:
         scales = np.sqrt(term.poly[powers])[:, None] * self.x[None, :] ** powers[:, None]
         if not term.stationary:
             return TermPlan("polynomial", scales=scales)
+        unit = len(powers) == 1 and powers[0] == 0 and term.poly[0] == 1.0
         factors = sorted((self.factor(i) for i in term.stationary), key=lambda f: -f.shape[1])
         if len(factors) == 1:
-            return TermPlan("factor", scales=scales, factor=factors[0])
+            return TermPlan("factor", scales=scales, unit=unit, factor=factors[0])
         if math.prod(f.shape[1] for f in factors) <= KHATRI_RAO_PER_POINT * self.length:
-            return TermPlan(
-                "khatri_rao", scales=scales, factor=factors[0], rest=khatri_rao(factors[1:])
-            )
-        return TermPlan("schur", scales=scales, column=self._column(term.stationary))
+            rest = khatri_rao(factors[1:])
+            return TermPlan("khatri_rao", scales=scales, unit=unit, factor=factors[0], rest=rest)
+        return TermPlan("schur", scales=scales, unit=unit, column=self._column(term.stationary))
 
     # -- drawing -----------------------------------------------------------
     def draw_terms(
@@ -225,6 +231,8 @@ class GaussianProcessSampler:
         if method == "polynomial":
             return rng.standard_normal(len(scales)) @ scales
         if method == "factor":
+            if plan.unit:
+                return plan.factor @ rng.standard_normal(plan.factor.shape[1])
             draws = rng.standard_normal((len(scales), plan.factor.shape[1])) @ plan.factor.T
         elif method == "khatri_rao":
             first, rest = plan.factor, plan.rest
@@ -234,7 +242,9 @@ class GaussianProcessSampler:
                 draws[j] = ((rest @ mixing) * first).sum(axis=1)
         else:
             normals = rng.standard_normal((len(scales), self.length))
-            return PendingDraw(plan.column, normals, scales)
+            return PendingDraw(plan.column, normals, scales, plan.unit)
+        if plan.unit:
+            return draws[0]
         return draws[0] * scales[0] if len(scales) == 1 else (scales * draws).sum(axis=0)
 
     def resolve(self, pending: list[PendingDraw]) -> None:
@@ -251,7 +261,12 @@ class GaussianProcessSampler:
         for p in pending:
             stop = start + len(p.normals)
             block = draws[start:stop]
-            p.value = block[0] * p.scales[0] if stop - start == 1 else (p.scales * block).sum(0)
+            if p.unit:
+                p.value = block[0]
+            elif stop - start == 1:
+                p.value = block[0] * p.scales[0]
+            else:
+                p.value = (p.scales * block).sum(axis=0)
             start = stop
 
     # -- checking ----------------------------------------------------------

@@ -38,7 +38,10 @@ def first_rows(name: str, split: str, rows: int) -> pa.Table:
 @pytest.mark.parametrize("name", list(cauker.NAMED_SIZES))
 def test_golden_first_rows_of_every_named_config(name):
     assert cauker.ALGORITHM_VERSION == "1.0.0"
-    got = {split: fingerprint(first_rows(name, split, rows)) for split, rows in (("train", 6), ("validation", 3))}
+    got = {
+        split: fingerprint(first_rows(name, split, rows))
+        for split, rows in (("train", 6), ("validation", 3))
+    }
     assert got == {split: GOLDEN["1.0.0", split] for split in got}
 
 
@@ -52,7 +55,12 @@ def test_named_configs_carry_the_version_and_sizes():
     for config in CauKer.BUILDER_CONFIGS:
         assert str(config.version) == cauker.ALGORITHM_VERSION
     assert [c.name for c in CauKer.BUILDER_CONFIGS] == ["10k", "100k", "1m", "10m"]
-    assert [c.num_series for c in CauKer.BUILDER_CONFIGS] == [10_000, 100_000, 1_000_000, 10_000_000]
+    assert [c.num_series for c in CauKer.BUILDER_CONFIGS] == [
+        10_000,
+        100_000,
+        1_000_000,
+        10_000_000,
+    ]
 
 
 def test_overrides_get_their_own_cache_directory(tmp_path):
@@ -76,14 +84,22 @@ def test_bad_override_fails_at_construction(tmp_path):
 def test_prepare_is_identical_for_any_num_proc_and_matches_streaming(tmp_path):
     tables = []
     for num_proc in (None, 2):
-        builder = CauKer(config_name="10k", cache_dir=str(tmp_path / f"p{num_proc}"), num_series=200, length=32)
+        builder = CauKer(
+            config_name="10k", cache_dir=str(tmp_path / f"p{num_proc}"), num_series=200, length=32
+        )
         builder.download_and_prepare(num_proc=num_proc)
         tables.append(builder.as_dataset("train").data.table)
         assert builder.info.splits["train"].num_examples == 200
         assert builder.info.splits["validation"].num_examples == 2
     assert tables[0].equals(tables[1])
-    assert tables[0].select(["index", "target"]).equals(
-        cauker.generate(cauker.named_config("10k", num_series=200, length=32)).select(["index", "target"])
+    assert (
+        tables[0]
+        .select(["index", "target"])
+        .equals(
+            cauker.generate(cauker.named_config("10k", num_series=200, length=32)).select(
+                ["index", "target"]
+            )
+        )
     )
     stream = builder.as_streaming_dataset("train")
     assert stream.num_shards == 50
@@ -93,7 +109,9 @@ def test_prepare_is_identical_for_any_num_proc_and_matches_streaming(tmp_path):
 
 
 def test_load_dataset_by_name(tmp_path):
-    ds = cauker.load_dataset("10k", split="validation", num_series=300, length=16, cache_dir=str(tmp_path))
+    ds = cauker.load_dataset(
+        "10k", split="validation", num_series=300, length=16, cache_dir=str(tmp_path)
+    )
     assert isinstance(ds, datasets.Dataset) and len(ds) == 3
     stream = cauker.load_dataset("10k", streaming=True, num_series=300, length=16)
     assert isinstance(stream, datasets.IterableDatasetDict)
@@ -127,7 +145,9 @@ def test_dataloader_workers_read_different_shards():
 
 def test_split_by_node_gives_disjoint_covering_parts():
     stream = CauKer(config_name="10k", num_series=160, length=16).as_streaming_dataset("train")
-    parts = [[r["index"] for r in split_dataset_by_node(stream, rank=r, world_size=2)] for r in range(2)]
+    parts = [
+        [r["index"] for r in split_dataset_by_node(stream, rank=r, world_size=2)] for r in range(2)
+    ]
     assert not set(parts[0]) & set(parts[1])
     assert sorted(parts[0] + parts[1]) == list(range(160))
     assert min(len(p) for p in parts) > 40

@@ -29,26 +29,51 @@ def test_help_everywhere(command, capsys):
 def test_console_script_is_declared_and_runs():
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "cauker"]
     assert script.value == "cauker.cli:main"
-    done = subprocess.run([sys.executable, "-m", "cauker", "configs"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "cauker", "configs"], capture_output=True, text=True
+    )
     assert done.returncode == 0 and "10m" in done.stdout
 
 
 def test_generate_writes_loadable_files(tmp_path, capsys):
     out = tmp_path / "corpus"
     code, stdout, err = run(
-        capsys, "generate", "10k", "--num-series", "40", "--length", "32", "--output-dir", str(out), "--quiet"
+        capsys,
+        "generate",
+        "10k",
+        "--num-series",
+        "40",
+        "--length",
+        "32",
+        "--output-dir",
+        str(out),
+        "--quiet",
     )
     assert code == 0, err
     assert "wrote" in stdout and "load them with" in stdout
-    train = datasets.load_dataset("parquet", data_files=str(out / "*-train*.parquet"), split="train")
+    train = datasets.load_dataset(
+        "parquet", data_files=str(out / "*-train*.parquet"), split="train"
+    )
     assert len(train) == 40 and len(train[0]["target"]) == 32
 
 
 def test_generate_arrow_format_and_num_proc(tmp_path, capsys):
     out = tmp_path / "arrow"
     code, _, err = run(
-        capsys, "generate", "10k", "--num-series", "40", "--length", "16", "--output-dir", str(out),
-        "--format", "arrow", "--num-proc", "2", "--quiet",
+        capsys,
+        "generate",
+        "10k",
+        "--num-series",
+        "40",
+        "--length",
+        "16",
+        "--output-dir",
+        str(out),
+        "--format",
+        "arrow",
+        "--num-proc",
+        "2",
+        "--quiet",
     )
     assert code == 0, err
     assert list(out.glob("*.arrow"))
@@ -63,15 +88,27 @@ def test_configs_table(capsys):
 
 def test_preview_writes_an_image(tmp_path, capsys):
     image = tmp_path / "p.png"
-    code, out, err = run(capsys, "preview", "10k", "--length", "128", "--out", str(image), "--rows", "2")
+    code, out, err = run(
+        capsys, "preview", "10k", "--length", "128", "--out", str(image), "--rows", "2"
+    )
     assert code == 0, err
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size > 20_000
 
 
 def test_export_command(tmp_path, capsys):
     code, out, err = run(
-        capsys, "export", "10k", "--num-series", "24", "--length", "16", "--output-dir", str(tmp_path),
-        "--name", "tiny", "--quiet",
+        capsys,
+        "export",
+        "10k",
+        "--num-series",
+        "24",
+        "--length",
+        "16",
+        "--output-dir",
+        str(tmp_path),
+        "--name",
+        "tiny",
+        "--quiet",
     )
     assert code == 0, err
     assert datasets.load_dataset(str(tmp_path), "tiny", split="train").num_rows == 24
@@ -82,10 +119,16 @@ def test_export_command(tmp_path, capsys):
     [
         (["generate", "5k"], "config name must be one of ['10k', '100k', '1m', '10m'], got '5k'"),
         (["generate", "10k", "--length", "1"], "length must be >= 2, got 1"),
-        (["generate", "10k", "--num-series", "abc"], "argument --num-series: invalid int value: 'abc'"),
+        (
+            ["generate", "10k", "--num-series", "abc"],
+            "argument --num-series: invalid int value: 'abc'",
+        ),
         (["generate", "10k", "--format", "csv"], "argument --format: invalid choice: 'csv'"),
         (["generate", "10k", "--mean-bank", "zero,cubic"], "mean_bank entries must be among"),
-        (["generate", "10k", "--series-per-graph", "30"], "series_per_graph must be in [1, 18], got 30"),
+        (
+            ["generate", "10k", "--series-per-graph", "30"],
+            "series_per_graph must be in [1, 18], got 30",
+        ),
         (["preview", "10k", "--out", "x.txt"], "out must end in one of"),
         (["preview", "10k", "--rows", "0"], "rows must be an integer in [1, 12], got 0"),
         (["export", "10k"], "the following arguments are required: --output-dir"),
