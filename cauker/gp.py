@@ -11,7 +11,7 @@ added. Within a term:
 - The stationary factors (ExpSineSquared, RBF, RationalQuadratic, Matern) multiply
   into one Toeplitz matrix ``S``, whose first column is the product of theirs:
   - one factor: a cached exact low-rank factor (pivoted Cholesky);
-  - several factors whose ranks multiply to at most ``4 * length``: the
+  - several factors whose ranks multiply to at most ``7 * length``: the
     Khatri-Rao product of their cached factors, which is an exact factor of
     their element-wise product;
   - otherwise a batched O(L^2) Schur factorisation (``cauker.toeplitz``).
@@ -52,7 +52,7 @@ from cauker.toeplitz import DENSE, toeplitz_draws
 #: product (cost ~ L * prod(ranks)); above it the Schur factorisation (cost ~
 #: L^2) is cheaper. Measured by benchmarks/khatri_rao_vs_schur.py. Part of the
 #: algorithm version.
-KHATRI_RAO_PER_POINT = 4
+KHATRI_RAO_PER_POINT = 7
 
 STATIONARY_TYPES = (ExpSineSquared, RBF, RationalQuadratic, Matern)
 _ONE = np.ones(1)

@@ -1,0 +1,61 @@
+"""Where a Khatri-Rao draw stops being cheaper than a Schur draw (cauker.gp).
+
+    python benchmarks/khatri_rao_vs_schur.py
+
+For products of bank kernels with growing rank products, times one draw each
+way: the Khatri-Rao product of the cached exact factors (cost ~ L * prod(ranks)),
+and the batched Schur factorisation (cost ~ L^2, per matrix in a batch of 128).
+``cauker.gp.KHATRI_RAO_PER_POINT`` is set from where the two cross.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from cauker.factors import khatri_rao
+from cauker.gp import GaussianProcessSampler
+from cauker.kernels import paper_bank
+from cauker.toeplitz import toeplitz_draws
+
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    print(f"{'L':>5} {'kernels':<60} {'prod(ranks)':>11} {'KR us':>8} {'Schur us':>9}")
+    for length in (512, 1024):
+        gp = GaussianProcessSampler(paper_bank(length), length)
+        names = [b.name for b in paper_bank(length)]
+        cases = [
+            ["RBF(10)", "RationalQuadratic(alpha=10)"],
+            ["ExpSineSquared(p=24/L)", "RBF(1)"],
+            ["ExpSineSquared(p=24/L)", "RationalQuadratic(alpha=1)"],
+            ["ExpSineSquared(p=24/L)", "ExpSineSquared(p=7/L)"],
+            ["ExpSineSquared(p=24/L)", "RBF(10)", "RBF(1)"],
+            ["ExpSineSquared(p=24/L)", "RBF(1)", "RationalQuadratic(alpha=1)"],
+            ["ExpSineSquared(p=24/L)", "ExpSineSquared(p=7/L)", "RBF(10)"],
+            ["ExpSineSquared(p=24/L)", "ExpSineSquared(p=7/L)", "RBF(1)"],
+        ]
+        for case in cases:
+            ids = [names.index(n.replace("/L", f"/{length}")) for n in case]
+            factors = sorted((gp.factor(i) for i in ids), key=lambda f: -f.shape[1])
+            ranks = math.prod(f.shape[1] for f in factors)
+            with threadpool_limits(1):
+                start = time.perf_counter()
+                for _ in range(20):
+                    first, rest = factors[0], khatri_rao(factors[1:])
+                    mixing = rng.standard_normal((rest.shape[1], first.shape[1]))
+                    ((rest @ mixing) * first).sum(axis=1)
+                kr = (time.perf_counter() - start) / 20
+                column = gp._column(ids)
+                start = time.perf_counter()
+                toeplitz_draws(np.repeat(column[None], 128, 0), rng.standard_normal((128, length)))
+                schur = (time.perf_counter() - start) / 128
+            label = " * ".join(case)
+            print(f"{length:>5} {label:<60} {ranks:>11} {kr * 1e6:>8.0f} {schur * 1e6:>9.0f}")
+
+
+if __name__ == "__main__":
+    main()
