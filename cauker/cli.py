@@ -97,13 +97,36 @@ def _progress(args: argparse.Namespace) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    import json
+
     from cauker.loading import builder
 
-    _config(args)  # validate before anything is written
-    _progress(args)
+    config = _config(args)  # validate before anything is written
     output = Path(args.output_dir)
+    marker = output / "cauker.json"
+    if output.exists() and any(output.iterdir()):
+        # datasets replaces the whole folder: never let it touch anything but ours.
+        if not marker.is_file():
+            raise ValueError(
+                f"--output-dir {output} is not empty and holds no cauker corpus; choose an "
+                "empty or new folder (the whole folder would be replaced)"
+            )
+        held = json.loads(marker.read_text()).get("fingerprint")
+        if held != config.fingerprint() and not args.overwrite:
+            raise ValueError(
+                f"--output-dir {output} already holds another corpus; pass --overwrite to "
+                "replace it, or choose another folder"
+            )
+    _progress(args)
     b = builder(args.config, **_overrides(args))
-    b.download_and_prepare(output_dir=str(output), num_proc=args.num_proc, file_format=args.format)
+    b.download_and_prepare(
+        output_dir=str(output),
+        num_proc=args.num_proc,
+        file_format=args.format,
+        download_mode="force_redownload" if args.overwrite else None,
+    )
+    about = {"fingerprint": config.fingerprint(), "config": config.to_dict()}
+    marker.write_text(json.dumps(about, indent=1))
     files = sorted(p.name for p in output.glob(f"*.{args.format}"))
     print(f"wrote {len(files)} {args.format} file(s) to {output}")
     if args.format == "parquet":
@@ -184,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", default="corpus", help="where to write (default ./corpus)")
     p.add_argument("--num-proc", type=int, default=None, help="worker processes")
     p.add_argument("--format", choices=["parquet", "arrow"], default="parquet")
+    p.add_argument("--overwrite", action="store_true", help="replace a corpus already there")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_generate)
 

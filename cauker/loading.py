@@ -17,7 +17,7 @@ def builder(name: str = "10k", *, cache_dir: str | None = None, **overrides: Any
     named_config(name, **overrides)  # clear errors before datasets sees the arguments
     from cauker_dataset import CauKer
 
-    return CauKer(config_name=name, cache_dir=cache_dir, **overrides)
+    return CauKer(config_name=name, dataset_name="cauker", cache_dir=cache_dir, **overrides)
 
 
 def load_dataset(

@@ -57,6 +57,26 @@ def test_generate_writes_loadable_files(tmp_path, capsys):
     assert len(train) == 40 and len(train[0]["target"]) == 32
 
 
+def test_generate_never_replaces_another_corpus_or_foreign_files(tmp_path, capsys):
+    out = tmp_path / "corpus"
+    base = ["generate", "10k", "--length", "16", "--output-dir", str(out), "--quiet"]
+    assert run(capsys, *base, "--num-series", "20")[0] == 0
+    assert run(capsys, *base, "--num-series", "20")[0] == 0  # same corpus: reused
+    code, _, err = run(capsys, *base, "--num-series", "40")
+    assert code == 2 and "already holds another corpus; pass --overwrite" in err
+    assert run(capsys, *base, "--num-series", "40", "--overwrite")[0] == 0
+    train = datasets.load_dataset(
+        "parquet", data_files=str(out / "*-train*.parquet"), split="train"
+    )
+    assert len(train) == 40
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    code, _, err = run(capsys, "generate", "10k", "--output-dir", str(mine), "--overwrite")
+    assert code == 2 and "holds no cauker corpus" in err
+    assert (mine / "notes.txt").read_text() == "keep me"
+
+
 def test_generate_arrow_format_and_num_proc(tmp_path, capsys):
     out = tmp_path / "arrow"
     code, _, err = run(
