@@ -137,7 +137,7 @@ def run_io_floor(length: int, num_series: int) -> dict:
 
 def run_export(num_series: int, processes: int) -> dict:
     import cauker
-    from cauker.export import export
+    from cauker.hub_layout import export
 
     config = cauker.CauKerConfig(num_series=num_series)
     with tempfile.TemporaryDirectory() as tmp:

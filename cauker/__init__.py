@@ -2,8 +2,10 @@
 
 The pure sampler (``CauKerConfig``, ``generate``, ``iter_batches``) knows
 nothing of ``datasets``, the Hub or the command line; those are thin layers on
-top of it.
+top of it, imported only when used (``export``, ``push_to_hub``).
 """
+
+from typing import Any
 
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, named_config
 from cauker.generate import generate, iter_batches
@@ -17,8 +19,21 @@ __all__ = [
     "NAMED_SIZES",
     "CauKerConfig",
     "arrow_schema",
+    "export",
     "generate",
     "iter_batches",
     "load_dataset",
     "named_config",
+    "push_to_hub",
 ]
+
+_LAZY = {"export": "cauker.hub_layout", "push_to_hub": "cauker.hub"}
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: these layers import datasets and huggingface_hub, the core does not.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'cauker' has no attribute {name!r}")

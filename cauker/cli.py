@@ -158,7 +158,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from cauker.export import export
+    from cauker.hub_layout import export
 
     config = _config(args)
     _progress(args)

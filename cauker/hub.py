@@ -34,7 +34,7 @@ from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 from cauker.card import tag_name, update_card
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
 from cauker.errors import CaukerError
-from cauker.export import (
+from cauker.hub_layout import (
     check_config_name,
     config_entry,
     export_shards,

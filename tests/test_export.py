@@ -10,8 +10,8 @@ import pytest
 from huggingface_hub import DatasetCard
 
 import cauker
-from cauker import export as export_module
-from cauker.export import export
+from cauker import hub_layout as export_module
+from cauker.hub_layout import export
 
 SMALL = cauker.CauKerConfig(num_series=120, length=32)
 OTHER = cauker.CauKerConfig(num_series=40, length=16, seed=9, dag_depth=2)

@@ -9,7 +9,7 @@ from huggingface_hub import DatasetCard, HfApi
 
 import cauker
 from cauker import card as card_module
-from cauker import export as export_module
+from cauker import hub_layout as export_module
 from cauker.cli import main
 from cauker.hub import HubError, push_to_hub
 
