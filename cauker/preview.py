@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from cauker.config import CauKerConfig
-from cauker.generate import generate
+from cauker.rows import generate
 
 _FORMATS = {".png", ".pdf", ".svg", ".jpg"}
 

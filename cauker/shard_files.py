@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
-from cauker.generate import iter_batches
+from cauker.rows import iter_batches
 from cauker.schema import arrow_schema
 from cauker.shards import Shard
 
