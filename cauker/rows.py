@@ -28,7 +28,7 @@ _threadpools = ThreadpoolController()
 
 def sampler_for(config: CauKerConfig) -> Sampler:
     """A per-process sampler for ``config``, reused so its factor caches are kept."""
-    key = config.fingerprint() if isinstance(config.kernel_bank, str) else str(id(config))
+    key = config.fingerprint()  # custom kernels enter it through their repr
     if key not in _samplers:
         if len(_samplers) >= 8:
             _samplers.pop(next(iter(_samplers)))
