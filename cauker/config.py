@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from numbers import Integral
 from typing import Any
 
-from sklearn.gaussian_process.kernels import Kernel
-
 from cauker.activations import ACTIVATION_BANKS, ACTIVATIONS
 from cauker.kernels import KERNEL_BANKS
 from cauker.means import MEAN_BANKS, MEANS
@@ -52,6 +50,8 @@ def _check_bank(name: str, value: Any, banks: dict, entries: dict | None) -> str
     if not isinstance(value, Sequence) or len(value) == 0:
         raise ValueError(f"{name} must be a bank name or a non-empty sequence, got {value!r}")
     value = tuple(value)
+    if entries is None:
+        from sklearn.gaussian_process.kernels import Kernel  # heavy: only for custom banks
     for entry in value:
         if entries is None:
             if not isinstance(entry, Kernel):

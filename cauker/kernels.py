@@ -9,17 +9,10 @@ are drawn by index, and 4/L appears three times in the paper bank on purpose).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sklearn.gaussian_process.kernels import (
-    RBF,
-    ConstantKernel,
-    DotProduct,
-    ExpSineSquared,
-    Kernel,
-    Matern,
-    RationalQuadratic,
-    WhiteKernel,
-)
+if TYPE_CHECKING:
+    from sklearn.gaussian_process.kernels import Kernel
 
 #: The periods, in samples, of the KernelSynth (Chronos) bank, in bank order.
 PAPER_PERIODS = (24, 48, 96, 168, 336, 672, 7, 14, 30, 60, 365, 730, 4, 26, 52, 4, 6, 12, 4, 40, 10)
@@ -38,6 +31,14 @@ def _num(value: float) -> str:
 
 
 def _paper_bank(length: int) -> list[BankKernel]:
+    from sklearn.gaussian_process.kernels import (
+        RBF,
+        DotProduct,
+        ExpSineSquared,
+        RationalQuadratic,
+        WhiteKernel,
+    )
+
     bank = [
         BankKernel(f"ExpSineSquared(p={p}/{length})", ExpSineSquared(periodicity=p / length))
         for p in PAPER_PERIODS
@@ -54,11 +55,15 @@ def _paper_bank(length: int) -> list[BankKernel]:
 
 def paper_bank(length: int) -> tuple[BankKernel, ...]:
     """The V1 bank (KernelSynth, 33 entries)."""
+    from sklearn.gaussian_process.kernels import ConstantKernel
+
     return tuple(_paper_bank(length) + [BankKernel("ConstantKernel(1)", ConstantKernel())])
 
 
 def v2_bank(length: int) -> tuple[BankKernel, ...]:
     """The V2 bank (34 entries): paper bank without Constant, plus two Materns."""
+    from sklearn.gaussian_process.kernels import Matern
+
     return tuple(
         _paper_bank(length)
         + [

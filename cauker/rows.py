@@ -10,24 +10,36 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from numbers import Integral
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from threadpoolctl import ThreadpoolController
 
 from cauker.config import CauKerConfig
-from cauker.sampler import Graph, Sampler
 from cauker.schema import PROVENANCE, arrow_schema, record_batch
+
+if TYPE_CHECKING:
+    from cauker.sampler import Graph, Sampler
 
 #: Graphs computed together (the batch of the Schur factorisation). The output
 #: does not depend on it.
 GRAPHS_PER_BATCH = 128
 
 _samplers: dict[str, Sampler] = {}
-_threadpools = ThreadpoolController()
+_threadpools: list[ThreadpoolController] = []
+
+
+def _blas():
+    """The BLAS libraries of this process (found once the sampler's imports are done)."""
+    if not _threadpools:
+        _threadpools.append(ThreadpoolController())
+    return _threadpools[0]
 
 
 def sampler_for(config: CauKerConfig) -> Sampler:
     """A per-process sampler for ``config``, reused so its factor caches are kept."""
+    from cauker.sampler import Sampler  # scikit-learn and scipy: imported when first needed
+
     key = config.fingerprint()  # custom kernels enter it through their repr
     if key not in _samplers:
         if len(_samplers) >= 8:
@@ -86,7 +98,7 @@ def iter_batches(
     last_graph = (last - 1) // k
     while graph <= last_graph:
         indices = range(graph, min(graph + graphs_per_batch, last_graph + 1))
-        with _threadpools.limit(limits=1, user_api="blas"):
+        with _blas().limit(limits=1, user_api="blas"):
             graphs = sampler.graphs(split, indices)
         columns = _columns(graphs, max(first, graph * k), last, k)
         row = max(first, graph * k)
