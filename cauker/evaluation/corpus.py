@@ -34,6 +34,19 @@ class Corpus:
     config: CauKerConfig | None = None
     path: Path | None = None
 
+    def draw(self, offset: int) -> Corpus:
+        """Draw ``offset`` of the same config (its seed shifted by ``offset``).
+
+        Pretraining seed ``s`` uses draw ``s``, so the spread across seeds
+        includes the sampling noise of the corpus itself, not only that of the
+        optimiser. A Parquet corpus is fixed data: every draw is itself.
+        """
+        if self.config is None or offset == 0:
+            return self
+        return dataclasses.replace(
+            self, config=dataclasses.replace(self.config, seed=self.config.seed + offset)
+        )
+
     def describe(self) -> dict:
         if self.config is not None:
             return {"label": self.label, "config": self.config.to_dict()}
@@ -132,7 +145,7 @@ def resolve_corpus(spec: CauKerConfig | str | os.PathLike, *, what: str = "corpu
 def load_series(corpus: Corpus, count: int) -> np.ndarray:
     """The first ``count`` univariate series of ``corpus`` (fewer if it holds fewer)."""
     if corpus.config is not None:
-        from cauker.generate import generate
+        from cauker import generate  # the public entry point (lazy: cauker imports this)
 
         config = corpus.config
         per_row = config.series_per_graph if config.multivariate else 1

@@ -5,13 +5,20 @@ percent. Methods are ``candidate`` (the evaluated corpus), ``reference`` (by
 default the KernelSynth ablation of the same config), ``random_init`` (the same
 encoder, untrained) and ``raw`` (the classifiers on the resampled series).
 
+Seed ``s`` fixes everything random in one run: the corpus draw (a config's
+seed is shifted by ``s``; a Parquet corpus stays as it is), the encoder's
+initialisation, the views and batches, and the random forest. The spread
+across seeds therefore measures the noise of the whole procedure.
+
 Decision rule (see :meth:`EvaluationReport.compare`): the candidate is
 *better* than the reference when its mean accuracy, averaged over the
 pretraining seeds, exceeds the reference's by at least ``max(MIN_DELTA, seed
 spread)`` points **and** it wins on more datasets than it loses; *worse* is the
 mirror image; anything else is *no clear difference*. The seed spread is the
-larger of the two methods' ranges across seeds. ``MIN_DELTA`` (1.5 points) is
-the gap measured between two reasonable GP corpora.
+larger of the two methods' ranges across seeds. ``MIN_DELTA`` (1.5 points)
+sits above the gaps measured between reasonable GP corpora and between two
+draws of one config (up to 1.3 points), and below those of a white-noise corpus
+(3.5) and of an untrained encoder (11); see ``NOTES.md``.
 """
 
 from __future__ import annotations
@@ -156,49 +163,52 @@ class EvaluationReport:
         seeds = list(self.results[self.methods[0]])
         names = self.dataset_names
         width = max(len(self.label(m)) for m in self.methods) + 2
+        block = 8 * (len(seeds) + 1) + 2
         lines = [
             f"Zero-shot accuracy (%) on {len(names)} real UCR datasets, series resampled to "
-            f"{self.settings['length']}; frozen encoder, classifiers fitted on train embeddings",
-            f"pretraining: {self.settings['series']} series, {self.settings['steps']} steps x "
-            f"{self.settings['batch_size']}, seeds {', '.join(seeds)}",
+            f"{self.settings['length']}; frozen encoder, classifiers fit on train embeddings",
+            f"pretraining: {self.settings['series']} series per corpus, {self.settings['steps']} "
+            f"steps x {self.settings['batch_size']} series, seeds {', '.join(seeds)}",
             "",
+            " " * width + "".join(f"{CLASSIFIER_NAMES[c]:<{block}}" for c in CLASSIFIER_NAMES),
         ]
-        seed_cols = "".join(f"{'seed ' + s:>9}" for s in seeds)
-        head = f"{'method':<{width}}"
-        for classifier in CLASSIFIER_NAMES:
-            head += f" | {classifier:<6}{seed_cols}{'mean':>9}"
-        lines += [head, "-" * len(head)]
+        cells = "".join(f"{'seed ' + s:>8}" for s in seeds) + f"{'mean':>8}  "
+        head = f"{'method':<{width}}" + cells * len(CLASSIFIER_NAMES)
+        lines += [head.rstrip(), "-" * len(head.rstrip())]
         for method in self.methods:
             row = f"{self.label(method):<{width}}"
             for classifier in CLASSIFIER_NAMES:
                 per_seed = self.seed_means(method, classifier)
-                row += " | " + " " * 6 + "".join(f"{per_seed[s]:>9.2f}" for s in seeds)
-                row += f"{self.mean(method, classifier):>9.2f}"
-            lines.append(row)
-        lines += ["", "Per dataset (random forest / logistic regression, mean over seeds):"]
+                row += "".join(f"{per_seed[s]:>8.2f}" for s in seeds)
+                row += f"{self.mean(method, classifier):>8.2f}  "
+            lines.append(row.rstrip())
         short = {m: self._short_label(m) for m in self.methods}
-        col = max(15, *(len(s) + 2 for s in short.values()))
-        name_width = max(len(n) for n in names) + 2
-        lines.append(
-            f"{'dataset':<{name_width}}" + "".join(f"{short[m]:>{col}}" for m in self.methods)
-        )
-        for name in names:
-            cells = "".join(f"{self._cell(m, name):>{col}}" for m in self.methods)
-            lines.append(f"{name:<{name_width}}{cells}")
+        col = max(14, *(len(v) + 2 for v in short.values()))
+        name_width = max(7, *(len(n) for n in names)) + 2
         lines += [
             "",
-            f"Decision rule: better/worse needs |gap| >= max({MIN_DELTA}, seed spread) "
-            "and a majority of per-dataset wins; otherwise no clear difference.",
+            "Per dataset, random forest / logistic regression (mean over seeds):",
+            f"{'dataset':<{name_width}}" + "".join(f"{short[m]:>{col}}" for m in self.methods),
         ]
-        for c in self.comparisons():
-            lines.append(
-                f"  {self.label('candidate')} vs {self.label(c['against'])} "
-                f"[{CLASSIFIER_NAMES[c['classifier']]}]: {c['delta']:+.2f} points "
-                f"(threshold {c['threshold']:.2f}), datasets won/lost/tied "
-                f"{c['wins']}/{c['losses']}/{c['ties']} -> {c['verdict']}"
-            )
-        for note in self.notes:
-            lines.append(f"note: {note}")
+        for name in names:
+            row = "".join(f"{self._cell(m, name):>{col}}" for m in self.methods)
+            lines.append(f"{name:<{name_width}}{row}")
+        if len(self.methods) > 1:
+            lines += [
+                "",
+                f"Verdicts (better/worse needs a gap >= max({MIN_DELTA}, seed spread) points and "
+                "more datasets won than lost):",
+            ]
+        for against in self.methods[1:]:
+            lines.append(f"  candidate vs {self.label(against)}:")
+            for classifier in CLASSIFIER_NAMES:
+                c = self.compare("candidate", against, classifier)
+                lines.append(
+                    f"    {CLASSIFIER_NAMES[classifier]:<20} {c['delta']:+6.2f} points "
+                    f"(threshold {c['threshold']:.2f}), won/lost/tied "
+                    f"{c['wins']}/{c['losses']}/{c['ties']} -> {c['verdict']}"
+                )
+        lines += [f"note: {note}" for note in self.notes]
         lines.append(f"wall time: {self.timings.get('total', 0.0):.0f} s")
         return "\n".join(lines)
 

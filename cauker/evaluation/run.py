@@ -4,11 +4,13 @@ The work is a list of independent tasks, each seeded and run single-threaded:
 pretrain-then-score for every (corpus, seed), score a random-init encoder and
 the raw series for every seed. With ``workers > 1`` they run in that many
 spawned processes, one PyTorch thread each. On a 2-core machine two 1-thread
-processes beat one 2-thread process: a small CNN gains only about 1.5x from a
-second intra-op thread, and when another program holds a core, every parallel
-region of a 2-thread process waits for the descheduled thread, while two
-independent processes just share what is left. Because every task uses the
-same thread count, the numbers do not depend on ``workers``.
+processes beat one 2-thread process: the small CNN gains only 1.65x from a
+second intra-op thread (3.45 steps/s for two processes against 2.97), and when
+another program holds a core, every parallel region of a 2-thread process
+waits for the descheduled thread (1.11 steps/s, slower than one thread) while
+two independent processes just share what is left (2.30 steps/s). Because
+every task uses the same thread count, the numbers do not depend on
+``workers``. Ctrl-C or SIGTERM terminate the workers at once.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import importlib.util
 import os
 import platform
 import queue as queue_module
+import signal
+import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 import numpy as np
@@ -32,6 +35,8 @@ from cauker.evaluation.real_datasets import SHIPPED, load_datasets
 from cauker.evaluation.report import EvaluationReport
 
 KERNELSYNTH_REFERENCE = "kernelsynth"
+#: The fields a KernelSynth ablation changes, at their CauKer (paper) values.
+CAUKER_COUNTERPART = {"dag_depth": None, "mean_bank": "paper"}
 DEFAULT_SERIES = 10_000
 DEFAULT_STEPS = 300
 DEFAULT_BATCH_SIZE = 256
@@ -55,6 +60,9 @@ def require_torch() -> None:
 def _init_worker(threads: int, progress_queue) -> None:
     global _progress_queue
     import torch
+
+    # The parent handles Ctrl-C and terminates the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     torch.set_num_threads(threads)
     _progress_queue = progress_queue
@@ -132,7 +140,14 @@ def _resolve_reference(reference: Any, candidate: Corpus) -> Corpus | None:
         if base is None:
             base = named_config("10k", length=candidate.length)
         config = kernelsynth_of(base)
-        label = "kernelsynth ablation (dag_depth=0, mean_bank=zero)"
+        if config == candidate.config:
+            # The candidate is itself a KernelSynth ablation: compare it with the
+            # CauKer config it ablates (the paper's DAG and means), the other side
+            # of the same comparison.
+            config = dataclasses.replace(config, **CAUKER_COUNTERPART)
+            label = "cauker counterpart (dag_depth=None, mean_bank=paper)"
+        else:
+            label = "kernelsynth ablation (dag_depth=0, mean_bank=zero)"
         return Corpus(label=label, length=config.length, config=config)
     resolved = resolve_corpus(reference, what="reference")
     if resolved.length != candidate.length:
@@ -211,7 +226,9 @@ def evaluate(
         Also score the random-init encoder and the raw series.
     workers : int or None
         Processes running tasks in parallel; None uses one per available core
-        (at most the number of pretraining runs).
+        (at most the number of pretraining runs). Workers are spawned, so a
+        script using more than one needs an ``if __name__ == "__main__":`` guard;
+        ``workers=1`` runs everything in the calling process.
     threads : int, default 1
         PyTorch threads per task. Results are reproducible for a fixed value.
     progress : bool, default True
@@ -254,22 +271,24 @@ def evaluate(
     t = time.perf_counter()
     corpora = {"candidate": candidate} | ({"reference": ref} if ref is not None else {})
     arrays = {}
-    for method, c in tqdm(corpora.items(), desc="corpus", disable=not progress, leave=False):
-        arrays[method] = load_series(c, series)
-        if len(arrays[method]) < series:
-            notes.append(f"{method} holds only {len(arrays[method])} series (asked {series})")
+    draws = [(m, s) for m in corpora for s in seeds]
+    for method, seed in tqdm(draws, desc="corpus draws", disable=not progress, leave=False):
+        arrays[method, seed] = load_series(corpora[method].draw(seed), series)
+        if len(arrays[method, seed]) < series:
+            notes.append(f"{method} holds only {len(arrays[method, seed])} series (asked {series})")
+    if any(c.config is None for c in corpora.values()) and len(seeds) > 1:
+        notes.append("a Parquet corpus is the same data for every seed; only pretraining varies")
     timings["load_corpora"] = time.perf_counter() - t
 
-    tasks = [(m, s) for m in arrays for s in seeds]
+    tasks = list(draws)
     if baselines:
         tasks += [(m, s) for m in ("random_init", "raw") for s in seeds]
     payloads = {}
-    for method, _ in tasks:
-        payload = {"datasets": prepared, "recipe": dataclasses.asdict(recipe)}
-        if method in arrays:
-            payload["series"] = arrays[method]
-        payloads[method] = payload
-    pretraining_runs = len(arrays) * len(seeds)
+    for task in tasks:
+        payloads[task] = {"datasets": prepared, "recipe": dataclasses.asdict(recipe)}
+        if task in arrays:
+            payloads[task]["series"] = arrays[task]
+    pretraining_runs = len(draws)
     if workers is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         workers = max(1, min(cores or 1, pretraining_runs or 1))
@@ -299,8 +318,9 @@ def evaluate(
         "workers": workers,
         "threads": threads,
         "pretraining_loss": losses,
+        "corpus_draws": "pretraining seed s uses the config with seed config.seed + s",
         "constant_or_invalid_series": {
-            m: int(len(a) - _usable_count(a)) for m, a in arrays.items()
+            f"{m} seed {s}": int(len(a) - _usable_count(a)) for (m, s), a in arrays.items()
         },
     }
     return EvaluationReport(
@@ -328,7 +348,9 @@ def _run_tasks(tasks, payloads, workers, threads, steps, pretraining_runs, progr
         if workers == 1:
             outputs = []
             for method, seed in tasks:
-                outputs.append(_task(method, seed, payloads[method], threads, step_bar.update))
+                outputs.append(
+                    _task(method, seed, payloads[method, seed], threads, step_bar.update)
+                )
                 task_bar.update(1)
             return outputs
         return _run_in_pool(tasks, payloads, workers, threads, step_bar, task_bar)
@@ -338,30 +360,44 @@ def _run_tasks(tasks, payloads, workers, threads, steps, pretraining_runs, progr
 
 
 def _run_in_pool(tasks, payloads, workers, threads, step_bar, task_bar) -> list:
+    """Run ``tasks`` in spawned processes; any interruption terminates them at once."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     progress_queue = context.Queue()
     outputs: list = [None] * len(tasks)
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(threads, progress_queue),
-    ) as pool:
-        futures = {
-            pool.submit(_worker_task, method, seed, payloads[method], threads): i
-            for i, (method, seed) in enumerate(tasks)
-        }
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+    restore = _exit_on_sigterm()
+    try:
+        # Leaving the block (normally or by an exception) terminates the workers.
+        with context.Pool(workers, _init_worker, (threads, progress_queue)) as pool:
+            handles = [
+                pool.apply_async(_worker_task, (method, seed, payloads[method, seed], threads))
+                for method, seed in tasks
+            ]
+            pending = list(range(len(tasks)))
+            while pending:
+                handles[pending[0]].wait(0.25)
+                _drain(progress_queue, step_bar)
+                for i in [i for i in pending if handles[i].ready()]:
+                    outputs[i] = handles[i].get()  # re-raises a task's exception
+                    pending.remove(i)
+                    task_bar.update(1)
             _drain(progress_queue, step_bar)
-            for future in done:
-                outputs[futures[future]] = future.result()
-                task_bar.update(1)
-        _drain(progress_queue, step_bar)
+    finally:
+        restore()
     return outputs
+
+
+def _exit_on_sigterm():
+    """Turn SIGTERM into SystemExit while workers run, so they are cleaned up; returns an undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def _drain(progress_queue, bar) -> None:
