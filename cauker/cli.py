@@ -188,6 +188,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         private=args.private,
         staging_dir=args.staging_dir,
         num_proc=args.num_proc,
+        scheduler=args.scheduler,
         progress=not args.quiet,
     )
     name = args.name or args.config
@@ -238,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the login)")
     p.add_argument("--staging-dir", default=None, help="local staging folder (default: cache)")
     p.add_argument("--num-proc", type=int, default=None, help="worker processes")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'local'")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_push)
 
