@@ -8,8 +8,8 @@ top of it, imported only when used (``export``, ``push_to_hub``).
 from typing import Any
 
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, named_config
-from cauker.rows import generate, iter_batches
 from cauker.loading import load_dataset
+from cauker.rows import generate, iter_batches
 from cauker.schema import arrow_schema
 
 __version__ = "0.1.0"

@@ -36,6 +36,7 @@ from cauker.config import ALGORITHM_VERSION, CauKerConfig
 from cauker.errors import CaukerError
 from cauker.hub_layout import (
     check_config_name,
+    check_runner,
     config_entry,
     export_shards,
     write_card,
@@ -224,6 +225,7 @@ def push_to_hub(
     if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id):
         raise ValueError(f"repo_id must look like 'user/name', got {repo_id!r}")
     name = check_config_name(config_name or "default")
+    check_runner(num_proc, scheduler)
     token = token or get_token()
     if not token:
         raise HubError(

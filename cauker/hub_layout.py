@@ -46,6 +46,15 @@ def check_config_name(name: str) -> str:
     return name
 
 
+def check_runner(num_proc: Any, scheduler: Any) -> None:
+    """Refuse a bad ``num_proc`` or ``scheduler`` before any work starts."""
+    _check_num_proc(num_proc)
+    if scheduler is not None:
+        from cauker.distributed import check_scheduler
+
+        check_scheduler(scheduler)
+
+
 def _check_num_proc(num_proc: Any) -> int:
     if num_proc is None:
         return 1
@@ -131,6 +140,9 @@ def _remove_stale(fs, root: str, name: str, shards: Iterable[Shard]) -> None:
     for path in fs.glob(posixpath.join(folder, "*.parquet")):
         if path not in keep and fs.isfile(path):
             fs.rm(path)
+    # temporary files of workers killed mid-write (their shards were redone)
+    for path in fs.glob(posixpath.join(folder, "*.parquet.tmp-*")):
+        fs.rm(path)
 
 
 def write_preview(fs, root: str, name: str, config: CauKerConfig, first: str) -> str | None:
@@ -225,7 +237,7 @@ def export(
     if not isinstance(config, CauKerConfig):
         raise ValueError(f"config must be a CauKerConfig, got {type(config).__name__}")
     name = check_config_name(config_name or "default")
-    _check_num_proc(num_proc)
+    check_runner(num_proc, scheduler)
     url = os.fspath(output_dir)
     files = export_shards(
         config, url, name, num_proc=num_proc, scheduler=scheduler, progress=progress
