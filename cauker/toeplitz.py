@@ -36,6 +36,8 @@ from cauker.factors import pivoted_cholesky
 #: saves a second sweep for the half of the matrices that are singular; above
 #: 1024 points rounding grows and the sweep starts at 1e-11 (see ``jitters``).
 JITTERS = (1e-12, 1e-11, 1e-10)
+#: Steps between two foldings of the generators' scales into their values.
+RESCALE = 8
 #: Marks a matrix that was factored densely (all jitters broke down).
 DENSE = -1.0
 
@@ -65,25 +67,36 @@ def _schur_pass(
     draws = np.zeros_like(g)
     draws_extra = np.zeros_like(g_extra)
     scratch = np.empty_like(u)
+    # The generators are kept as u = a * u_hat and v = b * v_hat with per-matrix
+    # scales a and b, so that a rotation costs two passes over each array
+    # instead of three; the scales are folded back every RESCALE steps so they
+    # neither overflow nor underflow.
+    a = np.ones(count)
+    b = np.ones(count)
     with np.errstate(all="ignore"):
         for k in range(length):
             n = length - k
-            draws[k:] += np.multiply(u, g[k], out=scratch[:n])
+            draws[k:] += np.multiply(u, a * g[k], out=scratch[:n])
             if extra.size:
-                draws_extra[k:] += u[:, extra_owner] * g_extra[k]
+                draws_extra[k:] += u[:, extra_owner] * (a[extra_owner] * g_extra[k])
             if n == 1:
                 break
-            rho = v[0] / u[0]
+            rho = (b * v[0]) / (a * u[0])
             # A breakdown (|rho| >= 1) makes c nan or 0; the nan or inf then
             # spreads through that matrix's column only, and is caught below.
             c = np.sqrt((1.0 - rho) * (1.0 + rho))
             # Mixed form: u' = (u - rho v) / c, then v' = c v - rho u'.
             u = u[:-1]  # shifted by one position
-            u -= np.multiply(v, rho, out=scratch[: n - 1])
-            u /= c
+            u -= np.multiply(v, rho * b / a, out=scratch[: n - 1])
+            a = a / c
             v = v[1:]
-            v *= c
-            v -= np.multiply(u[1:], rho, out=scratch[: n - 2])
+            v -= np.multiply(u[1:], rho * a / (c * b), out=scratch[: n - 2])
+            b = b * c
+            if k % RESCALE == RESCALE - 1:
+                u *= a
+                v *= b
+                a = np.ones(count)
+                b = np.ones(count)
     out = np.empty_like(normals)
     out[first] = draws.T
     out[extra] = draws_extra.T
