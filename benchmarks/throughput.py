@@ -178,8 +178,8 @@ def main() -> None:
         return
 
     scale = 0.25 if args.quick else 1.0
-    sizes = {512: 20_000, 1024: 6_000, 2048: 1_500}
-    dense_sizes = {512: 120, 1024: 40, 2048: 12}
+    sizes = {512: 40_000, 1024: 10_000, 2048: 2_500}
+    dense_sizes = {512: 160, 1024: 48, 2048: 12}
     rows = []
     for length, n in sizes.items():
         n = int(n * scale)

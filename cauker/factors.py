@@ -32,6 +32,6 @@ def pivoted_cholesky(matrix: np.ndarray) -> np.ndarray:
 def khatri_rao(factors: list[np.ndarray]) -> np.ndarray:
     """Row-wise Kronecker product of factors with the same number of rows."""
     out = factors[0]
-    for f in factors[1:]:
+    for f in factors[1:]:  # a single factor is returned as is, not copied
         out = (out[:, :, None] * f[:, None, :]).reshape(out.shape[0], -1)
     return out

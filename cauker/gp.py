@@ -132,7 +132,7 @@ class TermPlan:
     scales: np.ndarray | None = None  # (J, L), or the standard deviation (white)
     unit: bool = False  # scales is one row of ones: skip the scaling
     factor: np.ndarray | None = None  # dense / factor / khatri_rao "first"
-    rest: np.ndarray | None = None  # khatri_rao: Khatri-Rao product of the others
+    others: tuple[np.ndarray, ...] = ()  # khatri_rao: the other (cached) factors
     column: np.ndarray | None = None  # schur: first Toeplitz column
 
 
@@ -144,8 +144,10 @@ class GaussianProcessSampler:
         self.x = np.linspace(0.0, 1.0, length)
         self.components = [resolve(entry.kernel, self.x) for entry in bank]
         self._factors: dict[int, np.ndarray] = {}
-        # A quarter of the terms are unique, so more entries would not help much.
-        self.plan = functools.lru_cache(maxsize=4096)(self._plan)
+        # About a quarter of the terms are unique, so a larger cache helps little;
+        # its size keeps the cached scales and columns within about 64 MiB.
+        entries = max(256, (64 << 20) // (24 * length))
+        self.plan = functools.lru_cache(maxsize=entries)(self._plan)
         self.stats: Counter[str] = Counter()
 
     # -- structure ---------------------------------------------------------
@@ -209,8 +211,12 @@ class GaussianProcessSampler:
         if len(factors) == 1:
             return TermPlan("factor", scales=scales, unit=unit, factor=factors[0])
         if math.prod(f.shape[1] for f in factors) <= KHATRI_RAO_PER_POINT * self.length:
-            rest = khatri_rao(factors[1:])
-            return TermPlan("khatri_rao", scales=scales, unit=unit, factor=factors[0], rest=rest)
+            # The Khatri-Rao product of the others is formed at each draw, not
+            # cached: it can reach megabytes and thousands of plans are cached.
+            others = tuple(factors[1:])
+            return TermPlan(
+                "khatri_rao", scales=scales, unit=unit, factor=factors[0], others=others
+            )
         return TermPlan("schur", scales=scales, unit=unit, column=self._column(term.stationary))
 
     # -- drawing -----------------------------------------------------------
@@ -235,7 +241,7 @@ class GaussianProcessSampler:
                 return plan.factor @ rng.standard_normal(plan.factor.shape[1])
             draws = rng.standard_normal((len(scales), plan.factor.shape[1])) @ plan.factor.T
         elif method == "khatri_rao":
-            first, rest = plan.factor, plan.rest
+            first, rest = plan.factor, khatri_rao(list(plan.others))
             draws = np.empty((len(scales), self.length))
             for j in range(len(scales)):
                 mixing = rng.standard_normal((rest.shape[1], first.shape[1]))
@@ -291,7 +297,7 @@ class GaussianProcessSampler:
             if plan.method == "factor":
                 inner = plan.factor @ plan.factor.T
             elif plan.method == "khatri_rao":
-                f = khatri_rao([plan.factor, plan.rest])
+                f = khatri_rao([plan.factor, *plan.others])
                 inner = f @ f.T
             else:
                 owner = np.zeros(self.length, dtype=np.int64)
