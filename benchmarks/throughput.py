@@ -178,7 +178,7 @@ def main() -> None:
         return
 
     scale = 0.25 if args.quick else 1.0
-    sizes = {512: 40_000, 1024: 10_000, 2048: 2_500}
+    sizes = {512: 100_000, 1024: 10_000, 2048: 2_500}
     dense_sizes = {512: 160, 1024: 48, 2048: 12}
     rows = []
     for length, n in sizes.items():
