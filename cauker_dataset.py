@@ -25,24 +25,9 @@ import datasets
 import pyarrow as pa
 from datasets.builder import Key
 
-from cauker import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, arrow_schema, iter_batches
+from cauker import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, arrow_schema, iter_batches, paper
 from cauker.shards import plan_shards
 
-_DESCRIPTION = (
-    "CauKer synthetic time series: each series is a node of a random structural causal "
-    "model whose roots are Gaussian-process draws with random composite kernels and means "
-    "(Xie et al., 2025)."
-)
-_CITATION = """\
-@article{xie2025cauker,
-  title   = {CauKer: classification time series foundation models can be pretrained
-             on synthetic data only},
-  author  = {Xie, Shifeng and Feofanov, Vasilii and Alonso, Marius and Odonnat, Ambroise
-             and Zhang, Jianfeng and Palpanas, Themis and Redko, Ievgen},
-  journal = {arXiv preprint arXiv:2508.02879},
-  year    = {2025}
-}
-"""
 _FIELDS = [f for f in dataclasses.fields(CauKerConfig)]
 
 
@@ -92,10 +77,10 @@ class CauKer(datasets.ArrowBasedBuilder):
         for split in ("train", "validation"):
             splits.add(datasets.SplitInfo(name=split, num_examples=config.split_size(split)))
         return datasets.DatasetInfo(
-            description=_DESCRIPTION,
+            description=paper.DESCRIPTION,
             features=datasets.Features.from_arrow_schema(arrow_schema(config)),
-            citation=_CITATION,
-            homepage="https://arxiv.org/abs/2508.02879",
+            citation=paper.CITATION,
+            homepage=paper.URL,
             license="apache-2.0",
             splits=splits,
         )

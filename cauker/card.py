@@ -23,18 +23,12 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
+from cauker.paper import CITATION
 
 LICENSE = "apache-2.0"
 PRETTY_NAME = "CauKer synthetic time series"
 SPLITS = ("train", "validation")
-CITATION = """@article{xie2025cauker,
-  title   = {CauKer: classification time series foundation models can be pretrained
-             on synthetic data only},
-  author  = {Xie, Shifeng and Feofanov, Vasilii and Alonso, Marius and Odonnat, Ambroise
-             and Zhang, Jianfeng and Palpanas, Themis and Redko, Ievgen},
-  journal = {arXiv preprint arXiv:2508.02879},
-  year    = {2025}
-}"""
+
 _SIZES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")]
 _SIZES += [(10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B")]
 

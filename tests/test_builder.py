@@ -82,6 +82,19 @@ def test_named_configs_carry_the_version_and_sizes():
     ]
 
 
+def test_builder_config_mirrors_every_sampler_field():
+    """The builder's fields are CauKerConfig's, with the same defaults (num_series aside)."""
+    import dataclasses
+
+    from cauker_dataset import CauKerBuilderConfig
+
+    builder = {f.name: f.default for f in dataclasses.fields(CauKerBuilderConfig)}
+    for field in dataclasses.fields(cauker.CauKerConfig):
+        assert field.name in builder, field.name
+        if field.name != "num_series":
+            assert builder[field.name] == field.default, field.name
+
+
 def test_overrides_get_their_own_cache_directory(tmp_path):
     a = CauKer(config_name="100k", cache_dir=str(tmp_path), length=1024, dag_depth=4)
     b = CauKer(config_name="100k", cache_dir=str(tmp_path), length=1024, dag_depth=4)
