@@ -201,6 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cauker",
         description="Generate, preview, export and publish CauKer synthetic time-series corpora.",
     )
+    from cauker import __version__
+    from cauker.config import ALGORITHM_VERSION
+
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"cauker {__version__} (algorithm {ALGORITHM_VERSION})",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("generate", help="generate a corpus with the datasets builder")
