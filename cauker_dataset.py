@@ -26,7 +26,7 @@ import pyarrow as pa
 from datasets.builder import Key
 
 from cauker import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, arrow_schema, iter_batches, paper
-from cauker.shards import plan_shards
+from cauker.shards import SPLITS, plan_shards
 
 _FIELDS = [f for f in dataclasses.fields(CauKerConfig)]
 
@@ -74,8 +74,9 @@ class CauKer(datasets.ArrowBasedBuilder):
     def _info(self) -> datasets.DatasetInfo:
         config = self.config.cauker_config()  # validates overrides before any work
         splits = datasets.SplitDict()
-        for split in ("train", "validation"):
-            splits.add(datasets.SplitInfo(name=split, num_examples=config.split_size(split)))
+        for split in SPLITS:
+            if config.split_size(split) > 0:
+                splits.add(datasets.SplitInfo(name=split, num_examples=config.split_size(split)))
         return datasets.DatasetInfo(
             description=paper.DESCRIPTION,
             features=datasets.Features.from_arrow_schema(arrow_schema(config)),
@@ -95,7 +96,8 @@ class CauKer(datasets.ArrowBasedBuilder):
                     "ranges": [(s.start, s.stop) for s in plan_shards(config, split)],
                 },
             )
-            for split in ("train", "validation")
+            for split in SPLITS
+            if config.split_size(split) > 0  # num_validation=0: no validation split
         ]
 
     def _generate_tables(self, split: str, ranges: list[tuple[int, int]]):

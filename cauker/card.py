@@ -24,10 +24,10 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
 from cauker.paper import CITATION
+from cauker.shards import SPLITS
 
 LICENSE = "apache-2.0"
 PRETTY_NAME = "CauKer synthetic time series"
-SPLITS = ("train", "validation")
 
 _SIZES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")]
 _SIZES += [(10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B")]
@@ -76,15 +76,11 @@ def _cauker_block(entry: ConfigEntry) -> dict[str, Any]:
 def update_card(existing: str | None, entry: ConfigEntry, repo_id: str) -> DatasetCard:
     """The card with ``entry`` added or replaced; other configs are kept."""
     data = DatasetCard(existing).data if existing else DatasetCardData()
-    MetadataConfigs(
-        {
-            entry.name: {
-                "data_files": [{"split": s, "path": f"data/{entry.name}/{s}-*"} for s in SPLITS]
-            }
-        }
-    ).to_dataset_card_data(data)
+    present = [s for s in SPLITS if entry.num_examples[s] > 0]  # num_validation=0: no files
+    files = [{"split": s, "path": f"data/{entry.name}/{s}-*"} for s in present]
+    MetadataConfigs({entry.name: {"data_files": files}}).to_dataset_card_data(data)
     splits = datasets.SplitDict()
-    for s in SPLITS:
+    for s in present:
         splits.add(
             datasets.SplitInfo(s, num_bytes=entry.num_bytes[s], num_examples=entry.num_examples[s])
         )

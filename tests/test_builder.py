@@ -140,6 +140,13 @@ def test_prepare_is_identical_for_any_num_proc_and_matches_streaming(tmp_path):
     assert [r["kernel"] for r in streamed] == tables[0].column("kernel").to_pylist()
 
 
+def test_no_validation_split(tmp_path):
+    ds = cauker.load_dataset(
+        "10k", num_series=8, length=16, num_validation=0, cache_dir=str(tmp_path)
+    )
+    assert list(ds) == ["train"] and ds["train"].num_rows == 8
+
+
 def test_load_dataset_by_name(tmp_path):
     ds = cauker.load_dataset(
         "10k", split="validation", num_series=300, length=16, cache_dir=str(tmp_path)

@@ -135,6 +135,13 @@ def test_process_pool_gives_the_same_bytes(tmp_path):
     assert digest(tmp_path / "one") == digest(tmp_path / "two")
 
 
+def test_no_validation_split(tmp_path):
+    config = cauker.CauKerConfig(num_series=8, length=16, num_validation=0)
+    export(config, tmp_path, config_name="novalid", progress=False)
+    loaded = datasets.load_dataset(str(tmp_path), "novalid")
+    assert list(loaded) == ["train"] and loaded["train"].num_rows == 8
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
