@@ -17,6 +17,7 @@ from typing import Any
 
 from cauker.config import NAMED_SIZES, CauKerConfig, named_config
 from cauker.errors import CaukerError
+from cauker.shards import SPLITS
 
 
 class CliError(Exception):
@@ -130,7 +131,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     files = sorted(p.name for p in output.glob(f"*.{args.format}"))
     print(f"wrote {len(files)} {args.format} file(s) to {output}")
     if args.format == "parquet":
-        files = {s: f"{output}/*-{s}*.parquet" for s in ("train", "validation")}
+        files = {s: f"{output}/*-{s}*.parquet" for s in SPLITS}
         print(f"load them with: datasets.load_dataset('parquet', data_files={files})")
     return 0
 
@@ -161,16 +162,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     from cauker.hub_layout import export
 
     config = _config(args)
+    name = args.name or args.config
     _progress(args)
     out = export(
         config,
         args.output_dir,
-        config_name=args.name or args.config,
+        config_name=name,
         num_proc=args.num_proc,
         scheduler=args.scheduler,
         progress=not args.quiet,
     )
-    name = args.name or args.config
     print(f"exported to {out}; load with datasets.load_dataset({str(out)!r}, {name!r})")
     return 0
 
@@ -179,11 +180,12 @@ def cmd_push(args: argparse.Namespace) -> int:
     from cauker.hub import push_to_hub
 
     config = _config(args)
+    name = args.name or args.config
     _progress(args)
     url = push_to_hub(
         config,
         args.repo,
-        config_name=args.name or args.config,
+        config_name=name,
         token=args.token,
         private=args.private,
         staging_dir=args.staging_dir,
@@ -191,7 +193,6 @@ def cmd_push(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         progress=not args.quiet,
     )
-    name = args.name or args.config
     print(f"pushed {url}; load with datasets.load_dataset({args.repo!r}, {name!r})")
     return 0
 

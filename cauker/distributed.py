@@ -26,18 +26,16 @@ import functools
 import hashlib
 import json
 import os
-import posixpath
 import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import fsspec
-from fsspec.implementations.local import LocalFileSystem
 
 from cauker.config import CauKerConfig
 from cauker.errors import CaukerError
-from cauker.shard_files import ShardFile, complete_shard, shard_path, write_shard
+from cauker.shard_files import ShardFile, complete_shard, is_local, write_shard
 from cauker.shards import Shard
 
 #: Automatic re-runs of a shard task that raised, before the export gives up.
@@ -170,7 +168,7 @@ def _worker_url(url: str) -> str:
     """``url`` as the workers must see it: a relative local path is resolved here,
     since a worker's working directory is not this process's."""
     fs, root = fsspec.core.url_to_fs(url)
-    if isinstance(fs, LocalFileSystem) and "::" not in url:
+    if is_local(fs) and "::" not in url:
         return root
     return url
 
@@ -199,19 +197,6 @@ def _check_visible(url: str, config_name: str, config: CauKerConfig, shard: Shar
             "process share (a shared file system mounted at the same path, s3://, gcs://, hf://)",
             shard,
         )
-
-
-def _remove_orphans(url: str, config_name: str, shards: list[Shard]) -> None:
-    """Delete the temporary files of this run's shards left by killed workers."""
-    fs, root = fsspec.core.url_to_fs(url)
-    if not isinstance(fs, LocalFileSystem):
-        return  # object stores are written under the final name: no temporary files
-    names = {posixpath.basename(shard_path(root, config_name, s)) for s in shards}
-    folder = posixpath.join(root, "data", config_name)
-    for path in fs.glob(posixpath.join(folder, "*.parquet.tmp-*")):
-        if posixpath.basename(path).split(".tmp-")[0] in names:
-            with contextlib.suppress(FileNotFoundError):
-                fs.rm(path)
 
 
 def dask_runner(
@@ -269,6 +254,5 @@ def dask_runner(
                 with contextlib.suppress(Exception):  # keep the error that stopped the run
                     client.cancel(futures)
                 raise
-        _remove_orphans(target, config_name, shards)
 
     return run

@@ -26,7 +26,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import fsspec
 from huggingface_hub import HfApi, get_token
 from huggingface_hub import utils as hf_utils
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
@@ -34,16 +33,7 @@ from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 from cauker.card import tag_name, update_card
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
 from cauker.errors import CaukerError
-from cauker.hub_layout import (
-    check_config_name,
-    check_runner,
-    config_entry,
-    export_shards,
-    write_card,
-    write_preview,
-)
-from cauker.shard_files import shard_path
-from cauker.shards import plan_shards
+from cauker.hub_layout import check_config_name, check_runner, export_config
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -237,13 +227,16 @@ def push_to_hub(
 
     staging = Path(staging_dir) if staging_dir else default_staging_dir(repo_id)
     staging.mkdir(parents=True, exist_ok=True)
-    files = export_shards(
-        config, str(staging), name, num_proc=num_proc, scheduler=scheduler, progress=progress
+    # A local copy of the card; the pushed card merges the repo's own.
+    entry = export_config(
+        config,
+        str(staging),
+        name,
+        num_proc=num_proc,
+        scheduler=scheduler,
+        progress=progress,
+        repo_id=repo_id,
     )
-    fs, root = fsspec.core.url_to_fs(str(staging))
-    first = shard_path(root, name, plan_shards(config, "train")[0])
-    entry = config_entry(config, name, files, write_preview(fs, root, name, config, first))
-    write_card(fs, root, entry, repo_id)  # a local copy; the pushed card merges the remote one
     try:
         with _hub_progress(progress):
             _upload(api, repo_id, name, staging, entry, token)

@@ -145,30 +145,21 @@ def _remove_stale(fs, root: str, name: str, shards: Iterable[Shard]) -> None:
         fs.rm(path)
 
 
-def write_preview(fs, root: str, name: str, config: CauKerConfig, first: str) -> str | None:
+def write_preview(fs, root: str, name: str, config: CauKerConfig, first: str) -> str:
     """Draw the first rows of the exported train split into ``images/<name>.png``."""
+    import tempfile
+
     from cauker.preview import save_figure
 
     with fs.open(first, "rb") as f:
         rows = pq.read_table(f).slice(0, 16).to_pylist()
-    local = f"{root}/images/{name}.png" if _is_local(fs) else None
     relative = f"images/{name}.png"
-    if local is not None:
-        os.makedirs(os.path.dirname(local), exist_ok=True)
-        save_figure(rows, config, local)
-    else:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            save_figure(rows, config, os.path.join(tmp, "p.png"))
-            fs.put_file(os.path.join(tmp, "p.png"), posixpath.join(root, relative))
+    fs.makedirs(posixpath.join(root, "images"), exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        image = os.path.join(tmp, "preview.png")
+        save_figure(rows, config, image)
+        fs.put_file(image, posixpath.join(root, relative))
     return relative
-
-
-def _is_local(fs) -> bool:
-    from fsspec.implementations.local import LocalFileSystem
-
-    return isinstance(fs, LocalFileSystem)
 
 
 def config_entry(
@@ -239,14 +230,37 @@ def export(
     name = check_config_name(config_name or "default")
     check_runner(num_proc, scheduler)
     url = os.fspath(output_dir)
+    export_config(
+        config,
+        url,
+        name,
+        num_proc=num_proc,
+        scheduler=scheduler,
+        progress=progress,
+        repo_id=repo_id or _repo_hint(url),
+    )
+    return url
+
+
+def export_config(
+    config: CauKerConfig,
+    url: str,
+    name: str,
+    *,
+    num_proc: int | None,
+    scheduler: Any,
+    progress: bool,
+    repo_id: str,
+) -> ConfigEntry:
+    """Shards, preview and card of an already validated export; returns the card entry."""
     files = export_shards(
         config, url, name, num_proc=num_proc, scheduler=scheduler, progress=progress
     )
     fs, root = fsspec.core.url_to_fs(url)
     first = shard_path(root, name, plan_shards(config, "train")[0])
-    preview = write_preview(fs, root, name, config, first)
-    write_card(fs, root, config_entry(config, name, files, preview), repo_id or _repo_hint(url))
-    return url
+    entry = config_entry(config, name, files, write_preview(fs, root, name, config, first))
+    write_card(fs, root, entry, repo_id)
+    return entry
 
 
 def _repo_hint(url: str) -> str:

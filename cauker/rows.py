@@ -8,6 +8,7 @@ range of rows is a pure function of the config, the split and the range.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from numbers import Integral
 from typing import TYPE_CHECKING
@@ -26,14 +27,12 @@ if TYPE_CHECKING:
 GRAPHS_PER_BATCH = 128
 
 _samplers: dict[str, Sampler] = {}
-_threadpools: list[ThreadpoolController] = []
 
 
-def _blas():
-    """The BLAS libraries of this process (found once the sampler's imports are done)."""
-    if not _threadpools:
-        _threadpools.append(ThreadpoolController())
-    return _threadpools[0]
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The BLAS libraries of this process (looked up once the sampler's imports are done)."""
+    return ThreadpoolController()
 
 
 def sampler_for(config: CauKerConfig) -> Sampler:

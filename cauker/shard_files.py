@@ -42,6 +42,11 @@ class ShardFile:
     file_size: int
 
 
+def is_local(fs: fsspec.AbstractFileSystem) -> bool:
+    """A local file system: written under a temporary name, then renamed."""
+    return isinstance(fs, LocalFileSystem)
+
+
 def shard_path(root: str, config_name: str, shard: Shard) -> str:
     return posixpath.join(root, "data", config_name, shard.file_name())
 
@@ -106,7 +111,7 @@ def write_shard(url: str, config_name: str, config: CauKerConfig, shard: Shard) 
     fs, root = fsspec.core.url_to_fs(url)
     path = shard_path(root, config_name, shard)
     fs.makedirs(posixpath.dirname(path), exist_ok=True)
-    local = isinstance(fs, LocalFileSystem)
+    local = is_local(fs)
     target = f"{path}.tmp-{uuid.uuid4().hex}" if local else path
     try:
         with fs.open(target, "wb") as f, pq.ParquetWriter(f, _schema(config, shard)) as writer:
