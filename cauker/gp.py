@@ -22,8 +22,8 @@ added. Within a term:
 Same bits on every machine. Kernel columns come from :mod:`cauker.kernel_columns`
 (portable elementary functions), factors and draws from :mod:`cauker.linalg`
 (a fixed order of IEEE operations, no BLAS), so ranks, method choices and every
-bit of a draw are the same on every CPU. A draw consumes standard normals from
-the generator it is given; how many depends on exact ranks only.
+bit of a draw are the same on every CPU. A term consumes the standard normals
+given to it (``normals_shape``: how many depends on exact ranks only).
 
 ``implied_covariance`` rebuilds the covariance a draw stands for, so tests can
 compare it with ``kernel(X)`` without sampling.
@@ -38,10 +38,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.polynomial import polynomial
-from scipy.linalg import toeplitz
-from sklearn.gaussian_process.kernels import ConstantKernel, DotProduct, Kernel, WhiteKernel
 
-from cauker.kernel_columns import dense_matrix, is_portable_stationary, stationary_column
+from cauker.kernel_columns import dense_matrix, is_portable_stationary, stationary_column, toeplitz
 from cauker.kernels import BankKernel
 from cauker.linalg import (
     combine,
@@ -70,19 +68,19 @@ class Component:
     matrix: np.ndarray | None = None  # kernel(X) (dense)
 
 
-def resolve(kernel: Kernel, x: np.ndarray) -> Component:
-    """Classify a kernel by exact type; anything unknown is evaluated densely."""
-    kind = type(kernel)
-    if is_portable_stationary(kernel):
-        return Component("stationary", column=stationary_column(kernel, x))
-    if kind is DotProduct:
-        sigma = float(np.asarray(kernel.sigma_0).reshape(-1)[0])
+def resolve(entry: BankKernel, x: np.ndarray) -> Component:
+    """Classify a bank entry by its spec; anything else is evaluated densely."""
+    spec = entry.spec
+    if is_portable_stationary(spec):
+        return Component("stationary", column=stationary_column(spec, x))
+    if spec is not None and spec.kind == "DotProduct":
+        sigma = spec.get("sigma_0")
         return Component("polynomial", poly=(sigma * sigma, 1.0))
-    if kind is ConstantKernel:
-        return Component("polynomial", poly=(float(kernel.constant_value),))
-    if kind is WhiteKernel:
-        return Component("white", noise=float(kernel.noise_level))
-    return Component("dense", matrix=dense_matrix(kernel, x))
+    if spec is not None and spec.kind == "ConstantKernel":
+        return Component("polynomial", poly=(spec.get("constant_value"),))
+    if spec is not None and spec.kind == "WhiteKernel":
+        return Component("white", noise=spec.get("noise_level"))
+    return Component("dense", matrix=dense_matrix(entry.kernel, x))
 
 
 def poly_product(p: tuple[float, ...], q: tuple[float, ...]) -> tuple[float, ...]:
@@ -104,17 +102,6 @@ def expand(kernel_ids: np.ndarray, ops: np.ndarray) -> list[tuple[int, ...]]:
         else:
             terms.append([int(kid)])
     return [tuple(sorted(t)) for t in terms]
-
-
-@dataclass
-class PendingDraw:
-    """A term whose Toeplitz draws wait for the batched Schur factorisation."""
-
-    column: np.ndarray
-    normals: np.ndarray  # (J, L)
-    scales: np.ndarray  # (J, L): sqrt(c_j) x^j
-    unit: bool = False  # scales is one row of ones
-    value: np.ndarray | None = None
 
 
 @dataclass
@@ -160,7 +147,7 @@ class GaussianProcessSampler:
     def __init__(self, bank: tuple[BankKernel, ...], length: int) -> None:
         self.length = length
         self.x = np.linspace(0.0, 1.0, length)
-        self.components = [resolve(entry.kernel, self.x) for entry in bank]
+        self.components = [resolve(entry, self.x) for entry in bank]
         self._factors: dict[int, np.ndarray] = {}
         # About a quarter of the terms are unique, so a larger cache helps little;
         # its size keeps the cached scales and columns within about 64 MiB.
@@ -246,57 +233,81 @@ class GaussianProcessSampler:
         return TermPlan("schur", scales=scales, unit=unit, column=self._column(term.stationary))
 
     # -- drawing -----------------------------------------------------------
-    def draw_terms(
-        self, kernel_ids: np.ndarray, ops: np.ndarray, rng: np.random.Generator
-    ) -> list[np.ndarray | PendingDraw]:
-        """Draw every term of the fold; some may be left pending for ``resolve``."""
-        return [self._draw(self.plan(ids), rng) for ids in expand(kernel_ids, ops)]
+    def root_plans(self, kernel_ids: np.ndarray, ops: np.ndarray) -> list[TermPlan]:
+        """The plans of the terms of one root's fold, in order."""
+        return [self.plan(ids) for ids in expand(kernel_ids, ops)]
 
-    def _draw(self, plan: TermPlan, rng: np.random.Generator) -> np.ndarray | PendingDraw:
-        method = plan.method
-        self.stats[method] += 1
-        if method == "white":
-            return plan.scales * rng.standard_normal(self.length)
-        if method == "polynomial":
-            normals = rng.standard_normal(len(plan.scales))
-            return combine(normals[None], plan.scales)[0]
-        if method == "dense":
-            return combine(rng.standard_normal((1, plan.rows.shape[0])), plan.rows)[0]
-        powers = len(plan.scales)
-        normals = rng.standard_normal((powers, plan.normals_per_power()))
-        if method == "schur":
-            return PendingDraw(plan.column, normals, plan.scales, plan.unit)
-        if method == "factor":
-            draws = combine(normals, plan.rows)
-        else:  # khatri_rao: sum_{a, b} M[a, b] first[a] * rest[b]
-            rest = khatri_rao([o.T for o in plan.others]).T
-            first = plan.rows
-            draws = np.empty((powers, self.length))
-            for j in range(powers):
-                mixing = normals[j].reshape(first.shape[0], rest.shape[0])
-                draws[j] = rowwise_dot(first, combine(mixing, rest))
-        return self._scale(draws, plan.scales, plan.unit)
+    def normals_shape(self, plan: TermPlan) -> tuple[int, ...]:
+        """The standard normals a term consumes (a draw uses exactly these)."""
+        if plan.method == "white":
+            return (self.length,)
+        if plan.method == "polynomial":
+            return (len(plan.scales),)
+        if plan.method == "dense":
+            return (1, plan.rows.shape[0])
+        return (len(plan.scales), plan.normals_per_power())
+
+    def draw(self, plans: list[TermPlan], normals: list[np.ndarray]) -> list[np.ndarray]:
+        """The value of each term from its own standard normals (``normals_shape``).
+
+        Terms are computed in groups (all draws of one cached factor in one
+        product, all Schur draws in one sweep); every value has the bits it
+        would have if drawn alone.
+        """
+        values: list[np.ndarray | None] = [None] * len(plans)
+        factor_groups: dict[int, list[int]] = {}
+        schur: list[int] = []
+        for i, (plan, g) in enumerate(zip(plans, normals)):
+            method = plan.method
+            self.stats[method] += 1
+            if method == "white":
+                values[i] = plan.scales * g
+            elif method == "polynomial":
+                values[i] = combine(g[None], plan.scales)[0]
+            elif method == "dense":
+                values[i] = combine(g, plan.rows)[0]
+            elif method == "factor":
+                factor_groups.setdefault(id(plan.rows), []).append(i)
+            elif method == "khatri_rao":
+                values[i] = self._scale(self._khatri_rao(plan, g), plan.scales, plan.unit)
+            else:
+                schur.append(i)
+        for members in factor_groups.values():
+            rows = plans[members[0]].rows
+            draws = combine(np.concatenate([normals[i] for i in members]), rows)
+            self._scatter(draws, members, plans, normals, values)
+        if schur:
+            columns = np.stack([plans[i].column for i in schur])
+            stacked = np.concatenate([normals[i] for i in schur])
+            owner = np.repeat(np.arange(len(schur)), [len(normals[i]) for i in schur])
+            draws, jitter = toeplitz_draws(columns, stacked, owner)
+            for level in jitter:
+                self.stats["schur_dense" if level == DENSE else f"schur_jitter_{level:g}"] += 1
+            self._scatter(draws, schur, plans, normals, values)
+        return values
+
+    def _scatter(self, draws, members, plans, normals, values) -> None:
+        """Cut stacked draws back into the terms ``members`` and scale each."""
+        start = 0
+        for i in members:
+            stop = start + len(normals[i])
+            values[i] = self._scale(draws[start:stop], plans[i].scales, plans[i].unit)
+            start = stop
+
+    def _khatri_rao(self, plan: TermPlan, normals: np.ndarray) -> np.ndarray:
+        """``sum_{a, b} M[a, b] first[a] * rest[b]`` per power, ``M`` from the normals."""
+        rest = khatri_rao([o.T for o in plan.others]).T
+        first = plan.rows
+        draws = np.empty((len(normals), self.length))
+        for j in range(len(normals)):
+            mixing = normals[j].reshape(first.shape[0], rest.shape[0])
+            draws[j] = rowwise_dot(first, combine(mixing, rest))
+        return draws
 
     @staticmethod
     def _scale(draws: np.ndarray, scales: np.ndarray, unit: bool) -> np.ndarray:
         """``sum_j scales_j * draws_j`` (just ``draws_0`` for a unit polynomial)."""
         return draws[0] if unit else rowwise_dot(scales, draws)
-
-    def resolve(self, pending: list[PendingDraw]) -> None:
-        """Run the batched Schur factorisation for every pending draw."""
-        if not pending:
-            return
-        columns = np.stack([p.column for p in pending])
-        normals = np.concatenate([p.normals for p in pending])
-        owner = np.repeat(np.arange(len(pending)), [len(p.normals) for p in pending])
-        draws, jitter = toeplitz_draws(columns, normals, owner)
-        for level in jitter:
-            self.stats["schur_dense" if level == DENSE else f"schur_jitter_{level:g}"] += 1
-        start = 0
-        for p in pending:
-            stop = start + len(p.normals)
-            p.value = self._scale(draws[start:stop], p.scales, p.unit)
-            start = stop
 
     # -- checking ----------------------------------------------------------
     def implied_covariance(self, kernel_ids: np.ndarray, ops: np.ndarray) -> np.ndarray:

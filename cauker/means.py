@@ -63,15 +63,41 @@ class Means:
         return f"{parts[0]} {'*' if self.multiply[root] else '+'} {parts[1]}"
 
 
-def draw_means(rng: np.random.Generator, x: np.ndarray, bank: np.ndarray, count: int) -> Means:
-    """The means of ``count`` roots (``bank`` from :func:`mean_bank`)."""
+@dataclass(frozen=True)
+class MeanDraws:
+    """The random numbers behind the means of some roots (a fixed set per root)."""
+
+    kinds: np.ndarray  # (roots, 2) entry codes
+    multiply: np.ndarray  # (roots,) 0 or 1
+    u: np.ndarray  # (roots, 2, 2) uniforms for (a, b)
+    spikes: np.ndarray  # (roots, 2)
+    where: np.ndarray  # (roots, 2, MAX_SPIKES)
+    heights: np.ndarray  # (roots, 2, MAX_SPIKES)
+
+
+def draw_mean_numbers(
+    rng: np.random.Generator, length: int, bank: np.ndarray, count: int
+) -> MeanDraws:
+    """Everything random about the means of ``count`` roots, in a fixed order."""
     kinds = bank[rng.integers(0, bank.size, (count, 2))]
     multiply = rng.integers(0, 2, count)
     u = rng.random((count, 2, 2))
     spikes = rng.integers(1, MAX_SPIKES + 1, (count, 2))
-    where = rng.integers(0, x.size, (count, 2, MAX_SPIKES))
+    where = rng.integers(0, length, (count, 2, MAX_SPIKES))
     heights = rng.uniform(-5.0, 5.0, (count, 2, MAX_SPIKES))
+    return MeanDraws(kinds, multiply, u, spikes, where, heights)
 
+
+def concatenate(draws: list[MeanDraws]) -> MeanDraws:
+    return MeanDraws(
+        *(np.concatenate([getattr(d, f) for d in draws]) for f in MeanDraws.__dataclass_fields__)
+    )
+
+
+def compute_means(draws: MeanDraws, x: np.ndarray) -> Means:
+    """The means from their random numbers; each root's values depend on its own only."""
+    kinds, u, spikes = draws.kinds, draws.u, draws.spikes
+    count = kinds.shape[0]
     # U(low, high) = low + (high - low) * u, as Generator.uniform computes it.
     params = np.where((kinds == EXPONENTIAL)[..., None], 0.5 + 1.0 * u, -1.0 + 2.0 * u)
     flat_kinds = kinds.reshape(-1)
@@ -87,9 +113,15 @@ def draw_means(rng: np.random.Generator, x: np.ndarray, bank: np.ndarray, count:
     anomalies = (flat_kinds == ANOMALIES)[:, None] & (np.arange(MAX_SPIKES) < spikes.reshape(-1, 1))
     if anomalies.any():
         # In slot order, then spike order: the same sums as one slot at a time.
-        offsets = np.arange(flat_kinds.size)[:, None] * x.size + where.reshape(-1, MAX_SPIKES)
-        np.add.at(slots.reshape(-1), offsets[anomalies], heights.reshape(-1, MAX_SPIKES)[anomalies])
+        offsets = np.arange(flat_kinds.size)[:, None] * x.size + draws.where.reshape(-1, MAX_SPIKES)
+        heights = draws.heights.reshape(-1, MAX_SPIKES)
+        np.add.at(slots.reshape(-1), offsets[anomalies], heights[anomalies])
     slots = slots.reshape(count, 2, x.size)
     first, second = slots[:, 0], slots[:, 1]
-    values = np.where(multiply[:, None] == 1, first * second, first + second)
-    return Means(values, kinds, multiply, params, spikes)
+    values = np.where(draws.multiply[:, None] == 1, first * second, first + second)
+    return Means(values, kinds, draws.multiply, params, spikes)
+
+
+def draw_means(rng: np.random.Generator, x: np.ndarray, bank: np.ndarray, count: int) -> Means:
+    """The means of ``count`` roots (``bank`` from :func:`mean_bank`)."""
+    return compute_means(draw_mean_numbers(rng, x.size, bank, count), x)

@@ -2,25 +2,28 @@
 
 Randomness. Each graph has one stream, ``PCG64(SeedSequence(config.seed,
 spawn_key=(split_key, graph_index, attempt)))``. Its first draws are the
-structure (DAG, chosen nodes, kernels, means, weights, activations), drawn a
-whole array at a time in a fixed order. The standard normals of the GP root
-``r`` (the ``r``-th root in topological order among those evaluated) come from
-the same stream advanced by ``(r + 1) * 2**64`` positions: a sub-stream of its
-own, so a root's draw depends on nothing but its own kernel and sub-stream,
-and how many normals a root consumes never shifts another root's. A graph's
-series therefore depend on nothing but the config, the split and its index,
-and a shard regenerated alone is bit-identical.
+structure, a whole array at a time in this order: the DAG (node labels, parent
+counts, parent keys), the chosen nodes, then for the evaluated roots their
+kernel counts, kernel ids, fold operators and means, and for the evaluated
+non-root nodes their weights, biases, activations and activation parameters.
+The standard normals of the GP root ``r`` (the ``r``-th root in topological
+order among those evaluated) come from the same stream advanced by ``(r + 1) *
+2**64`` positions: a sub-stream of its own, so a root's draw depends on nothing
+but its own kernel and sub-stream, and how many normals a root consumes never
+shifts another root's. A graph's series therefore depend on nothing but the
+config, the split and its index, and a shard regenerated alone is bit-identical.
 
 Arithmetic. Everything after the draws is element-wise IEEE arithmetic in a
 fixed order (see ``cauker.linalg``, ``cauker.portable_math``): the same bits
 on every machine, whatever its CPU or BLAS.
 
-The work for a batch of graphs runs in three phases: plan every graph (all
-randomness drawn, cheap GP terms drawn at once), run the batched Schur
-factorisation of the expensive terms, then propagate all the graphs together,
-one depth level at a time. Only the chosen nodes and their ancestors are
-evaluated; the others cannot influence them, so the output distribution is the
-paper's.
+A batch of graphs is drawn in phases, each over all the graphs at once where
+the work allows it: their DAGs, which nodes each needs (the chosen nodes and
+their ancestors: the others cannot influence them, so the output distribution
+is the paper's) and their depths; the rest of their random numbers; every GP
+term of every root, grouped by how it is drawn; the means; then the non-root
+nodes, one depth level at a time. Grouping never changes a value: each is
+computed by the same operations, in the same order, as if alone.
 
 Redraws: a graph whose chosen series are not all finite in float32 (or, with
 ``redraw_constant``, one of which is constant) is drawn again with ``attempt +
@@ -37,10 +40,10 @@ import numpy as np
 
 from cauker.activations import activation_bank
 from cauker.config import CauKerConfig
-from cauker.dag import Dag, random_dag
-from cauker.gp import GaussianProcessSampler, PendingDraw
+from cauker.dag import draw_dags
+from cauker.gp import GaussianProcessSampler, TermPlan
 from cauker.kernels import compose_name, kernel_bank
-from cauker.means import Means, draw_means, mean_bank
+from cauker.means import Means, compute_means, concatenate, draw_mean_numbers, mean_bank
 
 #: After this many redraws of one graph, give up with an error.
 MAX_ATTEMPTS = 1000
@@ -49,36 +52,37 @@ MAX_ATTEMPTS = 1000
 SUB_STREAM_SPACING = 1 << 64
 
 
+def split_key(split: str) -> int:
+    """Stable integer key of a split name (part of every graph's seed)."""
+    return zlib.crc32(split.encode("utf-8"))
+
+
 def _split(values: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
     """``values`` cut into consecutive pieces of the given sizes."""
     ends = np.cumsum(sizes).tolist()
     return [values[end - size : end] for end, size in zip(ends, sizes.tolist())]
 
 
-def split_key(split: str) -> int:
-    """Stable integer key of a split name (part of every graph's seed)."""
-    return zlib.crc32(split.encode("utf-8"))
-
-
 @dataclass
 class GraphPlan:
-    """Everything random about one graph, and its GP terms (some still pending)."""
+    """Everything random about one graph."""
 
     index: int
     attempt: int
-    dag: Dag
+    node_ids: np.ndarray  # label of the node at each topological position
+    parents: list[np.ndarray]  # parent positions of each position, in weight order
     depth: np.ndarray  # per position
     chosen: np.ndarray  # positions of the output nodes, in output order
     roots: np.ndarray  # evaluated root positions, topological order
     kernel_ids: list[np.ndarray]  # per root
     ops: list[np.ndarray]  # per root
-    means: Means
-    terms: list[list[np.ndarray | PendingDraw]]  # per root
     inner: np.ndarray  # evaluated non-root positions, topological order
     weights: list[np.ndarray]  # per inner node, one per parent
     biases: np.ndarray
     activation: np.ndarray  # per inner node, index in the bank
     activation_uniforms: np.ndarray  # (inner, 2)
+    means: Means | None = None
+    root_values: list[np.ndarray] | None = None
 
 
 @dataclass
@@ -116,50 +120,83 @@ class Sampler:
         self._noise_bits.advance((number + 1) * SUB_STREAM_SPACING)
         return self._noise
 
-    def plan(self, key: int, index: int, attempt: int) -> GraphPlan:
+    # -- structure -----------------------------------------------------------
+    def plan(self, key: int, indices: list[int], attempts: dict[int, int]) -> list[GraphPlan]:
+        """Draw everything random about the graphs ``indices``, and their root values."""
         c = self.config
-        bits = np.random.PCG64(np.random.SeedSequence(c.seed, spawn_key=(key, index, attempt)))
-        origin = bits.state
-        rng = np.random.Generator(bits)
-        dag = random_dag(rng, c.num_nodes, c.max_parents, c.dag_depth)
-        chosen = rng.permutation(c.num_nodes)[: c.series_per_graph]
-        needed = dag.ancestors_of(chosen)
-        parent_counts = np.array([dag.parents[p].size for p in needed], dtype=np.int64)
-        roots, inner = needed[parent_counts == 0], needed[parent_counts > 0]
-
-        counts = rng.integers(1, c.max_kernels + 1, roots.size)
-        kernel_ids = _split(rng.integers(0, len(self.kernel_names), counts.sum()), counts)
-        ops = _split(rng.integers(0, 2, counts.sum() - roots.size), counts - 1)
-        means = draw_means(rng, self.x, self.means, roots.size)
-
-        weights = rng.standard_normal(parent_counts.sum())
-        biases = rng.standard_normal(inner.size)
-        activation = rng.integers(0, len(self.activations), inner.size)
-        activation_uniforms = rng.random((inner.size, 2))
-
-        terms = [
-            self.gp.draw_terms(kernel_ids[r], ops[r], self._sub_stream(origin, r))
-            for r in range(roots.size)
-        ]
-        inner_counts = parent_counts[parent_counts > 0]
-        return GraphPlan(
-            index=index,
-            attempt=attempt,
-            dag=dag,
-            depth=dag.depths(),
-            chosen=chosen,
-            roots=roots,
-            kernel_ids=kernel_ids,
-            ops=ops,
-            means=means,
-            terms=terms,
-            inner=inner,
-            weights=_split(weights, inner_counts),
-            biases=biases,
-            activation=activation,
-            activation_uniforms=activation_uniforms,
+        generators, origins = [], []
+        for index in indices:
+            seq = np.random.SeedSequence(c.seed, spawn_key=(key, index, attempts[index]))
+            bits = np.random.PCG64(seq)
+            origins.append(bits.state)
+            generators.append(np.random.Generator(bits))
+        dags = draw_dags(generators, c.num_nodes, c.max_parents, c.dag_depth)
+        chosen = np.array(
+            [rng.permutation(c.num_nodes)[: c.series_per_graph] for rng in generators]
         )
+        needed, depth = dags.ancestors_of(chosen), dags.depths()
+        counts = dags.counts
 
+        plans, mean_numbers = [], []
+        term_plans: list[TermPlan] = []
+        term_normals: list[np.ndarray] = []
+        term_owner: list[tuple[int, int]] = []  # (graph, root) of each term
+        for g, rng in enumerate(generators):
+            positions = np.flatnonzero(needed[g])
+            parent_counts = counts[g, positions]
+            roots, inner = positions[parent_counts == 0], positions[parent_counts > 0]
+            inner_counts = parent_counts[parent_counts > 0]
+
+            kernel_counts = rng.integers(1, c.max_kernels + 1, roots.size)
+            kernel_ids = _split(
+                rng.integers(0, len(self.kernel_names), kernel_counts.sum()), kernel_counts
+            )
+            ops = _split(rng.integers(0, 2, kernel_counts.sum() - roots.size), kernel_counts - 1)
+            mean_numbers.append(draw_mean_numbers(rng, c.length, self.means, roots.size))
+            weights = rng.standard_normal(inner_counts.sum())
+            biases = rng.standard_normal(inner.size)
+            activation = rng.integers(0, len(self.activations), inner.size)
+            activation_uniforms = rng.random((inner.size, 2))
+            plans.append(
+                GraphPlan(
+                    index=indices[g],
+                    attempt=attempts[indices[g]],
+                    node_ids=dags.node_ids[g],
+                    parents=dags.parents(g),
+                    depth=depth[g],
+                    chosen=chosen[g],
+                    roots=roots,
+                    kernel_ids=kernel_ids,
+                    ops=ops,
+                    inner=inner,
+                    weights=_split(weights, inner_counts),
+                    biases=biases,
+                    activation=activation,
+                    activation_uniforms=activation_uniforms,
+                )
+            )
+            for r in range(roots.size):
+                root_plans = self.gp.root_plans(kernel_ids[r], ops[r])
+                shapes = [self.gp.normals_shape(p) for p in root_plans]
+                sizes = [int(np.prod(shape)) for shape in shapes]
+                normals = self._sub_stream(origins[g], r).standard_normal(sum(sizes))
+                start = 0
+                for p, shape, size in zip(root_plans, shapes, sizes):
+                    term_plans.append(p)
+                    term_normals.append(normals[start : start + size].reshape(shape))
+                    term_owner.append((g, r))
+                    start += size
+
+        means = compute_means(concatenate(mean_numbers), self.x)
+        first_root = np.cumsum([0] + [p.roots.size for p in plans])
+        for g, plan in enumerate(plans):
+            plan.means = _slice_means(means, first_root[g], first_root[g + 1])
+            plan.root_values = [plan.means.values[r] for r in range(plan.roots.size)]
+        for (g, r), value in zip(term_owner, self.gp.draw(term_plans, term_normals)):
+            plans[g].root_values[r] = plans[g].root_values[r] + value
+        return plans
+
+    # -- propagation -----------------------------------------------------------
     def propagate(self, plans: list[GraphPlan]) -> list[np.ndarray]:
         """The chosen series (float64) of every planned graph, all graphs at once.
 
@@ -176,13 +213,7 @@ class Sampler:
         values: list[dict[int, np.ndarray]] = []
         levels: dict[int, list[tuple[int, int]]] = defaultdict(list)  # depth -> (graph, i)
         for g, plan in enumerate(plans):
-            graph_values = {}
-            for r, position in enumerate(plan.roots):
-                total = plan.means.values[r]
-                for term in plan.terms[r]:
-                    total = total + (term.value if isinstance(term, PendingDraw) else term)
-                graph_values[int(position)] = total
-            values.append(graph_values)
+            values.append({int(p): v for p, v in zip(plan.roots, plan.root_values)})
             for i, position in enumerate(plan.inner):
                 levels[int(plan.depth[position])].append((g, i))
         for depth in sorted(levels):
@@ -195,7 +226,7 @@ class Sampler:
 
     def _compute_nodes(self, plans, values, members: list[tuple[int, int]], count: int) -> None:
         """Pre-activations and activations of nodes that all have ``count`` parents."""
-        parents = [plans[g].dag.parents[plans[g].inner[i]] for g, i in members]
+        parents = [plans[g].parents[plans[g].inner[i]] for g, i in members]
         weights = np.array([plans[g].weights[i] for g, i in members])
         a = weights[:, :1] * np.stack([values[g][int(p[0])] for (g, _), p in zip(members, parents)])
         for j in range(1, count):
@@ -211,6 +242,7 @@ class Sampler:
         for row, (g, i) in enumerate(members):
             values[g][int(plans[g].inner[i])] = out[row]
 
+    # -- output -----------------------------------------------------------------
     def _valid(self, series: np.ndarray) -> bool:
         if not np.isfinite(series).all():
             return False
@@ -231,13 +263,12 @@ class Sampler:
                 kernel.append(None)
                 mean.append(None)
                 activation.append(self.activations[plan.activation[inner_of[int(p)]]][0])
-        dag = plan.dag
         return Graph(
             index=plan.index,
             redraws=plan.attempt,
             values=values,
-            node=dag.node_ids[plan.chosen].astype(np.int32),
-            is_root=np.array([dag.parents[p].size == 0 for p in plan.chosen]),
+            node=plan.node_ids[plan.chosen].astype(np.int32),
+            is_root=np.array([plan.parents[p].size == 0 for p in plan.chosen]),
             depth=plan.depth[plan.chosen].astype(np.int32),
             kernel=kernel,
             mean=mean,
@@ -251,10 +282,7 @@ class Sampler:
         done: dict[int, Graph] = {}
         todo = list(indices)
         while todo:
-            plans = [self.plan(key, i, attempts[i]) for i in todo]
-            self.gp.resolve(
-                [t for plan in plans for ts in plan.terms for t in ts if isinstance(t, PendingDraw)]
-            )
+            plans = self.plan(key, todo, attempts)
             todo = []
             for plan, series in zip(plans, self.propagate(plans)):
                 out = series.astype(np.float32)
@@ -270,3 +298,13 @@ class Sampler:
                 self.gp.stats["redraws"] += 1
                 todo.append(plan.index)
         return [done[i] for i in indices]
+
+
+def _slice_means(means: Means, start: int, stop: int) -> Means:
+    return Means(
+        means.values[start:stop],
+        means.kinds[start:stop],
+        means.multiply[start:stop],
+        means.params[start:stop],
+        means.spikes[start:stop],
+    )
