@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.polynomial import polynomial
 
+from cauker import acceleration
 from cauker.kernel_columns import dense_matrix, is_portable_stationary, stationary_column, toeplitz
 from cauker.kernels import BankKernel
 from cauker.linalg import (
@@ -298,10 +299,14 @@ class GaussianProcessSampler:
         """``sum_{a, b} M[a, b] first[a] * rest[b]`` per power, ``M`` from the normals."""
         rest = khatri_rao([o.T for o in plan.others]).T
         first = plan.rows
+        kernels = acceleration.compiled()
         draws = np.empty((len(normals), self.length))
         for j in range(len(normals)):
             mixing = normals[j].reshape(first.shape[0], rest.shape[0])
-            draws[j] = rowwise_dot(first, combine(mixing, rest))
+            if kernels is None:
+                draws[j] = rowwise_dot(first, combine(mixing, rest))
+            else:
+                draws[j] = kernels.khatri_rao_draw(first, np.ascontiguousarray(rest), mixing)
         return draws
 
     @staticmethod

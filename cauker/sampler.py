@@ -32,12 +32,14 @@ Redraws: a graph whose chosen series are not all finite in float32 (or, with
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
+from cauker import acceleration
 from cauker.activations import activation_bank
 from cauker.config import CauKerConfig
 from cauker.dag import draw_dags
@@ -178,7 +180,7 @@ class Sampler:
             for r in range(roots.size):
                 root_plans = self.gp.root_plans(kernel_ids[r], ops[r])
                 shapes = [self.gp.normals_shape(p) for p in root_plans]
-                sizes = [int(np.prod(shape)) for shape in shapes]
+                sizes = [math.prod(shape) for shape in shapes]
                 normals = self._sub_stream(origins[g], r).standard_normal(sum(sizes))
                 start = 0
                 for p, shape, size in zip(root_plans, shapes, sizes):
@@ -278,6 +280,7 @@ class Sampler:
     def graphs(self, split: str, indices: range) -> list[Graph]:
         """The graphs ``indices`` of ``split``, in order, redrawn until valid."""
         key = split_key(split)
+        acceleration.note_graphs(len(indices))
         attempts = dict.fromkeys(indices, 0)
         done: dict[int, Graph] = {}
         todo = list(indices)

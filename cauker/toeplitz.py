@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cauker import acceleration
 from cauker.linalg import combine, pivoted_cholesky, toeplitz_column_getter
 
 #: Relative diagonal jitters tried in turn. Starting at 1e-12 rather than 0
@@ -105,6 +106,18 @@ def _schur_pass(
     return out, held
 
 
+def schur_pass(
+    columns: np.ndarray, normals: np.ndarray, owner: np.ndarray, jitter: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_schur_pass`, compiled when ``cauker.acceleration`` says so (same bits)."""
+    kernels = acceleration.compiled()
+    if kernels is None:
+        return _schur_pass(columns, normals, owner, jitter)
+    return kernels.schur_pass(
+        np.ascontiguousarray(columns), np.ascontiguousarray(normals), owner, jitter, RESCALE
+    )
+
+
 def _dense_draws(column: np.ndarray, normals: np.ndarray) -> np.ndarray:
     rows = pivoted_cholesky(toeplitz_column_getter(column), np.full(column.size, column[0]))
     return combine(normals[:, : rows.shape[0]], rows)
@@ -146,7 +159,7 @@ def toeplitz_draws(
             break
         mine = np.isin(owner, todo)
         local_owner = np.searchsorted(todo, owner[mine])
-        result, held = _schur_pass(columns[todo], normals[mine], local_owner, delta)
+        result, held = schur_pass(columns[todo], normals[mine], local_owner, delta)
         done = todo[held]
         keep = np.isin(owner[mine], done)
         draws[np.flatnonzero(mine)[keep]] = result[keep]

@@ -1,0 +1,76 @@
+"""Whether the compiled kernels of :mod:`cauker.compiled` (numba) run, or their numpy twins.
+
+Both give the same bits, so the choice only changes the speed: the compiled
+Schur sweep is about 8 times faster than the numpy one, the compiled
+Khatri-Rao draw about 2 times. But numba costs about half a second to import
+and, the first time on a machine, a few seconds to compile (the code is then
+cached on disk, next to ``cauker/compiled.py``). So the compiled kernels run
+
+- when their compiled code is already cached on disk;
+- or once this process has drawn ``COMPILE_AFTER`` graphs, where compiling
+  starts to pay for itself.
+
+``CAUKER_COMPILED=0`` never uses them, ``CAUKER_COMPILED=1`` always does.
+Without numba (an interpreter it does not support yet) the numpy versions run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from types import ModuleType
+
+#: Graphs a process draws before it compiles the kernels (about 33,000 series):
+#: about where the compile time (2-3 s of CPU) is won back.
+COMPILE_AFTER = 8192
+
+#: The compiled functions, by name (their cache files must all exist).
+KERNELS = ("schur_pass", "khatri_rao_draw")
+
+_state = {"graphs": 0, "module": None}
+
+
+def note_graphs(count: int) -> None:
+    """Count graphs drawn by this process (the sampler calls this)."""
+    _state["graphs"] += count
+
+
+def _mode() -> str:
+    value = os.environ.get("CAUKER_COMPILED", "auto").strip().lower()
+    return {"0": "never", "false": "never", "1": "always", "true": "always"}.get(value, "auto")
+
+
+def cached_on_disk() -> bool:
+    """Whether numba's cache next to ``cauker/compiled.py`` holds every kernel, newer
+    than the source."""
+    found = importlib.util.find_spec("cauker.compiled")
+    if found is None or found.origin is None:
+        return False
+    source = Path(found.origin)
+    cache = source.parent / "__pycache__"
+    try:
+        newer = source.stat().st_mtime
+        return all(
+            any(f.stat().st_mtime >= newer for f in cache.glob(f"compiled.{name}-*.nbi"))
+            for name in KERNELS
+        )
+    except OSError:
+        return False
+
+
+def compiled() -> ModuleType | None:
+    """:mod:`cauker.compiled` if it should run now, else None (use the numpy versions)."""
+    if _state["module"] is not None:
+        return _state["module"]
+    mode = _mode()
+    if mode == "never":
+        return None
+    if mode == "auto" and not (_state["graphs"] >= COMPILE_AFTER or cached_on_disk()):
+        return None
+    if importlib.util.find_spec("numba") is None:
+        return None
+    from cauker import compiled as module
+
+    _state["module"] = module
+    return module

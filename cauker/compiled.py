@@ -1,0 +1,89 @@
+"""Compiled (numba) versions of the sampler's two heaviest loops, bit for bit the
+same as their numpy versions.
+
+- :func:`schur_pass`: the generalised Schur sweep of ``cauker.toeplitz``,
+  one matrix at a time instead of one step at a time over a batch: the same
+  operations, in the same order, on each element.
+- :func:`khatri_rao_draw`: ``sum_a first[a] * (sum_b mixing[a, b] rest[b])``,
+  each sum from 0 in increasing index, as ``cauker.linalg`` computes it.
+
+numba compiles without fast-math, so it neither fuses a multiply with an add
+nor reorders a sum: the results are the numpy versions' to the last bit (the
+tests check it). Importing this module needs numba; ``cauker.acceleration``
+decides whether to use it.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def schur_pass(
+    columns: np.ndarray, normals: np.ndarray, owner: np.ndarray, jitter: float, rescale: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draws ``R_m^T g_d`` (``m = owner[d]``) and which matrices held (see ``_schur_pass``)."""
+    count, length = columns.shape
+    out = np.zeros_like(normals)
+    held = np.ones(count, dtype=np.bool_)
+    u = np.empty(length)
+    v = np.empty(length)
+    for m in range(count):
+        mine = np.flatnonzero(owner == m)
+        root = np.sqrt(columns[m, 0] * (1.0 + jitter))
+        for i in range(length):
+            u[i] = columns[m, i] / root
+        u[0] = root
+        for i in range(length - 1):
+            v[i] = u[i + 1]
+        a = 1.0
+        b = 1.0
+        for k in range(length):
+            n = length - k
+            for d in mine:
+                t = a * normals[d, k]
+                for i in range(n):
+                    out[d, k + i] = out[d, k + i] + u[i] * t
+            if n == 1:
+                break
+            rho = (b * v[0]) / (a * u[0])
+            c = np.sqrt((1.0 - rho) * (1.0 + rho))
+            s = rho * b / a
+            for i in range(n - 1):
+                u[i] = u[i] - v[i] * s
+            a = a / c
+            s = rho * a / (c * b)
+            for i in range(n - 2):
+                v[i] = v[i + 1] - u[i + 1] * s
+            b = b * c
+            if k % rescale == rescale - 1:
+                for i in range(n - 1):
+                    u[i] = u[i] * a
+                for i in range(n - 2):
+                    v[i] = v[i] * b
+                a = 1.0
+                b = 1.0
+        for d in mine:
+            for i in range(length):
+                if not np.isfinite(out[d, i]):
+                    held[m] = False
+    return out, held
+
+
+@numba.njit(cache=True, nogil=True)
+def khatri_rao_draw(first: np.ndarray, rest: np.ndarray, mixing: np.ndarray) -> np.ndarray:
+    """``rowwise_dot(first, combine(mixing, rest))`` of ``cauker.linalg``."""
+    r1, length = first.shape
+    r2 = rest.shape[0]
+    partial = np.empty(length)
+    out = np.zeros(length)
+    for a in range(r1):
+        partial[:] = 0.0
+        for b in range(r2):
+            m = mixing[a, b]
+            for i in range(length):
+                partial[i] = partial[i] + m * rest[b, i]
+        for i in range(length):
+            out[i] = out[i] + first[a, i] * partial[i]
+    return out
