@@ -3,10 +3,12 @@
 Both give the same bits, so the choice only changes the speed: the compiled
 Schur sweep is about 8 times faster than the numpy one, the compiled
 Khatri-Rao draw about 2 times. But numba costs about half a second to import
-and, the first time on a machine, a few seconds to compile (the code is then
-cached on disk, next to ``cauker/compiled.py``). So the compiled kernels run
+and load, and, the first time on a machine, a few seconds to compile (the code
+is then cached on disk, next to ``cauker/compiled.py``). So the compiled
+kernels run
 
-- when their compiled code is already cached on disk;
+- when their compiled code is already cached on disk and this process has
+  drawn, or is about to draw, ``LOAD_AFTER`` graphs;
 - or once this process has drawn ``COMPILE_AFTER`` graphs, where compiling
   starts to pay for itself.
 
@@ -24,16 +26,24 @@ from types import ModuleType
 #: Graphs a process draws before it compiles the kernels (about 33,000 series):
 #: about where the compile time (2-3 s of CPU) is won back.
 COMPILE_AFTER = 8192
+#: Graphs a process draws, or is asked to draw, before it loads compiled
+#: kernels cached on disk (about 4,000 series): where loading numba pays.
+LOAD_AFTER = 1024
 
 #: The compiled functions, by name (their cache files must all exist).
 KERNELS = ("schur_pass", "khatri_rao_draw")
 
-_state = {"graphs": 0, "module": None}
+_state = {"graphs": 0, "expected": 0, "module": None}
 
 
 def note_graphs(count: int) -> None:
     """Count graphs drawn by this process (the sampler calls this)."""
     _state["graphs"] += count
+
+
+def expect_graphs(count: int) -> None:
+    """Announce the graphs a call is about to draw (``cauker.rows`` calls this)."""
+    _state["expected"] = max(_state["expected"], count)
 
 
 def _mode() -> str:
@@ -66,8 +76,11 @@ def compiled() -> ModuleType | None:
     mode = _mode()
     if mode == "never":
         return None
-    if mode == "auto" and not (_state["graphs"] >= COMPILE_AFTER or cached_on_disk()):
-        return None
+    if mode == "auto":
+        drawn, expected = _state["graphs"], _state["expected"]
+        warm = drawn + expected >= LOAD_AFTER and cached_on_disk()
+        if not (warm or drawn >= COMPILE_AFTER):
+            return None
     if importlib.util.find_spec("numba") is None:
         return None
     from cauker import compiled as module

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +41,7 @@ import numpy as np
 from cauker import acceleration
 from cauker.activations import activation_bank
 from cauker.config import CauKerConfig
-from cauker.dag import draw_dags
+from cauker.dag import Dags, draw_dags
 from cauker.gp import GaussianProcessSampler, TermPlan
 from cauker.kernels import compose_name, kernel_bank
 from cauker.means import Means, compute_means, concatenate, draw_mean_numbers, mean_bank
@@ -67,24 +66,33 @@ def _split(values: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
 
 @dataclass
 class GraphPlan:
-    """Everything random about one graph."""
+    """What the provenance columns need to know about one graph."""
 
     index: int
     attempt: int
-    node_ids: np.ndarray  # label of the node at each topological position
-    parents: list[np.ndarray]  # parent positions of each position, in weight order
-    depth: np.ndarray  # per position
-    chosen: np.ndarray  # positions of the output nodes, in output order
-    roots: np.ndarray  # evaluated root positions, topological order
-    kernel_ids: list[np.ndarray]  # per root
-    ops: list[np.ndarray]  # per root
-    inner: np.ndarray  # evaluated non-root positions, topological order
-    weights: list[np.ndarray]  # per inner node, one per parent
-    biases: np.ndarray
-    activation: np.ndarray  # per inner node, index in the bank
-    activation_uniforms: np.ndarray  # (inner, 2)
+    kernel_ids: list[np.ndarray]  # per evaluated root
+    ops: list[np.ndarray]  # per evaluated root
+    activation: np.ndarray  # per evaluated non-root node, index in the bank
     means: Means | None = None
-    root_values: list[np.ndarray] | None = None
+
+
+@dataclass
+class Batch:
+    """A batch of planned graphs. Every evaluated node of every graph has a row of
+    ``values``; ``row[g, position]`` is its row (-1: not evaluated)."""
+
+    plans: list[GraphPlan]
+    dags: Dags
+    depth: np.ndarray  # (graphs, n)
+    chosen: np.ndarray  # (graphs, series_per_graph) positions
+    row: np.ndarray  # (graphs, n)
+    rank: np.ndarray  # (graphs, n): rank of a node among its graph's evaluated roots, or non-roots
+    values: np.ndarray  # (nodes, length): the roots' values until propagated
+    inner: np.ndarray  # (inner nodes, 2): (graph, position), in row order
+    weights: np.ndarray  # all inner nodes' weights, one per parent, in row order
+    biases: np.ndarray  # per inner node
+    activation: np.ndarray  # per inner node
+    activation_uniforms: np.ndarray  # (inner nodes, 2)
 
 
 @dataclass
@@ -123,7 +131,7 @@ class Sampler:
         return self._noise
 
     # -- structure -----------------------------------------------------------
-    def plan(self, key: int, indices: list[int], attempts: dict[int, int]) -> list[GraphPlan]:
+    def plan(self, key: int, indices: list[int], attempts: dict[int, int]) -> Batch:
         """Draw everything random about the graphs ``indices``, and their root values."""
         c = self.config
         generators, origins = [], []
@@ -136,48 +144,36 @@ class Sampler:
         chosen = np.array(
             [rng.permutation(c.num_nodes)[: c.series_per_graph] for rng in generators]
         )
-        needed, depth = dags.ancestors_of(chosen), dags.depths()
-        counts = dags.counts
+        needed = dags.ancestors_of(chosen)
+        row = np.full(needed.shape, -1, dtype=np.int64)
+        row[needed] = np.arange(int(needed.sum()))
+        is_root = needed & (dags.counts == 0)
+        inner = np.argwhere(needed & (dags.counts > 0))  # (graph, position), row order
+        root_counts = is_root.sum(axis=1).tolist()
+        inner_counts = (needed & (dags.counts > 0)).sum(axis=1).tolist()
+        parent_sums = np.where(needed, dags.counts, 0).sum(axis=1).tolist()
 
-        plans, mean_numbers = [], []
+        plans, mean_numbers, weights, biases, activation, uniforms = [], [], [], [], [], []
         term_plans: list[TermPlan] = []
         term_normals: list[np.ndarray] = []
-        term_owner: list[tuple[int, int]] = []  # (graph, root) of each term
+        term_root: list[int] = []  # index of each term's root among all roots
+        first_root = 0
         for g, rng in enumerate(generators):
-            positions = np.flatnonzero(needed[g])
-            parent_counts = counts[g, positions]
-            roots, inner = positions[parent_counts == 0], positions[parent_counts > 0]
-            inner_counts = parent_counts[parent_counts > 0]
-
-            kernel_counts = rng.integers(1, c.max_kernels + 1, roots.size)
+            roots = root_counts[g]
+            kernel_counts = rng.integers(1, c.max_kernels + 1, roots)
             kernel_ids = _split(
                 rng.integers(0, len(self.kernel_names), kernel_counts.sum()), kernel_counts
             )
-            ops = _split(rng.integers(0, 2, kernel_counts.sum() - roots.size), kernel_counts - 1)
-            mean_numbers.append(draw_mean_numbers(rng, c.length, self.means, roots.size))
-            weights = rng.standard_normal(inner_counts.sum())
-            biases = rng.standard_normal(inner.size)
-            activation = rng.integers(0, len(self.activations), inner.size)
-            activation_uniforms = rng.random((inner.size, 2))
+            ops = _split(rng.integers(0, 2, kernel_counts.sum() - roots), kernel_counts - 1)
+            mean_numbers.append(draw_mean_numbers(rng, c.length, self.means, roots))
+            weights.append(rng.standard_normal(parent_sums[g]))
+            biases.append(rng.standard_normal(inner_counts[g]))
+            activation.append(rng.integers(0, len(self.activations), inner_counts[g]))
+            uniforms.append(rng.random((inner_counts[g], 2)))
             plans.append(
-                GraphPlan(
-                    index=indices[g],
-                    attempt=attempts[indices[g]],
-                    node_ids=dags.node_ids[g],
-                    parents=dags.parents(g),
-                    depth=depth[g],
-                    chosen=chosen[g],
-                    roots=roots,
-                    kernel_ids=kernel_ids,
-                    ops=ops,
-                    inner=inner,
-                    weights=_split(weights, inner_counts),
-                    biases=biases,
-                    activation=activation,
-                    activation_uniforms=activation_uniforms,
-                )
+                GraphPlan(indices[g], attempts[indices[g]], kernel_ids, ops, activation[-1])
             )
-            for r in range(roots.size):
+            for r in range(roots):
                 root_plans = self.gp.root_plans(kernel_ids[r], ops[r])
                 shapes = [self.gp.normals_shape(p) for p in root_plans]
                 sizes = [math.prod(shape) for shape in shapes]
@@ -186,21 +182,46 @@ class Sampler:
                 for p, shape, size in zip(root_plans, shapes, sizes):
                     term_plans.append(p)
                     term_normals.append(normals[start : start + size].reshape(shape))
-                    term_owner.append((g, r))
+                    term_root.append(first_root + r)
                     start += size
+            first_root += roots
 
         means = compute_means(concatenate(mean_numbers), self.x)
-        first_root = np.cumsum([0] + [p.roots.size for p in plans])
+        first = np.cumsum([0, *root_counts])
         for g, plan in enumerate(plans):
-            plan.means = _slice_means(means, first_root[g], first_root[g + 1])
-            plan.root_values = [plan.means.values[r] for r in range(plan.roots.size)]
-        for (g, r), value in zip(term_owner, self.gp.draw(term_plans, term_normals)):
-            plans[g].root_values[r] = plans[g].root_values[r] + value
-        return plans
+            plan.means = _slice_means(means, first[g], first[g + 1])
+        values = np.empty((row.max() + 1, c.length))
+        root_rows = row[is_root]  # in the order of the roots' means
+        values[root_rows] = means.values
+        # Each root's value is its mean plus its terms, added in order: the j-th
+        # terms of all roots are added together.
+        term_values = self.gp.draw(term_plans, term_normals)
+        term_root = np.array(term_root, dtype=np.int64)
+        term_rank = np.arange(term_root.size) - np.searchsorted(term_root, term_root)
+        for j in range(int(term_rank.max(initial=-1)) + 1):
+            members = np.flatnonzero(term_rank == j)
+            rows = root_rows[term_root[members]]
+            values[rows] = values[rows] + np.stack([term_values[t] for t in members])
+        inner_mask = needed & (dags.counts > 0)
+        rank = np.where(is_root, is_root.cumsum(axis=1), inner_mask.cumsum(axis=1)) - 1
+        return Batch(
+            plans=plans,
+            dags=dags,
+            depth=dags.depths(),
+            chosen=chosen,
+            row=row,
+            rank=rank,
+            values=values,
+            inner=inner,
+            weights=np.concatenate(weights),
+            biases=np.concatenate(biases),
+            activation=np.concatenate(activation),
+            activation_uniforms=np.concatenate(uniforms),
+        )
 
     # -- propagation -----------------------------------------------------------
-    def propagate(self, plans: list[GraphPlan]) -> list[np.ndarray]:
-        """The chosen series (float64) of every planned graph, all graphs at once.
+    def propagate(self, batch: Batch) -> np.ndarray:
+        """The chosen series (float64), ``(graphs, series_per_graph, length)``.
 
         Level by level (a node's depth is one more than its deepest parent's),
         nodes with the same number of parents are computed together, and each
@@ -208,55 +229,41 @@ class Sampler:
         node the operations and their order are those of ``act(w_0 v_0 + w_1 v_1
         + ... + b)``, so the bits do not depend on what else is in the batch.
         """
+        values, dags, inner = batch.values, batch.dags, batch.inner
+        graph, position = inner[:, 0], inner[:, 1]
+        counts = dags.counts[graph, position]
+        first_weight = np.cumsum(counts) - counts
+        depth = batch.depth[graph, position]
         with np.errstate(all="ignore"):  # non-finite series are redrawn, not warned about
-            return self._propagate(plans)
-
-    def _propagate(self, plans: list[GraphPlan]) -> list[np.ndarray]:
-        values: list[dict[int, np.ndarray]] = []
-        levels: dict[int, list[tuple[int, int]]] = defaultdict(list)  # depth -> (graph, i)
-        for g, plan in enumerate(plans):
-            values.append({int(p): v for p, v in zip(plan.roots, plan.root_values)})
-            for i, position in enumerate(plan.inner):
-                levels[int(plan.depth[position])].append((g, i))
-        for depth in sorted(levels):
-            by_parents: dict[int, list[tuple[int, int]]] = defaultdict(list)
-            for g, i in levels[depth]:
-                by_parents[plans[g].weights[i].size].append((g, i))
-            for count, members in by_parents.items():
-                self._compute_nodes(plans, values, members, count)
-        return [np.stack([values[g][int(p)] for p in plan.chosen]) for g, plan in enumerate(plans)]
-
-    def _compute_nodes(self, plans, values, members: list[tuple[int, int]], count: int) -> None:
-        """Pre-activations and activations of nodes that all have ``count`` parents."""
-        parents = [plans[g].parents[plans[g].inner[i]] for g, i in members]
-        weights = np.array([plans[g].weights[i] for g, i in members])
-        a = weights[:, :1] * np.stack([values[g][int(p[0])] for (g, _), p in zip(members, parents)])
-        for j in range(1, count):
-            parent_values = np.stack([values[g][int(p[j])] for (g, _), p in zip(members, parents)])
-            a = a + weights[:, j : j + 1] * parent_values
-        a = a + np.array([plans[g].biases[i] for g, i in members])[:, None]
-        kinds = np.array([plans[g].activation[i] for g, i in members])
-        uniforms = np.array([plans[g].activation_uniforms[i] for g, i in members])
-        out = np.empty_like(a)
-        for kind in np.unique(kinds):
-            mask = kinds == kind
-            out[mask] = self.activations[kind][1](a[mask], uniforms[mask])
-        for row, (g, i) in enumerate(members):
-            values[g][int(plans[g].inner[i])] = out[row]
+            for level in np.unique(depth):
+                at_level = depth == level
+                for count in np.unique(counts[at_level]):
+                    nodes = np.flatnonzero(at_level & (counts == count))
+                    parent_rows = batch.row[
+                        graph[nodes, None], dags.order[graph[nodes], position[nodes], :count]
+                    ]
+                    w = batch.weights[first_weight[nodes, None] + np.arange(count)]
+                    a = w[:, :1] * values[parent_rows[:, 0]]
+                    for j in range(1, count):
+                        a = a + w[:, j : j + 1] * values[parent_rows[:, j]]
+                    a = a + batch.biases[nodes, None]
+                    kinds = batch.activation[nodes]
+                    rows = batch.row[graph[nodes], position[nodes]]
+                    for kind in np.unique(kinds):
+                        mine = kinds == kind
+                        values[rows[mine]] = self.activations[kind][1](
+                            a[mine], batch.activation_uniforms[nodes[mine]]
+                        )
+        return values[batch.row[np.arange(len(batch.plans))[:, None], batch.chosen]]
 
     # -- output -----------------------------------------------------------------
-    def _valid(self, series: np.ndarray) -> bool:
-        if not np.isfinite(series).all():
-            return False
-        return not (self.config.redraw_constant and (np.ptp(series, axis=1) == 0).any())
-
-    def _describe(self, plan: GraphPlan, values: np.ndarray) -> Graph:
+    def _describe(self, batch: Batch, g: int, values: np.ndarray) -> Graph:
+        plan, chosen = batch.plans[g], batch.chosen[g]
+        is_root = batch.dags.counts[g, chosen] == 0
+        rank = batch.rank[g, chosen]  # among the graph's evaluated roots, or non-roots
         kernel, mean, activation = [], [], []
-        root_of = {int(p): r for r, p in enumerate(plan.roots)}
-        inner_of = {int(p): i for i, p in enumerate(plan.inner)}
-        for p in plan.chosen:
-            if int(p) in root_of:
-                r = root_of[int(p)]
+        for root, r in zip(is_root.tolist(), rank.tolist()):
+            if root:
                 names = [self.kernel_names[k] for k in plan.kernel_ids[r]]
                 kernel.append(compose_name(names, ["*" if o else "+" for o in plan.ops[r]]))
                 mean.append(plan.means.describe(r))
@@ -264,14 +271,14 @@ class Sampler:
             else:
                 kernel.append(None)
                 mean.append(None)
-                activation.append(self.activations[plan.activation[inner_of[int(p)]]][0])
+                activation.append(self.activations[plan.activation[r]][0])
         return Graph(
             index=plan.index,
             redraws=plan.attempt,
             values=values,
-            node=plan.node_ids[plan.chosen].astype(np.int32),
-            is_root=np.array([plan.parents[p].size == 0 for p in plan.chosen]),
-            depth=plan.depth[plan.chosen].astype(np.int32),
+            node=batch.dags.node_ids[g, chosen].astype(np.int32),
+            is_root=is_root,
+            depth=batch.depth[g, chosen].astype(np.int32),
             kernel=kernel,
             mean=mean,
             activation=activation,
@@ -285,12 +292,15 @@ class Sampler:
         done: dict[int, Graph] = {}
         todo = list(indices)
         while todo:
-            plans = self.plan(key, todo, attempts)
+            batch = self.plan(key, todo, attempts)
+            series = self.propagate(batch).astype(np.float32)
+            valid = np.isfinite(series).all(axis=(1, 2))
+            if self.config.redraw_constant:
+                valid &= ~(np.ptp(series, axis=2) == 0).any(axis=1)
             todo = []
-            for plan, series in zip(plans, self.propagate(plans)):
-                out = series.astype(np.float32)
-                if self._valid(out):
-                    done[plan.index] = self._describe(plan, out)
+            for g, plan in enumerate(batch.plans):
+                if valid[g]:
+                    done[plan.index] = self._describe(batch, g, series[g])
                     continue
                 attempts[plan.index] += 1
                 if attempts[plan.index] >= MAX_ATTEMPTS:

@@ -40,8 +40,37 @@ def arrow_schema(config: CauKerConfig) -> pa.Schema:
     )
 
 
+# pyarrow imports pandas (about a second) the first time ``pa.array`` sees any
+# object, to check whether it is a pandas one. Building the arrays from their
+# buffers keeps ``cauker.generate`` from paying that.
+
+
+def _numeric(values: np.ndarray, kind: pa.DataType) -> pa.Array:
+    values = np.ascontiguousarray(values, dtype=kind.to_pandas_dtype())
+    return pa.Array.from_buffers(kind, values.size, [None, pa.py_buffer(values)])
+
+
+def _bitmap(flags: np.ndarray) -> pa.Buffer:
+    return pa.py_buffer(np.packbits(np.asarray(flags, dtype=bool), bitorder="little"))
+
+
+def _column(values: list, kind: pa.DataType) -> pa.Array:
+    """An Arrow array of ``kind`` from a list (strings may be None)."""
+    if kind == pa.bool_():
+        return pa.Array.from_buffers(kind, len(values), [None, _bitmap(values)])
+    if kind != pa.string():
+        return _numeric(np.asarray(values), kind)
+    present = np.array([v is not None for v in values], dtype=bool)
+    encoded = [v.encode("utf-8") if v is not None else b"" for v in values]
+    offsets = np.zeros(len(values) + 1, dtype=np.int32)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    validity = None if present.all() else _bitmap(present)
+    data = pa.py_buffer(b"".join(encoded))
+    return pa.Array.from_buffers(kind, len(values), [validity, pa.py_buffer(offsets), data])
+
+
 def _fixed(values: np.ndarray, size: int) -> pa.Array:
-    return pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), size)
+    return pa.FixedSizeListArray.from_arrays(_numeric(values.reshape(-1), pa.float32()), size)
 
 
 def record_batch(
@@ -57,13 +86,13 @@ def record_batch(
     target = _fixed(values, config.length)
     k = config.series_per_graph if config.multivariate else 1
     rows = len(values) // k
-    arrays = {"index": pa.array(np.arange(first_index, first_index + rows, dtype=np.int64))}
+    arrays = {"index": _numeric(np.arange(first_index, first_index + rows), pa.int64())}
     if k > 1:
         target = pa.FixedSizeListArray.from_arrays(target, k)
     arrays["target"] = target
-    arrays["graph"] = pa.array(np.asarray(columns["graph"][::k], dtype=np.int64))
+    arrays["graph"] = _numeric(np.asarray(columns["graph"][::k]), pa.int64())
     for name in PROVENANCE:
-        flat = pa.array(columns[name], type=_TYPES[name])
+        flat = _column(list(columns[name]), _TYPES[name])
         arrays[name] = pa.FixedSizeListArray.from_arrays(flat, k) if k > 1 else flat
-    arrays["redraws"] = pa.array(np.asarray(columns["redraws"][::k], dtype=np.int32))
+    arrays["redraws"] = _numeric(np.asarray(columns["redraws"][::k]), pa.int32())
     return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)
