@@ -1,35 +1,76 @@
-"""Throughput of the sampler, side by side with two baselines, in one run.
+"""Throughput of the sampler, side by side with the published script, in one run.
 
-    python benchmarks/throughput.py            # full run (a few minutes)
-    python benchmarks/throughput.py --quick    # smaller sizes
+    python benchmarks/throughput.py --v1-script /path/to/CauKer.py   # the authors' V1 script
+    python benchmarks/throughput.py                                  # our port of its method
+    python benchmarks/throughput.py --quick                          # smaller sizes
 
-Rows of the table:
-- cauker, 1 and 2 processes, at L = 512, 1024, 2048 (default config otherwise);
-- (a) the published scripts' method, written here: per graph, every node
-  evaluated, each root's covariance built densely with scikit-learn and sampled
-  by eigendecomposition (numpy ``eigh``, BLAS pinned to one thread);
+Rows of the table, each measured end to end in a fresh process (start-up and
+imports included, as a user runs them), with its peak RSS:
+
+- (a) the baseline at L = 512, 1024, 2048: the authors' V1 script
+  (``CauKer.py`` of github.com/ShifengXIE/CauKer, fetch it yourself; it is never
+  part of this repository), run with a CuPy stand-in that computes on the CPU
+  with numpy, BLAS pinned to one thread, writing its Arrow file as it does; or,
+  without ``--v1-script``, our port of its method (every node evaluated, a
+  dense scikit-learn covariance and an ``eigh`` per root);
 - (b) the I/O floor: the same number of random float32 rows written to Parquet;
-- the end-to-end export of 100k series with 2 processes (generation + Parquet).
+- ``cauker.generate`` in one process and in two (each half of the rows), with
+  the compiled kernels (numba, cached on disk beforehand) and, at L = 512, with
+  the numpy kernels only (``CAUKER_COMPILED=0``);
+- a sweep over the number of series at L = 512, one process.
 
-Each measurement runs in a fresh subprocess, which reports its own peak RSS.
-Ratios are against (a), measured in the same run, because this machine is
-shared and its absolute speed varies.
+Ratios are against (a) at the same length, measured in the same run, because
+this machine is shared and its absolute speed varies. ``--plot FILE`` draws
+throughput against L and against N.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
-import operator
 import os
 import resource
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
+from pathlib import Path
 
-import numpy as np
+ONE_THREAD = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+#: The parts of CuPy the V1 script uses, on the CPU. ``multivariate_normal``
+#: follows CuPy's ``method="eigh"``: an eigendecomposition, as the script asks.
+CUPY_STAND_IN = '''
+"""CPU stand-in for the parts of CuPy the authors' CauKer.py uses."""
+import numpy as _np
+
+asarray = _np.asarray
+
+
+def asnumpy(a):
+    return _np.asarray(a)
+
+
+class _Random:
+    def seed(self, seed=None):
+        _np.random.seed(seed)
+
+    def multivariate_normal(self, mean, cov, size=None, method="cholesky", **_):
+        if method == "eigh":
+            w, v = _np.linalg.eigh(cov)
+            factor = v * _np.sqrt(_np.clip(w, 0.0, None))
+        else:
+            factor = _np.linalg.cholesky(cov)
+        return mean + factor @ _np.random.standard_normal(len(mean))
+
+
+random = _Random()
+'''
 
 
 def peak_rss_mib(children: bool = False) -> float:
@@ -37,175 +78,231 @@ def peak_rss_mib(children: bool = False) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
-def run_cauker(length: int, num_series: int, processes: int) -> dict:
-    import cauker
-
-    config = cauker.CauKerConfig(num_series=num_series, length=length)
+def _run(argv: list[str], env: dict[str, str], cwd: str | None = None) -> dict:
+    """Run a command; wall seconds and the peak RSS of its process tree (MiB)."""
     start = time.perf_counter()
-    if processes == 1:
-        for _ in cauker.iter_batches(config):  # stream: nothing kept
-            pass
-        rss = peak_rss_mib()
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
-
-        cuts = np.linspace(0, num_series, processes + 1).astype(int)
-        ranges = [(config, int(a), int(b)) for a, b in zip(cuts, cuts[1:])]
-        with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
-            list(pool.map(_consume, ranges))
-        rss = max(peak_rss_mib(), peak_rss_mib(children=True))
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    return {"series": num_series, "seconds": seconds, "rss_mib": rss}
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv[:3]} failed:\n{done.stderr[-3000:]}")
+    rss = json.loads(done.stdout.strip().splitlines()[-1])["rss_mib"] if "rss" in done.stdout else 0
+    return {"seconds": seconds, "rss_mib": rss, "stdout": done.stdout}
 
 
-def _consume(args) -> int:
-    import cauker
+def run_v1_script(script: Path, length: int, num_series: int) -> dict:
+    """The authors' script, unchanged, with the CuPy stand-in first on its path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "cupy").mkdir()
+        (Path(tmp) / "cupy" / "__init__.py").write_text(CUPY_STAND_IN)
+        env = {**os.environ, **ONE_THREAD, "PYTHONPATH": tmp}
+        # Measured through a tiny wrapper that runs the script as __main__ and
+        # reports the process's own peak RSS.
+        wrapper = textwrap.dedent(
+            f"""
+            import json, resource, runpy, sys
+            sys.argv = [{str(script)!r}, "-N", "{num_series}", "-L", "{length}",
+                        "-O", {str(Path(tmp) / "v1.arrow")!r}]
+            runpy.run_path({str(script)!r}, run_name="__main__")
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(json.dumps({{"rss_mib": rss}}))
+            """
+        )
+        result = _run([sys.executable, "-c", wrapper], env, cwd=tmp)
+    return {"series": num_series, **result}
 
-    config, start, stop = args
-    rows = 0
-    for batch in cauker.iter_batches(config, start=start, stop=stop):
-        rows += batch.num_rows
-    return rows
 
-
-def run_dense_eig(length: int, num_series: int) -> dict:
-    """The published method: all nodes, dense sklearn covariance, eigh per root."""
-    from threadpoolctl import threadpool_limits
-
-    from cauker.activations import activation_bank
-    from cauker.dag import paper_dag
-    from cauker.kernels import paper_bank
-    from cauker.means import draw_mean, mean_bank
-
-    bank = paper_bank(length)
-    means = mean_bank("paper")
-    acts = activation_bank("paper")
-    x = np.linspace(0, 1, length)
-    grid = x[:, None]
-    rng = np.random.default_rng(0)
-    ops = (operator.add, operator.mul)
-    start = time.perf_counter()
-    made = 0
-    with threadpool_limits(1):
+def run_dense_port(length: int, num_series: int) -> dict:
+    """Our port of the published method (no V1 script given)."""
+    code = textwrap.dedent(
+        f"""
+        import functools, json, operator, resource
+        import numpy as np
+        from cauker import activations, dag, kernels, means
+        length, num_series = {length}, {num_series}
+        bank = [entry.kernel for entry in kernels.paper_bank(length)]
+        acts = activations.activation_bank("paper")
+        mean_bank = means.mean_bank("paper")
+        x = np.linspace(0, 1, length)
+        rng = np.random.default_rng(0)
+        ops = (operator.add, operator.mul)
+        made = 0
         while made < num_series:
-            dag = paper_dag(rng, 18, 6)
-            values = {}
-            for i, parents in enumerate(dag.parents):
+            graph = dag.paper_dag(rng, 18, 6)
+            values = {{}}
+            for i, parents in enumerate(graph.parents):
                 if parents.size == 0:
-                    k = rng.integers(1, 8)
-                    kernels = [bank[j].kernel for j in rng.integers(0, len(bank), k)]
+                    chosen = [bank[j] for j in rng.integers(0, len(bank), rng.integers(1, 8))]
                     kernel = functools.reduce(
-                        lambda a, b: ops[rng.integers(0, 2)](a, b), kernels[1:], kernels[0]
+                        lambda a, b: ops[rng.integers(0, 2)](a, b), chosen[1:], chosen[0]
                     )
-                    mean, _ = draw_mean(rng, x, means)
-                    w, v = np.linalg.eigh(kernel(grid))
-                    values[i] = mean + v @ (
-                        np.sqrt(np.clip(w, 0, None)) * rng.standard_normal(length)
-                    )
+                    mean = means.draw_means(rng, x, mean_bank, 1).values[0]
+                    w, v = np.linalg.eigh(kernel(x[:, None]))
+                    noise = np.sqrt(np.clip(w, 0, None)) * rng.standard_normal(length)
+                    values[i] = mean + v @ noise
                 else:
-                    a = (
-                        sum(rng.standard_normal() * values[p] for p in parents)
-                        + rng.standard_normal()
-                    )
-                    values[i] = acts[rng.integers(0, len(acts))][1](rng, a)
-            chosen = rng.permutation(18)[:4]
-            np.stack([values[c] for c in chosen]).astype(np.float32)
+                    a = sum(rng.standard_normal() * values[p] for p in parents)
+                    a = a + rng.standard_normal()
+                    name, act = acts[rng.integers(0, len(acts))]
+                    values[i] = act(a[None], rng.random((1, 2)))[0]
+            np.stack([values[c] for c in rng.permutation(18)[:4]]).astype(np.float32)
             made += 4
-    seconds = time.perf_counter() - start
-    return {"series": made, "seconds": seconds, "rss_mib": peak_rss_mib()}
+        print(json.dumps({{"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+        """
+    )
+    result = _run([sys.executable, "-c", code], {**os.environ, **ONE_THREAD})
+    return {"series": num_series, **result}
 
 
 def run_io_floor(length: int, num_series: int) -> dict:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    code = textwrap.dedent(
+        f"""
+        import json, os, resource, tempfile
+        import numpy as np, pyarrow as pa, pyarrow.parquet as pq
+        length, num_series = {length}, {num_series}
+        rng = np.random.default_rng(0)
+        with tempfile.TemporaryDirectory() as tmp:
+            schema = pa.schema([pa.field("target", pa.list_(pa.float32(), length))])
+            with pq.ParquetWriter(os.path.join(tmp, "floor.parquet"), schema) as writer:
+                for first in range(0, num_series, 512):
+                    rows = min(512, num_series - first)
+                    values = rng.standard_normal(rows * length, dtype=np.float32)
+                    column = pa.FixedSizeListArray.from_arrays(pa.array(values), length)
+                    writer.write_batch(pa.record_batch([column], schema=schema))
+        print(json.dumps({{"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+        """
+    )
+    return {"series": num_series, **_run([sys.executable, "-c", code], dict(os.environ))}
 
-    rng = np.random.default_rng(0)
+
+def run_cauker(length: int, num_series: int, processes: int, compiled: str = "auto") -> dict:
+    """``import cauker`` and generate the rows (streamed, nothing kept), in one or
+    several fresh processes, each taking a contiguous part of the rows."""
+    code = textwrap.dedent(
+        """
+        import json, resource, sys
+        import cauker
+        length, start, stop, total = map(int, sys.argv[1:5])
+        config = cauker.CauKerConfig(num_series=total, length=length)
+        for _ in cauker.iter_batches(config, start=start, stop=stop):
+            pass
+        print(json.dumps({"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        """
+    )
+    env = {**os.environ, "CAUKER_COMPILED": {"auto": "auto", "numpy": "0"}[compiled]}
+    cuts = [round(num_series * p / processes) for p in range(processes + 1)]
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "floor.parquet")
-        schema = pa.schema([pa.field("target", pa.list_(pa.float32(), length))])
-        with pq.ParquetWriter(path, schema) as writer:
-            for first in range(0, num_series, 512):
-                rows = min(512, num_series - first)
-                values = rng.standard_normal(rows * length, dtype=np.float32)
-                column = pa.FixedSizeListArray.from_arrays(pa.array(values), length)
-                writer.write_batch(pa.record_batch([column], schema=schema))
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(length), str(a), str(b), str(num_series)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for a, b in zip(cuts, cuts[1:])
+    ]
+    outputs = [child.communicate()[0] for child in children]
     seconds = time.perf_counter() - start
-    return {"series": num_series, "seconds": seconds, "rss_mib": peak_rss_mib()}
-
-
-def run_export(num_series: int, processes: int) -> dict:
-    import cauker
-    from cauker.hub_layout import export
-
-    config = cauker.CauKerConfig(num_series=num_series)
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        export(config, tmp, config_name="bench", num_proc=processes, progress=False)
-        seconds = time.perf_counter() - start
-    rss = max(peak_rss_mib(), peak_rss_mib(children=True))
+    if any(child.returncode for child in children):
+        raise RuntimeError("a cauker process failed")
+    rss = max(json.loads(out.strip().splitlines()[-1])["rss_mib"] for out in outputs)
     return {"series": num_series, "seconds": seconds, "rss_mib": rss}
 
 
-VARIANTS = {
-    "cauker": lambda a: run_cauker(a.length, a.num_series, a.processes),
-    "dense_eig": lambda a: run_dense_eig(a.length, a.num_series),
-    "io_floor": lambda a: run_io_floor(a.length, a.num_series),
-    "export": lambda a: run_export(a.num_series, a.processes),
-}
+def warm_compiled_kernels() -> None:
+    """Compile the numba kernels once, so that no measurement includes compiling."""
+    code = "import cauker; cauker.generate(cauker.CauKerConfig(num_series=8, length=16))"
+    subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, "CAUKER_COMPILED": "1"}, check=True
+    )
 
 
-def measure(variant: str, length: int, num_series: int, processes: int = 1) -> dict:
-    argv = [sys.executable, __file__, "--variant", variant, "--length", str(length)]
-    argv += ["--num-series", str(num_series), "--processes", str(processes)]
-    done = subprocess.run(argv, capture_output=True, text=True, check=True)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["rate"] = result["series"] / result["seconds"]
-    return result
+def table(rows: list[tuple]) -> str:
+    lines = [
+        "| L | method | series | seconds | series/s | x (a) | peak RSS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for length, name, r, base in rows:
+        rate = r["series"] / r["seconds"]
+        ratio = rate / (base["series"] / base["seconds"])
+        lines.append(
+            f"| {length} | {name} | {r['series']:,} | {r['seconds']:.2f} | {rate:,.1f} | "
+            f"{ratio:,.0f} | {r['rss_mib']:.0f} MiB |"
+        )
+    return "\n".join(lines)
+
+
+def plot(path: str, by_length: dict, by_count: dict, baseline_name: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for name, points in by_length.items():
+        lengths = sorted(points)
+        left.plot(lengths, [points[x] for x in lengths], marker="o", label=name)
+    left.set(xscale="log", yscale="log", xlabel="series length L", ylabel="series / s")
+    left.set_xticks([512, 1024, 2048], ["512", "1024", "2048"])
+    left.legend(fontsize=8)
+    left.set_title("throughput against L (end to end)")
+    counts = sorted(by_count)
+    right.plot(counts, [by_count[n] for n in counts], marker="o", label="cauker, 1 process")
+    right.set(xscale="log", xlabel="series generated (L = 512)", ylabel="series / s")
+    right.set_title("against N (start-up included)")
+    right.legend(fontsize=8)
+    fig.suptitle(f"cauker against {baseline_name}, one run, same machine", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--v1-script", type=Path, help="the authors' CauKer.py (V1)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
-    parser.add_argument("--variant", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
-    parser.add_argument("--length", type=int, default=512, help=argparse.SUPPRESS)
-    parser.add_argument("--num-series", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--processes", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--plot", help="write the plots to this image file")
+    parser.add_argument("--lengths", default="512,1024,2048")
     args = parser.parse_args()
-    if args.variant:
-        print(json.dumps(VARIANTS[args.variant](args)))
-        return
 
-    scale = 0.25 if args.quick else 1.0
-    sizes = {512: 100_000, 1024: 10_000, 2048: 2_500}
-    dense_sizes = {512: 160, 1024: 48, 2048: 12}
-    rows = []
-    for length, n in sizes.items():
-        n = int(n * scale)
-        dense = measure("dense_eig", length, max(8, int(dense_sizes[length] * scale)))
-        floor = measure("io_floor", length, n)
-        one = measure("cauker", length, n, 1)
-        two = measure("cauker", length, n, 2)
-        for name, r in (("(a) dense + eigh", dense), ("(b) Parquet I/O floor", floor)):
-            rows.append((length, name, r, r["rate"] / dense["rate"]))
-        rows.append((length, "cauker, 1 process", one, one["rate"] / dense["rate"]))
-        rows.append((length, "cauker, 2 processes", two, two["rate"] / dense["rate"]))
-    e2e = measure("export", 512, int(100_000 * scale), 2)
+    scale = 0.2 if args.quick else 1.0
+    lengths = [int(x) for x in args.lengths.split(",")]
+    sizes = {512: 100_000, 1024: 20_000, 2048: 5_000}
+    baseline_sizes = {512: 400, 1024: 80, 2048: 16}
+    baseline_name = "the authors' V1 script" if args.v1_script else "our port of V1's method"
 
-    head = ("L", "method", "series", "seconds", "series/s", "x (a)", "peak RSS")
-    print("\n{:>5}  {:<24} {:>8} {:>8} {:>9} {:>8} {:>9}".format(*head))
-    for length, name, r, ratio in rows:
-        print(
-            f"{length:>5}  {name:<24} {r['series']:>8} {r['seconds']:>8.2f} {r['rate']:>9.1f} "
-            f"{ratio:>8.1f} {r['rss_mib']:>6.0f} MiB"
-        )
-    print(
-        f"\nexport of {e2e['series']:,} series (L=512, 2 processes, Parquet): "
-        f"{e2e['seconds']:.1f} s, {e2e['rate']:.0f} series/s, "
-        f"peak RSS {e2e['rss_mib']:.0f} MiB per process"
-    )
+    warm_compiled_kernels()
+    rows, by_length = [], {"cauker, 1 process": {}, "cauker, 2 processes": {}, "(a)": {}}
+    for length in lengths:
+        n = max(1000, int(sizes.get(length, 5_000) * scale))
+        nb = max(8, int(baseline_sizes.get(length, 16) * scale))
+        if args.v1_script:
+            base = run_v1_script(args.v1_script.resolve(), length, nb)
+        else:
+            base = run_dense_port(length, nb)
+        rows.append((length, f"(a) {baseline_name}", base, base))
+        if length == 512:
+            rows.append((length, "(b) Parquet I/O floor", run_io_floor(length, n), base))
+            numpy_only = run_cauker(length, n, 1, compiled="numpy")
+            rows.append((length, "cauker, 1 process, numpy kernels only", numpy_only, base))
+        one = run_cauker(length, n, 1)
+        two = run_cauker(length, n, 2)
+        rows.append((length, "cauker, 1 process", one, base))
+        rows.append((length, "cauker, 2 processes", two, base))
+        by_length["(a)"][length] = base["series"] / base["seconds"]
+        by_length["cauker, 1 process"][length] = n / one["seconds"]
+        by_length["cauker, 2 processes"][length] = n / two["seconds"]
+        print(f"L={length}: 2 processes / 1 process = {one['seconds'] / two['seconds']:.2f}")
+
+    by_count = {}
+    for n in [int(x * scale) for x in (1_000, 4_000, 16_000, 64_000, 256_000)]:
+        by_count[n] = n / run_cauker(512, n, 1)["seconds"]
+    print(table(rows))
+    print("\nseries/s against N at L = 512 (one process, start-up included):")
+    print("  " + ", ".join(f"{n:,}: {rate:,.0f}" for n, rate in by_count.items()))
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end")
+    if args.plot:
+        by_length[f"(a) {baseline_name}"] = by_length.pop("(a)")
+        plot(args.plot, by_length, by_count, baseline_name)
+        print(f"wrote {args.plot}")
 
 
 if __name__ == "__main__":

@@ -81,9 +81,9 @@ def compiled() -> ModuleType | None:
         warm = drawn + expected >= LOAD_AFTER and cached_on_disk()
         if not (warm or drawn >= COMPILE_AFTER):
             return None
-    if importlib.util.find_spec("numba") is None:
+    try:
+        from cauker import compiled as module
+    except ImportError:  # no numba, or one that does not support this numpy
         return None
-    from cauker import compiled as module
-
     _state["module"] = module
     return module

@@ -49,6 +49,16 @@ class Means:
     params: np.ndarray  # (roots, 2, 2): (a, b) of each entry (linear, exponential)
     spikes: np.ndarray  # (roots, 2): spike counts of each entry (anomalies)
 
+    def slice(self, start: int, stop: int) -> Means:
+        """The means of roots ``start`` to ``stop``."""
+        return Means(
+            self.values[start:stop],
+            self.kinds[start:stop],
+            self.multiply[start:stop],
+            self.params[start:stop],
+            self.spikes[start:stop],
+        )
+
     def describe(self, root: int) -> str:
         parts = []
         for slot in range(2):

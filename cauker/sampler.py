@@ -42,9 +42,9 @@ from cauker import acceleration
 from cauker.activations import activation_bank
 from cauker.config import CauKerConfig
 from cauker.dag import Dags, draw_dags
-from cauker.gp import GaussianProcessSampler, TermPlan
+from cauker.gp import GaussianProcessSampler
 from cauker.kernels import compose_name, kernel_bank
-from cauker.means import Means, compute_means, concatenate, draw_mean_numbers, mean_bank
+from cauker.means import MeanDraws, Means, compute_means, concatenate, draw_mean_numbers, mean_bank
 
 #: After this many redraws of one graph, give up with an error.
 MAX_ATTEMPTS = 1000
@@ -74,6 +74,17 @@ class GraphPlan:
     ops: list[np.ndarray]  # per evaluated root
     activation: np.ndarray  # per evaluated non-root node, index in the bank
     means: Means | None = None
+
+
+@dataclass
+class _Numbers:
+    """One graph's random numbers drawn after its DAG and chosen nodes."""
+
+    plan: GraphPlan
+    means: MeanDraws
+    weights: np.ndarray
+    biases: np.ndarray
+    activation_uniforms: np.ndarray
 
 
 @dataclass
@@ -145,79 +156,95 @@ class Sampler:
             [rng.permutation(c.num_nodes)[: c.series_per_graph] for rng in generators]
         )
         needed = dags.ancestors_of(chosen)
+        is_root = needed & (dags.counts == 0)
+        is_inner = needed & (dags.counts > 0)
         row = np.full(needed.shape, -1, dtype=np.int64)
         row[needed] = np.arange(int(needed.sum()))
-        is_root = needed & (dags.counts == 0)
-        inner = np.argwhere(needed & (dags.counts > 0))  # (graph, position), row order
-        root_counts = is_root.sum(axis=1).tolist()
-        inner_counts = (needed & (dags.counts > 0)).sum(axis=1).tolist()
-        parent_sums = np.where(needed, dags.counts, 0).sum(axis=1).tolist()
-
-        plans, mean_numbers, weights, biases, activation, uniforms = [], [], [], [], [], []
-        term_plans: list[TermPlan] = []
-        term_normals: list[np.ndarray] = []
-        term_root: list[int] = []  # index of each term's root among all roots
-        first_root = 0
-        for g, rng in enumerate(generators):
-            roots = root_counts[g]
-            kernel_counts = rng.integers(1, c.max_kernels + 1, roots)
-            kernel_ids = _split(
-                rng.integers(0, len(self.kernel_names), kernel_counts.sum()), kernel_counts
+        numbers = [
+            self._draw_numbers(rng, index, attempts[index], roots, inner, parents)
+            for rng, index, roots, inner, parents in zip(
+                generators,
+                indices,
+                is_root.sum(axis=1).tolist(),
+                is_inner.sum(axis=1).tolist(),
+                np.where(needed, dags.counts, 0).sum(axis=1).tolist(),
             )
-            ops = _split(rng.integers(0, 2, kernel_counts.sum() - roots), kernel_counts - 1)
-            mean_numbers.append(draw_mean_numbers(rng, c.length, self.means, roots))
-            weights.append(rng.standard_normal(parent_sums[g]))
-            biases.append(rng.standard_normal(inner_counts[g]))
-            activation.append(rng.integers(0, len(self.activations), inner_counts[g]))
-            uniforms.append(rng.random((inner_counts[g], 2)))
-            plans.append(
-                GraphPlan(indices[g], attempts[indices[g]], kernel_ids, ops, activation[-1])
-            )
-            for r in range(roots):
-                root_plans = self.gp.root_plans(kernel_ids[r], ops[r])
-                shapes = [self.gp.normals_shape(p) for p in root_plans]
-                sizes = [math.prod(shape) for shape in shapes]
-                normals = self._sub_stream(origins[g], r).standard_normal(sum(sizes))
-                start = 0
-                for p, shape, size in zip(root_plans, shapes, sizes):
-                    term_plans.append(p)
-                    term_normals.append(normals[start : start + size].reshape(shape))
-                    term_root.append(first_root + r)
-                    start += size
-            first_root += roots
-
-        means = compute_means(concatenate(mean_numbers), self.x)
-        first = np.cumsum([0, *root_counts])
-        for g, plan in enumerate(plans):
-            plan.means = _slice_means(means, first[g], first[g + 1])
-        values = np.empty((row.max() + 1, c.length))
-        root_rows = row[is_root]  # in the order of the roots' means
-        values[root_rows] = means.values
-        # Each root's value is its mean plus its terms, added in order: the j-th
-        # terms of all roots are added together.
-        term_values = self.gp.draw(term_plans, term_normals)
-        term_root = np.array(term_root, dtype=np.int64)
-        term_rank = np.arange(term_root.size) - np.searchsorted(term_root, term_root)
-        for j in range(int(term_rank.max(initial=-1)) + 1):
-            members = np.flatnonzero(term_rank == j)
-            rows = root_rows[term_root[members]]
-            values[rows] = values[rows] + np.stack([term_values[t] for t in members])
-        inner_mask = needed & (dags.counts > 0)
-        rank = np.where(is_root, is_root.cumsum(axis=1), inner_mask.cumsum(axis=1)) - 1
+        ]
+        values = np.empty((int(needed.sum()), c.length))
+        self._root_values(numbers, origins, values, row[is_root])
         return Batch(
-            plans=plans,
+            plans=[n.plan for n in numbers],
             dags=dags,
             depth=dags.depths(),
             chosen=chosen,
             row=row,
-            rank=rank,
+            rank=np.where(is_root, is_root.cumsum(axis=1), is_inner.cumsum(axis=1)) - 1,
             values=values,
-            inner=inner,
-            weights=np.concatenate(weights),
-            biases=np.concatenate(biases),
-            activation=np.concatenate(activation),
-            activation_uniforms=np.concatenate(uniforms),
+            inner=np.argwhere(is_inner),
+            weights=np.concatenate([n.weights for n in numbers]),
+            biases=np.concatenate([n.biases for n in numbers]),
+            activation=np.concatenate([n.plan.activation for n in numbers]),
+            activation_uniforms=np.concatenate([n.activation_uniforms for n in numbers]),
         )
+
+    def _draw_numbers(
+        self,
+        rng: np.random.Generator,
+        index: int,
+        attempt: int,
+        roots: int,
+        inner: int,
+        parents: int,
+    ) -> _Numbers:
+        """One graph's draws after its DAG and chosen nodes, in their fixed order."""
+        c = self.config
+        kernel_counts = rng.integers(1, c.max_kernels + 1, roots)
+        kernel_ids = _split(
+            rng.integers(0, len(self.kernel_names), kernel_counts.sum()), kernel_counts
+        )
+        ops = _split(rng.integers(0, 2, kernel_counts.sum() - roots), kernel_counts - 1)
+        means = draw_mean_numbers(rng, c.length, self.means, roots)
+        weights = rng.standard_normal(parents)
+        biases = rng.standard_normal(inner)
+        activation = rng.integers(0, len(self.activations), inner)
+        activation_uniforms = rng.random((inner, 2))
+        plan = GraphPlan(index, attempt, kernel_ids, ops, activation)
+        return _Numbers(plan, means, weights, biases, activation_uniforms)
+
+    def _root_values(
+        self, numbers: list[_Numbers], origins: list[dict], values: np.ndarray, rows: np.ndarray
+    ) -> None:
+        """Write every root's value, its mean plus its GP terms added in order, to
+        ``values[rows]`` (``rows``: the roots of all graphs, in order)."""
+        plans, normals, owner = [], [], []  # every term, its normals, its root's number
+        root = 0
+        for g, n in enumerate(numbers):
+            for r, (kernel_ids, ops) in enumerate(zip(n.plan.kernel_ids, n.plan.ops)):
+                root_plans = self.gp.root_plans(kernel_ids, ops)
+                shapes = [self.gp.normals_shape(p) for p in root_plans]
+                sizes = [math.prod(shape) for shape in shapes]
+                drawn = self._sub_stream(origins[g], r).standard_normal(sum(sizes))
+                start = 0
+                for p, shape, size in zip(root_plans, shapes, sizes):
+                    plans.append(p)
+                    normals.append(drawn[start : start + size].reshape(shape))
+                    owner.append(root)
+                    start += size
+                root += 1
+        means = compute_means(concatenate([n.means for n in numbers]), self.x)
+        start = 0
+        for n in numbers:
+            n.plan.means = means.slice(start, start + len(n.plan.kernel_ids))
+            start += len(n.plan.kernel_ids)
+        values[rows] = means.values
+        # The j-th terms of all roots are added together, j = 0, 1, ...
+        term_values = self.gp.draw(plans, normals)
+        owner = np.array(owner, dtype=np.int64)
+        rank = np.arange(owner.size) - np.searchsorted(owner, owner)
+        for j in range(int(rank.max(initial=-1)) + 1):
+            members = np.flatnonzero(rank == j)
+            at = rows[owner[members]]
+            values[at] = values[at] + np.stack([term_values[t] for t in members])
 
     # -- propagation -----------------------------------------------------------
     def propagate(self, batch: Batch) -> np.ndarray:
@@ -311,13 +338,3 @@ class Sampler:
                 self.gp.stats["redraws"] += 1
                 todo.append(plan.index)
         return [done[i] for i in indices]
-
-
-def _slice_means(means: Means, start: int, stop: int) -> Means:
-    return Means(
-        means.values[start:stop],
-        means.kinds[start:stop],
-        means.multiply[start:stop],
-        means.params[start:stop],
-        means.spikes[start:stop],
-    )

@@ -15,7 +15,7 @@ from sklearn.gaussian_process.kernels import (
 )
 
 from cauker.kernel_columns import dense_matrix, is_portable, stationary_column
-from cauker.kernels import paper_bank, v2_bank
+from cauker.kernels import paper_bank, spec, spec_of, v2_bank
 
 X = np.linspace(0, 1, 300)
 
@@ -34,7 +34,7 @@ def test_every_stationary_bank_kernel_matches_scikit_learn(bank):
         ):
             continue
         expected = sklearn_matrix(entry.kernel)[:, 0]
-        np.testing.assert_allclose(stationary_column(entry.kernel, X), expected, rtol=0, atol=1e-14)
+        np.testing.assert_allclose(stationary_column(entry.spec, X), expected, rtol=0, atol=1e-14)
 
 
 @pytest.mark.parametrize(
@@ -60,6 +60,9 @@ def test_other_kernels_fall_back_to_scikit_learn():
     np.testing.assert_array_equal(dense_matrix(kernel, X), sklearn_matrix(kernel))
 
 
-def test_anisotropic_length_scales_are_refused_with_the_kernel_named():
-    with pytest.raises(ValueError, match=r"RBF\(length_scale=\[.*\]\) has a length_scale of 2"):
-        stationary_column(RBF(length_scale=[1.0, 2.0]), X)
+def test_specs_of_scikit_learn_kernels():
+    assert spec_of(RBF(0.3)) == spec("RBF", length_scale=0.3)
+    assert spec_of(ExpSineSquared(periodicity=0.2)).get("length_scale") == 1.0
+    assert spec_of(spec("RBF").to_sklearn()) == spec("RBF", length_scale=1.0)
+    assert spec_of(RBF(length_scale=[1.0, 2.0])) is None  # anisotropic: not a grid kernel
+    assert spec_of(RBF(0.3) + WhiteKernel(0.5)) is None  # composite: evaluated densely

@@ -42,7 +42,7 @@ def test_pivoted_cholesky_is_exact_for_every_stationary_bank_kernel(length):
     for entry in paper_bank(length):
         if entry.name.split("(")[0] in ("DotProduct", "WhiteKernel", "ConstantKernel"):
             continue
-        column = stationary_column(entry.kernel, x)
+        column = stationary_column(entry.spec, x)
         rows = linalg.pivoted_cholesky(
             linalg.toeplitz_column_getter(column), np.full(length, column[0])
         )

@@ -1,0 +1,80 @@
+"""The compiled kernels (numba) give the bits of their numpy twins, and are used
+only when ``cauker.acceleration`` says so."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cauker
+from cauker import acceleration, linalg
+from cauker.gp import GaussianProcessSampler
+from cauker.kernels import paper_bank
+from cauker.toeplitz import RESCALE, _schur_pass
+
+compiled = pytest.importorskip("cauker.compiled")
+
+
+@pytest.fixture
+def reset_acceleration(monkeypatch):
+    monkeypatch.setattr(acceleration, "_state", {"graphs": 0, "expected": 0, "module": None})
+
+
+def sampler(length):
+    gp = GaussianProcessSampler(paper_bank(length), length)
+    return gp, [i for i, c in enumerate(gp.components) if c.kind == "stationary"]
+
+
+@pytest.mark.parametrize("jitter", [1e-12, 0.0])  # 0.0: many matrices break down
+def test_schur_pass_is_bit_for_bit_the_numpy_one(jitter):
+    gp, stationary = sampler(128)
+    rng = np.random.default_rng(0)
+    columns = np.stack([gp._column(list(rng.choice(stationary, 3))) for _ in range(40)])
+    owner = np.concatenate([np.arange(40), [3, 3, 17]])  # extra draws of two matrices
+    normals = rng.standard_normal((owner.size, 128))
+    expected, held = _schur_pass(columns, normals, owner, jitter)
+    got, got_held = compiled.schur_pass(columns, normals, owner, jitter, RESCALE)
+    assert np.array_equal(held, got_held)
+    assert (jitter == 0.0) == (not held.all())  # the breakdown case is exercised
+    rows = np.isin(owner, np.flatnonzero(held))
+    assert np.array_equal(expected[rows], got[rows])
+
+
+def test_khatri_rao_draw_is_bit_for_bit_the_numpy_one():
+    gp, stationary = sampler(256)
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        first, rest = (gp.factor(i) for i in rng.choice(stationary, 2))
+        mixing = rng.standard_normal((first.shape[0], rest.shape[0]))
+        expected = linalg.rowwise_dot(first, linalg.combine(mixing, rest))
+        assert np.array_equal(compiled.khatri_rao_draw(first, rest, mixing), expected)
+
+
+def test_rows_are_the_same_with_and_without_compiled_kernels(monkeypatch, reset_acceleration):
+    config = cauker.CauKerConfig(num_series=120, length=64, seed=5)
+    monkeypatch.setenv("CAUKER_COMPILED", "0")
+    numpy_rows = cauker.generate(config)
+    assert acceleration._state["module"] is None
+    monkeypatch.setenv("CAUKER_COMPILED", "1")
+    compiled_rows = cauker.generate(config)
+    assert acceleration._state["module"] is compiled
+    assert compiled_rows.equals(numpy_rows)
+
+
+def test_policy(monkeypatch, reset_acceleration):
+    monkeypatch.setenv("CAUKER_COMPILED", "auto")
+    monkeypatch.setattr(acceleration, "cached_on_disk", lambda: True)
+    acceleration.expect_graphs(acceleration.LOAD_AFTER - 1)
+    assert acceleration.compiled() is None  # a small job: loading numba would not pay
+    acceleration.expect_graphs(acceleration.LOAD_AFTER)
+    assert acceleration.compiled() is compiled  # cached on disk and a large enough job
+
+    monkeypatch.setattr(acceleration, "_state", {"graphs": 0, "expected": 10**6, "module": None})
+    monkeypatch.setattr(acceleration, "cached_on_disk", lambda: False)
+    assert acceleration.compiled() is None  # not compiled yet: compiling would not pay yet
+    acceleration.note_graphs(acceleration.COMPILE_AFTER)
+    assert acceleration.compiled() is compiled  # this process has drawn enough to compile
+
+    monkeypatch.setattr(acceleration, "_state", {"graphs": 10**9, "expected": 0, "module": None})
+    monkeypatch.setenv("CAUKER_COMPILED", "0")
+    assert acceleration.compiled() is None
