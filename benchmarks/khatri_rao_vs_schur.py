@@ -4,8 +4,9 @@
 
 For products of bank kernels with growing rank products, times one draw each
 way: the Khatri-Rao product of the cached exact factors (cost ~ L * prod(ranks)),
-and the batched Schur factorisation (cost ~ L^2, per matrix in a batch of 128).
-``cauker.gp.KHATRI_RAO_PER_POINT`` is set from where the two cross.
+and the batched Schur factorisation (cost ~ L^2, per matrix in a batch of 128),
+with the kernels ``cauker.acceleration`` picks (``CAUKER_COMPILED=0`` or ``1``
+to compare). ``cauker.gp.KHATRI_RAO_PER_POINT`` is discussed where it is set.
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ def main() -> None:
                 rows=factors[0],
                 others=tuple(factors[1:]),
             )
+            normals = [rng.standard_normal(gp.normals_shape(plan)) for _ in range(20)]
             start = time.perf_counter()
-            for _ in range(20):
-                gp._draw(plan, rng)
+            gp.draw([plan] * 20, normals)
             kr = (time.perf_counter() - start) / 20
             column = gp._column(ids)
             start = time.perf_counter()

@@ -15,6 +15,8 @@ added. Within a term:
     length``: the Khatri-Rao product of their cached factors, which is an exact
     factor of their element-wise product;
   - otherwise a batched O(L^2) Schur factorisation (``cauker.toeplitz``).
+  The Schur sweep and the Khatri-Rao draw also exist compiled (``cauker.compiled``,
+  the same bits), used when ``cauker.acceleration`` says it pays.
 - A WhiteKernel factor makes the whole term diagonal.
 - Any other kernel (in a user's bank) is evaluated densely and the term factored
   by pivoted Cholesky, so a custom bank is still exact.
@@ -53,8 +55,10 @@ from cauker.toeplitz import DENSE, toeplitz_draws
 
 #: Largest product of factor ranks, per grid point, drawn through a Khatri-Rao
 #: product (cost ~ L * prod(ranks)); above it the Schur factorisation (cost ~
-#: L^2) is cheaper. Measured by benchmarks/khatri_rao_vs_schur.py. Part of the
-#: algorithm version.
+#: L^2). Part of the algorithm version. With the paper bank at L = 512 the
+#: products of two stationary kernels fall below 2 ranks per point and those of
+#: three above 10, so any cut-off from 2 to 7 draws the same way; the numpy
+#: kernels cross near 5 (benchmarks/khatri_rao_vs_schur.py).
 KHATRI_RAO_PER_POINT = 7
 
 
