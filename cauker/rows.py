@@ -86,6 +86,12 @@ def iter_batches(
     graphs_per_batch: int = GRAPHS_PER_BATCH,
 ) -> Iterator[pa.RecordBatch]:
     """Yield the rows ``[start, stop)`` of ``split`` as consecutive record batches."""
+    if (
+        isinstance(graphs_per_batch, bool)
+        or not isinstance(graphs_per_batch, Integral)
+        or graphs_per_batch < 1
+    ):
+        raise ValueError(f"graphs_per_batch must be a positive integer, got {graphs_per_batch!r}")
     start, stop = _check_range(config, split, start, stop)
     sampler = sampler_for(config)
     k = config.series_per_graph
