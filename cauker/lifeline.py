@@ -14,17 +14,26 @@ it is safe to call from code that runs anywhere, such as the generation loop.
 With ``kernel_signal=True`` (for pools that cauker starts itself) Linux also
 sends the worker ``SIGKILL`` the moment its parent dies (``PR_SET_PDEATHSIG``).
 
+:func:`children_die_with_this_process` covers the processes that a library
+forks for us (``datasets``' pool and the ``multiprocess`` manager process it
+starts beside the pool, which never runs cauker code): while it is active,
+every child forked by ``multiprocessing`` or ``multiprocess`` starts watching
+its parent before it does anything else (their after-fork hooks).
+
 Why by hand: neither ``concurrent.futures``, ``multiprocessing`` nor
 ``datasets`` offers it; it is a dozen lines.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 #: Seconds between two checks of the parent.
 INTERVAL = 0.5
@@ -56,6 +65,31 @@ def die_with_parent(kernel_signal: bool = False) -> None:
     if os.getppid() != parent:  # the parent died before we got here
         os._exit(1)
     threading.Thread(target=_watch, args=(parent,), name="cauker-lifeline", daemon=True).start()
+
+
+class _Registration:
+    """Kept alive while children must watch us: the after-fork registries hold it weakly."""
+
+
+def _after_fork(registration: _Registration) -> None:
+    die_with_parent()
+
+
+@contextlib.contextmanager
+def children_die_with_this_process() -> Iterator[None]:
+    """Make every process forked by ``multiprocessing`` or ``multiprocess`` during
+    the block end when this process ends."""
+    registration = _Registration()
+    for module in ("multiprocessing", "multiprocess"):
+        try:
+            util = importlib.import_module(f"{module}.util")
+        except ImportError:
+            continue
+        util.register_after_fork(registration, _after_fork)
+    try:
+        yield
+    finally:
+        del registration  # the registries forget it
 
 
 def _watch(parent: int) -> None:

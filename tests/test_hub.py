@@ -165,7 +165,9 @@ def test_a_repo_readme_that_is_not_a_cauker_card_is_never_replaced(hub, tmp_path
     api = HfApi()
     api.create_repo(repo, repo_type="dataset")
     mine = b"---\nlicense: mit\n---\n# My dataset\n\nImportant notes.\n"
-    api.upload_file(path_or_fileobj=mine, path_in_repo="README.md", repo_id=repo, repo_type="dataset")
+    api.upload_file(
+        path_or_fileobj=mine, path_in_repo="README.md", repo_id=repo, repo_type="dataset"
+    )
     monkeypatch.setattr(export_module, "write_shard", pytest.fail)  # nothing generated
     with pytest.raises(HubError, match=f"the README.md of {repo} is not a cauker dataset card"):
         push_to_hub(A, repo, config_name="a", staging_dir=tmp_path, progress=False)
