@@ -108,7 +108,10 @@ def _run_pool(url: str, name: str, config: CauKerConfig, num_proc: int) -> Runne
         # spawn: workers start clean (no inherited threads or BLAS state); they end
         # when this process ends, however it ends (cauker.lifeline)
         with ProcessPoolExecutor(
-            num_proc, mp_context=get_context("spawn"), initializer=die_with_parent
+            num_proc,
+            mp_context=get_context("spawn"),
+            initializer=die_with_parent,
+            initargs=(True,),  # and PR_SET_PDEATHSIG on Linux
         ) as pool:
             futures = [pool.submit(write_shard, url, name, config, s) for s in shards]
             try:

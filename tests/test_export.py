@@ -24,7 +24,9 @@ from cauker.hub_layout import export
 
 SMALL = cauker.CauKerConfig(num_series=120, length=32)
 OTHER = cauker.CauKerConfig(num_series=40, length=16, seed=9, dag_depth=2)
+TINY = cauker.CauKerConfig(num_series=24, length=16)  # 6 train shards
 TAG = SMALL.fingerprint()[:8]  # in the file names of SMALL's shards and preview
+TINY_TAG = TINY.fingerprint()[:8]
 
 
 def shard_name(split: str, index: int, count: int, config=SMALL) -> str:
@@ -182,7 +184,7 @@ def test_a_readme_that_is_not_a_cauker_card_is_never_replaced(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("---\nlicense: mit\n---\n# My project\n\nImportant notes here.\n")
     with pytest.raises(ForeignFileError) as info:
-        export(SMALL, tmp_path, config_name="small", progress=False)
+        export(TINY, tmp_path, config_name="small", progress=False)
     assert f"{readme} is not a cauker dataset card" in str(info.value)
     assert readme.read_text().endswith("Important notes here.\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]  # nothing generated
@@ -198,7 +200,7 @@ def test_files_the_export_did_not_write_survive_it(tmp_path):
     (tmp_path / "images").mkdir()
     (tmp_path / "images" / "small.png").write_bytes(b"my own picture")
     before = digest(tmp_path)
-    for config in (SMALL, dataclasses.replace(SMALL, seed=5), SMALL):  # re-exports remove stale
+    for config in (TINY, dataclasses.replace(TINY, seed=5), TINY):  # re-exports remove stale
         export(config, tmp_path, config_name="small", progress=False)
         after = digest(tmp_path)
         assert {k: after[k] for k in before} == before
@@ -206,25 +208,25 @@ def test_files_the_export_did_not_write_survive_it(tmp_path):
         assert loaded["target"] == cauker.generate(config).column("target").to_pylist()
     ours = [name for name in after if name not in before]
     assert sorted(ours) == sorted(
-        ["README.md", f"images/small-{TAG}.png"]
-        + [f"data/small/{shard_name('train', i, 30)}" for i in range(30)]
-        + [f"data/small/{shard_name('validation', 0, 1)}"]
+        ["README.md", f"images/small-{TINY_TAG}.png"]
+        + [f"data/small/{shard_name('train', i, 6, TINY)}" for i in range(6)]
+        + [f"data/small/{shard_name('validation', 0, 1, TINY)}"]
     )
 
 
 def test_the_preview_path_is_never_taken_from_a_user(tmp_path):
     (tmp_path / "images").mkdir()
-    mine = tmp_path / "images" / f"small-{TAG}.png"
+    mine = tmp_path / "images" / f"small-{TINY_TAG}.png"
     mine.write_bytes(b"not a cauker preview")
     with pytest.raises(ForeignFileError, match=f"{mine} was not written by cauker"):
-        export(SMALL, tmp_path, config_name="small", progress=False)
+        export(TINY, tmp_path, config_name="small", progress=False)
     assert mine.read_bytes() == b"not a cauker preview"
 
 
 def test_corrupted_data_pages_are_detected_and_the_shard_rewritten(tmp_path):
-    export(SMALL, tmp_path, config_name="small", progress=False)
+    export(TINY, tmp_path, config_name="small", progress=False)
     before = digest(tmp_path)
-    path = tmp_path / "data" / "small" / shard_name("train", 10, 30)
+    path = tmp_path / "data" / "small" / shard_name("train", 3, 6, TINY)
     column = pq.read_metadata(path).row_group(0).column(1)  # the target series
     middle = column.data_page_offset + column.total_compressed_size // 2
     data = bytearray(path.read_bytes())
@@ -235,10 +237,10 @@ def test_corrupted_data_pages_are_detected_and_the_shard_rewritten(tmp_path):
     real = export_module.write_shard
     export_module.write_shard = lambda *a: written.append(a[3].index) or real(*a)
     try:
-        export(SMALL, tmp_path, config_name="small", progress=False)
+        export(TINY, tmp_path, config_name="small", progress=False)
     finally:
         export_module.write_shard = real
-    assert written == [10] and digest(tmp_path) == before
+    assert written == [3] and digest(tmp_path) == before
 
 
 def test_concurrent_exports_of_two_configs_keep_both_in_the_card(tmp_path, monkeypatch):
@@ -262,12 +264,12 @@ def test_concurrent_exports_of_two_configs_keep_both_in_the_card(tmp_path, monke
     with ThreadPoolExecutor(2) as pool:
         jobs = [
             pool.submit(export, config, tmp_path, config_name=name, progress=False)
-            for name, config in (("a", SMALL), ("b", OTHER))
+            for name, config in (("a", TINY), ("b", OTHER))
         ]
         for job in jobs:
             job.result()
     assert datasets.get_dataset_config_names(str(tmp_path)) == ["a", "b"]
-    for name, config in (("a", SMALL), ("b", OTHER)):
+    for name, config in (("a", TINY), ("b", OTHER)):
         got = datasets.load_dataset(str(tmp_path), name, split="train")
         assert got["target"] == cauker.generate(config).column("target").to_pylist()
 
@@ -282,7 +284,7 @@ def test_a_concurrent_export_of_the_same_config_waits_and_never_deletes_a_temp_f
 
     def first_export_pauses_mid_shard(config, split, start, stop):
         for batch in real(config, split, start, stop):
-            if threading.current_thread().name == "first" and start == 40:
+            if threading.current_thread().name == "first" and start == 8:
                 paused.set()
                 assert go.wait(10)
             yield batch
@@ -292,7 +294,7 @@ def test_a_concurrent_export_of_the_same_config_waits_and_never_deletes_a_temp_f
 
     def run(name):
         try:
-            export(SMALL, tmp_path, config_name="small", progress=False)
+            export(TINY, tmp_path, config_name="small", progress=False)
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -308,18 +310,18 @@ def test_a_concurrent_export_of_the_same_config_waits_and_never_deletes_a_temp_f
     second.join(30)
     assert errors == []
     clean = tmp_path.parent / "clean"
-    export(SMALL, clean, config_name="small", progress=False)
+    export(TINY, clean, config_name="small", progress=False)
     assert digest(tmp_path) == digest(clean)
 
 
 def test_an_interrupted_reexport_of_a_changed_config_loads_as_the_card_says(tmp_path, monkeypatch):
-    export(SMALL, tmp_path, config_name="small", progress=False)
-    changed = dataclasses.replace(SMALL, seed=1)
+    export(TINY, tmp_path, config_name="small", progress=False)
+    changed = dataclasses.replace(TINY, seed=1)
     real = export_module.write_shard
     calls = []
 
     def crashing(url, name, config, shard):
-        if len(calls) == 12:
+        if len(calls) == 3:
             raise Crash("killed")
         calls.append(shard.index)
         return real(url, name, config, shard)
@@ -328,11 +330,11 @@ def test_an_interrupted_reexport_of_a_changed_config_loads_as_the_card_says(tmp_
     with pytest.raises(Crash):
         export(changed, tmp_path, config_name="small", progress=False)
     card = DatasetCard.load(tmp_path / "README.md")
-    assert card.data["cauker"][0]["fingerprint"] == SMALL.fingerprint()
+    assert card.data["cauker"][0]["fingerprint"] == TINY.fingerprint()
     loaded = datasets.load_dataset(str(tmp_path), "small")
-    assert loaded["train"]["target"] == cauker.generate(SMALL).column("target").to_pylist()
+    assert loaded["train"]["target"] == cauker.generate(TINY).column("target").to_pylist()
     assert loaded["validation"]["target"] == (
-        cauker.generate(SMALL, split="validation").column("target").to_pylist()
+        cauker.generate(TINY, split="validation").column("target").to_pylist()
     )
     monkeypatch.setattr(export_module, "write_shard", real)
     export(changed, tmp_path, config_name="small", progress=False)  # resumes, then switches
@@ -380,7 +382,7 @@ class _FillingFile:
 
 def test_a_full_disk_never_truncates_the_card_or_the_preview(tmp_path, monkeypatch):
     fsspec.register_implementation("fulldisk", FullDisk, clobber=True)
-    export(SMALL, tmp_path, config_name="small", progress=False)
+    export(TINY, tmp_path, config_name="small", progress=False)
     before = digest(tmp_path)
     for victim in ("README.md", ".png"):
         monkeypatch.setattr(FullDisk, "victims", (victim,))
@@ -403,7 +405,7 @@ def test_temporary_files_never_match_the_cards_globs(tmp_path, monkeypatch):
     real = export_module.write_shard
 
     def killed_after_opening(url, name, config, shard):
-        if shard.index == 5:
+        if shard.index == 2:
             from cauker.atomic_files import temporary_path
             from cauker.shard_files import shard_path
 
@@ -412,12 +414,12 @@ def test_temporary_files_never_match_the_cards_globs(tmp_path, monkeypatch):
             raise Crash("killed")
         return real(url, name, config, shard)
 
-    export(SMALL, tmp_path, config_name="small", progress=False)
+    export(TINY, tmp_path, config_name="small", progress=False)
     monkeypatch.setattr(export_module, "write_shard", killed_after_opening)
-    changed = dataclasses.replace(SMALL, num_series=100)
+    changed = dataclasses.replace(TINY, num_series=20)
     with pytest.raises(Crash):
         export(changed, tmp_path, config_name="small", progress=False)
     temps = [p for p in (tmp_path / "data" / "small").iterdir() if ".tmp-" in p.name]
     assert len(temps) == 1 and temps[0].stat().st_size == 0
     loaded = datasets.load_dataset(str(tmp_path), "small", split="train")
-    assert loaded["target"] == cauker.generate(SMALL).column("target").to_pylist()
+    assert loaded["target"] == cauker.generate(TINY).column("target").to_pylist()

@@ -29,11 +29,7 @@ def busy(process: psutil.Process) -> bool:
 
 @pytest.mark.parametrize(
     "command, kill",
-    [
-        ("export", signal.SIGKILL),
-        ("export", signal.SIGTERM),
-        ("generate", signal.SIGKILL),
-    ],
+    [("export", signal.SIGKILL), ("generate", signal.SIGTERM)],
 )
 def test_workers_end_when_the_command_is_killed(command, kill, tmp_path):
     argv = [sys.executable, "-m", "cauker", command, *BIG, "--output-dir", str(tmp_path / "out")]
