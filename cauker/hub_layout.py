@@ -177,14 +177,17 @@ def preview_path(name: str, config: CauKerConfig) -> str:
     return f"images/{name}-{file_tag(config)}.png"
 
 
-def _is_our_preview(fs, path: str, name: str) -> bool:
+def _preview_marker(fs, path: str) -> dict:
     from cauker.preview import preview_marker
 
     try:
-        marker = preview_marker(fs.cat_file(path))
+        return preview_marker(fs.cat_file(path)) or {}
     except OSError:
-        return False
-    return marker is not None and marker.get("config_name") == name
+        return {}
+
+
+def _is_our_preview(fs, path: str, name: str) -> bool:
+    return _preview_marker(fs, path).get("config_name") == name
 
 
 def check_output(fs, root: str, name: str, config: CauKerConfig) -> None:
@@ -235,11 +238,13 @@ def write_preview(fs, root: str, name: str, config: CauKerConfig, first: str) ->
     """Draw the first rows of the exported train split into ``images/<name>-<tag>.png``."""
     from cauker.preview import render_figure
 
+    relative = preview_path(name, config)
+    marker = {"config_name": name, "fingerprint": config.fingerprint()}
+    if _preview_marker(fs, posixpath.join(root, relative)) == marker:
+        return relative  # drawn by an earlier run of the same export: the same picture
     with fs.open(first, "rb") as f:
         rows = pq.read_table(f).slice(0, 16).to_pylist()
-    relative = preview_path(name, config)
     fs.makedirs(posixpath.join(root, "images"), exist_ok=True)
-    marker = {"config_name": name, "fingerprint": config.fingerprint()}
     image = render_figure(rows, config, "png", marker=marker)
     write_atomically(fs, posixpath.join(root, relative), image)
     return relative
