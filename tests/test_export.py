@@ -384,7 +384,7 @@ def test_a_full_disk_never_truncates_the_card_or_the_preview(tmp_path, monkeypat
     fsspec.register_implementation("fulldisk", FullDisk, clobber=True)
     export(TINY, tmp_path, config_name="small", progress=False)
     before = digest(tmp_path)
-    for victim in ("README.md", ".png"):
+    for victim in (".png", "README.md"):  # the preview, once written, is not redrawn
         monkeypatch.setattr(FullDisk, "victims", (victim,))
         with pytest.raises(OSError, match="No space left on device"):
             export(OTHER, f"fulldisk://{tmp_path}", config_name="other", progress=False)
