@@ -14,6 +14,7 @@ the user's, and ``update_card`` refuses to replace it.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from importlib import resources
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import datasets
+import yaml
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
@@ -78,12 +80,20 @@ def _cauker_block(entry: ConfigEntry) -> dict[str, Any]:
     }
 
 
+#: YAML front matter, as huggingface_hub's ``RepoCard`` finds it.
+_FRONT_MATTER = re.compile(r"^(\s*---[\r\n]+)([\S\s]*?)([\r\n]+---(\r\n|\n|$))")
+
+
 def is_cauker_card(text: str) -> bool:
     """Whether a README is a card that cauker wrote (its YAML has the ``cauker:`` block)."""
-    try:
-        blocks = DatasetCard(text).data.get("cauker")
-    except Exception:  # noqa: BLE001 - unparsable YAML: not ours
+    match = _FRONT_MATTER.match(text)
+    if match is None:
         return False
+    try:
+        data = yaml.safe_load(match.group(2))
+    except yaml.YAMLError:
+        return False
+    blocks = data.get("cauker") if isinstance(data, dict) else None
     return isinstance(blocks, list) and all(
         isinstance(b, dict) and "config_name" in b and "fingerprint" in b for b in blocks
     )

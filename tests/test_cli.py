@@ -227,3 +227,17 @@ def test_preview_checks_its_output_before_generating(tmp_path, capsys, monkeypat
     (tmp_path / "afile").write_text("x")
     code, _, err = run(capsys, "preview", "10k", "--out", str(tmp_path / "afile" / "p.png"))
     assert code == 2 and err.count("\n") == 1 and "is a file" in err, err
+
+
+def test_export_over_a_users_readme_is_refused_in_one_line(tmp_path, capsys, monkeypatch):
+    import logging
+
+    # huggingface_hub's handler holds the stderr of its import time: point it at this test's
+    for handler in logging.getLogger("huggingface_hub").handlers:
+        monkeypatch.setattr(handler, "stream", sys.stderr)
+    (tmp_path / "README.md").write_text("# My project\n\nImportant notes here.\n")
+    argv = ["export", "10k", "--num-series", "8", "--output-dir", str(tmp_path), "--quiet"]
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1, err
+    assert "README.md is not a cauker dataset card" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
