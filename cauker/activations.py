@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import expit
 
 Activation = Callable[[np.random.Generator, np.ndarray], np.ndarray]
 
@@ -26,6 +25,8 @@ def relu(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
 
 
 def sigmoid(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
+    from scipy.special import expit  # here: importing scipy.special costs 0.4 s at start-up
+
     return expit(a)
 
 
@@ -51,6 +52,8 @@ def softplus(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
 
 
 def swish(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
+    from scipy.special import expit
+
     return a * expit(a)
 
 

@@ -195,18 +195,18 @@ def cmd_configs(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    config = _config(args)
     from cauker.preview import save_preview
 
-    config = _config(args)
     path = save_preview(config, args.out, rows=args.rows, columns=args.columns)
     print(f"wrote {path}")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    config = _config(args)  # before the heavy imports: a bad value fails at once
     from cauker.hub_layout import export
 
-    config = _config(args)
     name = args.config if args.name is None else args.name
     _progress(args)
     out = export(
@@ -222,9 +222,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
+    config = _config(args)  # before the heavy imports: a bad value fails at once
     from cauker.hub import push_to_hub
 
-    config = _config(args)
     name = args.config if args.name is None else args.name
     _progress(args)
     url = push_to_hub(
