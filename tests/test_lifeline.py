@@ -19,6 +19,14 @@ def workers_of(parent: psutil.Process) -> list[psutil.Process]:
         return []
 
 
+def running(process: psutil.Process) -> bool:
+    """Alive, and not a zombie (an exited process whose new parent has not reaped it)."""
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def busy(process: psutil.Process) -> bool:
     """Generating (not importing): some CPU time spent since it started."""
     try:
@@ -47,7 +55,10 @@ def test_workers_end_when_the_command_is_killed(command, kill, tmp_path):
             time.sleep(0.2)
         main.send_signal(kill)
         main.wait(10)
-        gone, alive = psutil.wait_procs(workers, timeout=10)
+        deadline = time.monotonic() + 10
+        while any(running(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        alive = [w for w in workers if running(w)]
         assert alive == [], [p.cmdline() for p in alive]
     finally:
         for process in [*workers, parent]:
