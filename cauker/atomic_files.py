@@ -86,20 +86,28 @@ def remove_temporary_files(
                 fs.rm(path)
 
 
-def check_writable_folder(path: str | os.PathLike, what: str) -> None:
-    """Raise ``ValueError`` if ``path`` (a local folder, existing or not) cannot be
-    created or written: a file in the way, or a parent that is not writable.
-    Meant to run before any work, so a bad output fails at once."""
-    text = os.fspath(path)
-    if text == "":
-        raise ValueError(f"{what} must be a folder, got ''")
-    current = os.path.abspath(text)
+def folder_problem(path: str | os.PathLike) -> str | None:
+    """Why the local folder ``path`` (existing or not) cannot be created or written
+    to, or None: a file in the way, or a parent that is not writable."""
+    current = os.path.abspath(os.fspath(path))
     while not os.path.exists(current):
         parent = os.path.dirname(current)
         if parent == current:
             break
         current = parent
     if not os.path.isdir(current):
-        raise ValueError(f"{what} {text!r} cannot be a folder: {current} is a file")
+        return f"{current} is a file"
     if not os.access(current, os.W_OK | os.X_OK):
-        raise ValueError(f"{what} {text!r} cannot be written: {current} is not writable")
+        return f"{current} is not writable"
+    return None
+
+
+def check_writable_folder(path: str | os.PathLike, what: str) -> None:
+    """Raise ``ValueError`` naming ``what`` if the local folder ``path`` cannot be
+    created or written to. Meant to run before any work, so a bad output fails at once."""
+    text = os.fspath(path)
+    if text == "":
+        raise ValueError(f"{what} must be a folder, got ''")
+    problem = folder_problem(text)
+    if problem:
+        raise ValueError(f"{what} {text!r} cannot be used as a folder: {problem}")

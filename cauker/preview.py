@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cauker.atomic_files import check_writable_folder, write_atomically
+from cauker.atomic_files import folder_problem, write_atomically
 from cauker.config import CauKerConfig
 from cauker.rows import generate
 
@@ -111,7 +111,9 @@ def _check_out(out: str | Path) -> Path:
     out = Path(out)
     if out.suffix.lower() not in _FORMATS:
         raise ValueError(f"out must end in one of {sorted(_FORMATS)}, got {str(out)!r}")
-    check_writable_folder(out.parent, "the folder of out")
+    problem = folder_problem(out.parent)
+    if problem:
+        raise ValueError(f"out {str(out)!r} cannot be written: {problem}")
     if out.is_dir():
         raise ValueError(f"out {str(out)!r} is a folder; give an image file name")
     return out

@@ -146,7 +146,7 @@ def test_unwritable_output_fails_fast_naming_the_shard(client, tmp_path):
     blocker.write_text("not a folder")  # blocks even root, unlike a chmod
     out = blocker / "out"
     # seen from here: refused before any task
-    with pytest.raises(ValueError, match="output_dir .* cannot be a folder: .* is a file"):
+    with pytest.raises(ValueError, match="output_dir .* cannot be used as a folder: .* is a file"):
         cauker.export(SMALL, out, scheduler=client, progress=False)
     # seen only by the workers (a path local to them): the runner names the shard
     started = time.monotonic()
