@@ -26,6 +26,7 @@ import pyarrow as pa
 from datasets.builder import Key
 
 from cauker import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, arrow_schema, iter_batches, paper
+from cauker.lifeline import children_die_with_this_process
 from cauker.shards import SPLITS, plan_shards
 
 _FIELDS = [f for f in dataclasses.fields(CauKerConfig)]
@@ -99,6 +100,11 @@ class CauKer(datasets.ArrowBasedBuilder):
             for split in SPLITS
             if config.split_size(split) > 0  # num_validation=0: no validation split
         ]
+
+    def download_and_prepare(self, *args, **kwargs):
+        # num_proc workers (and the manager process beside them) end with this process
+        with children_die_with_this_process():
+            return super().download_and_prepare(*args, **kwargs)
 
     def _generate_tables(self, split: str, ranges: list[tuple[int, int]]):
         config = self.config.cauker_config()

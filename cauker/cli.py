@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
@@ -97,13 +98,49 @@ def _progress(args: argparse.Namespace) -> None:
         datasets.disable_progress_bars()
 
 
+def _check_local_output(text: str) -> Path:
+    """``--output-dir`` of ``generate``: a local folder (``datasets`` replaces it whole)."""
+    if text == "":
+        raise ValueError("--output-dir must be a folder, got ''")
+    if "://" in text:
+        raise ValueError(
+            f"--output-dir must be a local folder, got {text!r}; to write to a URL, use "
+            "`cauker export`"
+        )
+    return Path(text)
+
+
+def _check_export_url(text: str) -> str:
+    if text.startswith("memory://"):
+        raise ValueError(
+            f"--output-dir {text!r}: memory:// is this process's memory, and the files would "
+            "vanish when cauker exits; give a folder or a storage URL"
+        )
+    return text
+
+
+def _remove_builder_locks(output: Path) -> None:
+    """``datasets`` leaves ``<out>_builder.lock`` and ``<out>.incomplete_info.lock``
+    beside the folder it writes; they are empty, and no longer held once it returns."""
+    for lock in (f"{output}_builder.lock", f"{output}.incomplete_info.lock"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(lock)
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    """The error that ``datasets`` wrapped in ``DatasetGenerationError`` (a full disk...)."""
+    while type(error).__name__ == "DatasetGenerationError" and error.__cause__ is not None:
+        error = error.__cause__
+    return error
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     import json
 
     from cauker.loading import builder
 
+    output = _check_local_output(args.output_dir)
     config = _config(args)  # validate before anything is written
-    output = Path(args.output_dir)
     marker = output / "cauker.json"
     if output.exists() and any(output.iterdir()):
         # datasets replaces the whole folder: never let it touch anything but ours.
@@ -120,18 +157,26 @@ def cmd_generate(args: argparse.Namespace) -> int:
             )
     _progress(args)
     b = builder(args.config, **_overrides(args))
-    b.download_and_prepare(
-        output_dir=str(output),
-        num_proc=args.num_proc,
-        file_format=args.format,
-        download_mode="force_redownload" if args.overwrite else None,
-    )
+    try:
+        b.download_and_prepare(
+            output_dir=str(output),
+            num_proc=args.num_proc,
+            file_format=args.format,
+            download_mode="force_redownload" if args.overwrite else None,
+        )
+    except Exception as error:
+        cause = _root_cause(error)
+        if cause is error:
+            raise
+        raise cause from error
+    finally:
+        _remove_builder_locks(output)
     about = {"fingerprint": config.fingerprint(), "config": config.to_dict()}
     marker.write_text(json.dumps(about, indent=1))
     files = sorted(p.name for p in output.glob(f"*.{args.format}"))
     print(f"wrote {len(files)} {args.format} file(s) to {output}")
     if args.format == "parquet":
-        files = {s: f"{output}/*-{s}*.parquet" for s in SPLITS}
+        files = {s: f"{output}/*-{s}*.parquet" for s in SPLITS if config.split_size(s) > 0}
         print(f"load them with: datasets.load_dataset('parquet', data_files={files})")
     return 0
 
@@ -150,23 +195,23 @@ def cmd_configs(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    config = _config(args)
     from cauker.preview import save_preview
 
-    config = _config(args)
     path = save_preview(config, args.out, rows=args.rows, columns=args.columns)
     print(f"wrote {path}")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    config = _config(args)  # before the heavy imports: a bad value fails at once
     from cauker.hub_layout import export
 
-    config = _config(args)
-    name = args.name or args.config
+    name = args.config if args.name is None else args.name
     _progress(args)
     out = export(
         config,
-        args.output_dir,
+        _check_export_url(args.output_dir),
         config_name=name,
         num_proc=args.num_proc,
         scheduler=args.scheduler,
@@ -177,10 +222,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
+    config = _config(args)  # before the heavy imports: a bad value fails at once
     from cauker.hub import push_to_hub
 
-    config = _config(args)
-    name = args.name or args.config
+    name = args.config if args.name is None else args.name
     _progress(args)
     url = push_to_hub(
         config,
