@@ -23,7 +23,7 @@ from numbers import Integral
 from typing import Any
 
 from cauker.activations import ACTIVATION_BANKS, ACTIVATIONS
-from cauker.kernels import KERNEL_BANKS, check_kernels
+from cauker.kernels import KERNEL_BANKS, check_kernels, exact_description
 from cauker.means import MEAN_BANKS, MEANS
 
 #: Version of the generating algorithm. Any change to the bytes produced for a
@@ -257,8 +257,15 @@ class CauKerConfig:
         return out
 
     def fingerprint(self) -> str:
-        """A short stable hash of the fields and the algorithm version."""
-        payload = json.dumps([ALGORITHM_VERSION, self.to_dict()], sort_keys=True)
+        """A short stable hash of the fields and the algorithm version.
+
+        Custom kernels enter it with every hyperparameter to the last bit
+        (scikit-learn's ``repr`` rounds them to 3 digits, which would give
+        ``RBF(0.3)`` and ``RBF(0.30001)`` the same fingerprint)."""
+        fields = self.to_dict()
+        if not isinstance(self.kernel_bank, str):
+            fields["kernel_bank"] = [exact_description(k) for k in self.kernel_bank]
+        payload = json.dumps([ALGORITHM_VERSION, fields], sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

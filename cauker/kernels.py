@@ -165,6 +165,23 @@ def kernel_bank(bank: str | tuple[Kernel, ...], length: int) -> tuple[BankKernel
     return tuple(BankKernel(repr(k), spec_of(k), k) for k in bank)
 
 
+def exact_description(kernel: Any) -> str:
+    """A scikit-learn kernel with every hyperparameter written exactly (``repr`` of
+    floats round-trips), nested kernels included: ``RBF(length_scale=0.30001)``."""
+    params = kernel.get_params(deep=False)
+    parts = []
+    for name in sorted(params):
+        value = params[name]
+        if hasattr(value, "get_params"):
+            text = exact_description(value)
+        elif isinstance(value, float | int | str | type(None)):
+            text = repr(value)
+        else:
+            text = repr(np.asarray(value, dtype=float).tolist())
+        parts.append(f"{name}={text}")
+    return f"{type(kernel).__name__}({', '.join(parts)})"
+
+
 def compose_name(names: list[str], ops: list[str]) -> str:
     """Readable left-folded expression: ``((k1 + k2) * k3)`` shows as ``(k1 + k2) * k3``."""
     expr, has_sum = names[0], False

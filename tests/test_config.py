@@ -139,3 +139,17 @@ def test_good_custom_kernels_pass_including_nearly_singular_ones():
     bank = (RBF(10.0), DotProduct(1.0) ** 2, ConstantKernel(0.0), WhiteKernel(0.5) * RBF(0.1))
     for length in (16, 1024):
         assert CauKerConfig(num_series=10, length=length, kernel_bank=bank).kernel_bank == bank
+
+
+def test_custom_kernels_enter_the_fingerprint_exactly():
+    """scikit-learn's repr rounds to 3 digits; the fingerprint must not."""
+    from sklearn.gaussian_process.kernels import RBF
+
+    a = CauKerConfig(num_series=8, length=16, kernel_bank=(RBF(0.3),))
+    b = CauKerConfig(num_series=8, length=16, kernel_bank=(RBF(0.30001),))
+    assert repr(a.kernel_bank) == repr(b.kernel_bank)
+    assert a.fingerprint() != b.fingerprint()
+    assert (
+        a.fingerprint()
+        == CauKerConfig(num_series=8, length=16, kernel_bank=(RBF(0.3),)).fingerprint()
+    )
