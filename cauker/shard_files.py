@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
+from cauker.parquet_format import open_writer, write_row_groups
 from cauker.rows import iter_batches
 from cauker.schema import arrow_schema
 from cauker.shards import Shard
@@ -114,9 +115,8 @@ def write_shard(url: str, config_name: str, config: CauKerConfig, shard: Shard) 
     local = is_local(fs)
     target = f"{path}.tmp-{uuid.uuid4().hex}" if local else path
     try:
-        with fs.open(target, "wb") as f, pq.ParquetWriter(f, _schema(config, shard)) as writer:
-            for batch in iter_batches(config, shard.split, shard.start, shard.stop):
-                writer.write_batch(batch)
+        with fs.open(target, "wb") as f, open_writer(f, _schema(config, shard)) as writer:
+            write_row_groups(writer, iter_batches(config, shard.split, shard.start, shard.stop))
         if local:
             fs.mv(target, path)
     except BaseException:
