@@ -5,7 +5,9 @@ Files are sized for the Hugging Face Hub, not for parallelism: at least
 ``MIN_FILE_BYTES`` of rows each (a request to the Hub is worth it), unless the
 whole split is smaller, at most ``MAX_FILE_BYTES`` (what ``datasets`` itself
 writes per file), and up to ``PARALLEL_FILES`` files within those bounds, so
-that ``num_proc`` processes and Dask workers get work on large corpora. The
+that ``num_proc`` processes and Dask workers get work on large corpora. Their
+count is a power of two (a multiple of 64 for the largest corpora), so that a
+corpus loaded from the Hub splits by files over the usual numbers of GPUs. The
 size of a row is estimated from the config. Streams do not use this plan (see
 ``cauker.parts``), so the file layout and the parallelism of a stream are
 independent.
@@ -102,13 +104,26 @@ def _finite_rows(config: CauKerConfig, split: str) -> int:
     return rows
 
 
+def _gpu_friendly(files: int) -> int:
+    """A file count that the usual numbers of GPUs divide, near ``files``: a power of
+    two up to ``PARALLEL_FILES`` (rounded down: files stay above the minimum), a
+    multiple of it above (rounded up: files stay below the maximum). Loaded from
+    the Hub, a corpus streams by files, and ``split_dataset_by_node`` splits by
+    files only when the world size divides their count."""
+    if files <= 1:
+        return 1
+    if files <= PARALLEL_FILES:
+        return 2 ** (files.bit_length() - 1)
+    return math.ceil(files / PARALLEL_FILES) * PARALLEL_FILES
+
+
 def plan_shards(config: CauKerConfig, split: str) -> ShardPlan:
     """The files covering the rows of ``split``, in order."""
     rows = _finite_rows(config, split)
     step = _rows_per_graph(config)
     total = rows * row_bytes(config)
     files = max(math.ceil(total / MAX_FILE_BYTES), min(PARALLEL_FILES, total // MIN_FILE_BYTES))
-    size = math.ceil(rows / max(1, files))
+    size = math.ceil(rows / _gpu_friendly(files))
     size = max(step, math.ceil(size / step) * step)
     return ShardPlan(split, rows, size)
 

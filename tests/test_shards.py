@@ -28,15 +28,19 @@ def test_files_are_worth_a_request_and_not_too_large(name, overrides):
         for shard in plan[:-1]:  # the last one holds the rest
             assert estimated_bytes(config, shard) >= min(MIN_FILE_BYTES, whole)
         assert all(estimated_bytes(config, s) <= MAX_FILE_BYTES for s in plan)
-        assert len(plan) <= max(shards.PARALLEL_FILES, whole / MAX_FILE_BYTES + 1)
+        assert len(plan) <= max(shards.PARALLEL_FILES, whole / MAX_FILE_BYTES + 64)
+        assert len(plan) & (len(plan) - 1) == 0 or len(plan) % 64 == 0
 
 
 def test_named_configs_file_counts():
     counts = {
         name: len(plan_shards(cauker.named_config(name), "train")) for name in cauker.NAMED_SIZES
     }
-    # 10k (21 MB) is one file; large corpora get the files that parallel export wants.
-    assert counts == {"10k": 1, "100k": 6, "1m": 62, "10m": 64}
+    # 10k (21 MB) is one file; large corpora get the files that parallel export wants,
+    # a power of two (8 GPUs split 1m and 10m by files).
+    assert counts == {"10k": 1, "100k": 4, "1m": 32, "10m": 64}
+    huge = plan_shards(cauker.named_config("10m", num_series=100_000_000), "train")
+    assert len(huge) == 448 and len(huge) % 64 == 0  # 211 GB in files below 512 MiB
 
 
 def test_a_huge_plan_is_lazy():

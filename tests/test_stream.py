@@ -2,6 +2,7 @@
 endless splits, exact resume. Generation is counted, not only what is yielded."""
 
 import collections
+import inspect
 import math
 import os
 import warnings
@@ -92,7 +93,10 @@ def test_split_by_node_covers_the_issue_world_sizes():
 def test_other_world_sizes_by_shard_and_by_strategy(generated):
     counts, where = generated
     base = stream()
-    for how in ("shard", "strategy"):
+    ways = ["shard"]
+    if "strategy" in inspect.signature(split_dataset_by_node).parameters:  # datasets >= 5
+        ways.append("strategy")
+    for how in ways:
         counts.clear()
         seen = []
         for rank in range(11):
