@@ -99,6 +99,7 @@ class CauKerExamplesIterable(_BaseExamplesIterable):
         self.config = config
         self.split = split
         self.part = Part() if part is None else part
+        self._sleep_on_threads_shutdown = False  # no reader threads (datasets asks)
 
     # -- iteration ---------------------------------------------------------
 

@@ -140,6 +140,20 @@ def test_real_dataloader_worker_processes_split_a_rank(tmp_path):
     assert max(per_process.values()) * 4 <= 2 * ROWS / 6
 
 
+def test_shuffled_stream_still_splits_and_covers():
+    shuffled = stream().shuffle(seed=1, buffer_size=50)  # datasets interleaves 10 sub-parts
+    first = [row["index"] for row in shuffled]
+    assert sorted(first) == list(range(ROWS)) and first[:20] != list(range(20))
+    shuffled.set_epoch(1)
+    assert [row["index"] for row in shuffled] != first
+    seen = []
+    for rank in range(4):
+        node = split_dataset_by_node(shuffled, rank=rank, world_size=4)
+        for worker in range(2):
+            seen += iterate_as_worker(node, worker, 2)
+    assert sorted(seen) == list(range(ROWS))
+
+
 def test_unsplit_stream_in_a_distributed_run_warns(monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "11")
     with pytest.warns(UnsplitStreamWarning, match="every rank generates every row"):
