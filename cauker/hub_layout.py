@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from cauker.card import ConfigEntry, update_card
 from cauker.config import CauKerConfig
 from cauker.shard_files import ShardFile, complete_shard, shard_path, write_shard
-from cauker.shards import SPLITS, Shard, plan_shards
+from cauker.shards import SPLITS, Shard, check_finite, plan_shards
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -227,6 +227,7 @@ def export(
     """
     if not isinstance(config, CauKerConfig):
         raise ValueError(f"config must be a CauKerConfig, got {type(config).__name__}")
+    check_finite(config)
     name = check_config_name(config_name or "default")
     check_runner(num_proc, scheduler)
     url = os.fspath(output_dir)

@@ -94,6 +94,11 @@ def _rows_per_graph(config: CauKerConfig) -> int:
     return 1 if config.multivariate else config.series_per_graph
 
 
+def check_finite(config: CauKerConfig) -> None:
+    """A ``ValueError`` if ``config`` is endless: its train split has no files."""
+    _finite_rows(config, "train")
+
+
 def _finite_rows(config: CauKerConfig, split: str) -> int:
     rows = config.split_size(split)
     if rows is None:

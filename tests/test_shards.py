@@ -61,6 +61,8 @@ def test_endless_corpus_has_no_files():
         plan_shards(cauker.CauKerConfig(num_series=None), "train")
     with pytest.raises(ValueError, match="cannot be written to files"):
         export(cauker.CauKerConfig(num_series=None), "unused", progress=False)
+    with pytest.raises(ValueError, match="cannot be written to files"):
+        cauker.push_to_hub(cauker.CauKerConfig(num_series=None), "user/never-created")
 
 
 def test_files_on_disk_hold_what_the_plan_estimates(tmp_path, monkeypatch):
