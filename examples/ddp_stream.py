@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="a CPU smoke run")
     args = parser.parse_args()
     if args.tiny:
-        args.config, args.length, args.batch_size, args.workers = "10k", 64, 8, 1
+        args.config, args.length, args.batch_size, args.workers = "10k", 64, 8, 0
         args.num_series = args.num_series or 96
     if args.endless and args.steps is None:
         parser.error("--endless needs --steps")
