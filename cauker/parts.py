@@ -11,7 +11,7 @@ each generates at most its share plus one graph, and together they generate
 every graph once. A rank may have any number of workers: cuts nest.
 
 A part is generated in batches of ``GRAPHS_PER_BATCH`` of its graphs, one call
-of the sampler each: the batched sampler is up to four times faster per graph
+of the sampler each: the batched sampler is about five times faster per graph
 with 128 graphs per call than with one (``benchmarks/stream_split.py``), and
 the batch does not depend on how the split was cut. Rows are a pure function
 of their index, so a part can start at any of its rows (``position``) without
