@@ -282,7 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("generate", help="generate a corpus with the datasets builder")
+    p = sub.add_parser(
+        "generate", help="generate a corpus into files (Parquet, Arrow IPC or GluonTS)"
+    )
     _add_config_arguments(p)
     p.add_argument("--output-dir", default="corpus", help="where to write (default ./corpus)")
     p.add_argument("--num-proc", type=int, default=None, help="worker processes")

@@ -218,6 +218,14 @@ def test_endless_is_streaming_only(tmp_path):
     assert sum(1 for _ in both["validation"]) == 6
 
 
+def test_rank_of_both_splits():
+    both = stream(split=None, rank=1, world_size=3)
+    assert sorted(both) == ["train", "validation"]
+    train = [row["index"] for row in both["train"]]
+    assert train == [i for i in range(ROWS) if i // 4 % 3 == 1]  # the graphs 1 mod 3
+    assert [row["index"] for row in both["validation"]] == []  # 2 rows, of graph 0 (rank 0)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
