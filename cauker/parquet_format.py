@@ -1,7 +1,8 @@
 """How cauker writes Parquet files: options and row groups for the Hub.
 
 - **Page index** (``write_page_index``): readers, the Hub's dataset viewer
-  among them, fetch single pages instead of whole row groups.
+  among them, fetch single pages instead of whole row groups; and a CRC32
+  checksum per page (``write_page_checksum``), so damaged pages can be found.
 - **Content-defined chunking**, where the installed pyarrow has it (21 and
   later), with the options ``datasets`` uses: page boundaries follow the
   content, so the Hub's Xet storage deduplicates unchanged data.
@@ -53,6 +54,7 @@ def writer_options(schema: pa.Schema) -> dict:
     options = {
         "compression": "snappy",
         "write_page_index": True,
+        "write_page_checksum": True,  # readers can verify every page (CRC32)
         "use_dictionary": [path for path, _ in leaves if path not in floats],
         "column_encoding": dict.fromkeys(floats, "BYTE_STREAM_SPLIT"),
     }
