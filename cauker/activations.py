@@ -1,8 +1,11 @@
 """Activation banks of the non-root nodes.
 
-An entry is ``f(rng, a) -> values``: it draws its own parameters (if any) and
-applies itself to the pre-activation ``a``. Each call works on one contiguous
-array of one node, so the same input always takes the same numpy code path.
+An entry is ``f(a, u) -> values`` applied to the pre-activations ``a`` of
+several nodes at once (``(nodes, length)``); ``u`` holds two uniform numbers per
+node, from which entries with parameters take them (every node gets two,
+whatever its activation, so the random stream does not depend on the
+activations drawn). Transcendental functions come from
+:mod:`cauker.portable_math`: the same bits on every machine.
 """
 
 from __future__ import annotations
@@ -10,52 +13,58 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import expit
 
-Activation = Callable[[np.random.Generator, np.ndarray], np.ndarray]
+from cauker import portable_math as pm
 
-
-def linear(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
-    slope = rng.uniform(0.5, 2.0)
-    offset = rng.uniform(-1.0, 1.0)
-    return slope * a + offset
+Activation = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def relu(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
-    return np.maximum(a, 0.0)
+def _uniform(u: np.ndarray, low: float, high: float) -> np.ndarray:
+    """``U(low, high)`` from ``U(0, 1)``, as ``Generator.uniform`` computes it."""
+    return (low + (high - low) * u)[:, None]
 
 
-def sigmoid(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
-    return expit(a)
+def linear(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``slope * a + offset``, slope ~ U(0.5, 2), offset ~ U(-1, 1)."""
+    return _uniform(u[:, 0], 0.5, 2.0) * a + _uniform(u[:, 1], -1.0, 1.0)
 
 
-def sin(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
-    return np.sin(a)
+def relu(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+    return np.where(a > 0.0, a, 0.0)
 
 
-def mod(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
-    return np.mod(a, rng.uniform(1.0, 5.0))
+def sigmoid(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+    return pm.sigmoid(a)
 
 
-def leaky_relu(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
-    slope = rng.uniform(0.01, 0.3)
-    return np.where(a > 0.0, a, slope * a)
+def sin(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+    return pm.sin(a)
 
 
-def tanh(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
-    return np.tanh(a)
+def mod(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``a mod c``, c ~ U(1, 5)."""
+    return np.mod(a, _uniform(u[:, 0], 1.0, 5.0))
 
 
-def softplus(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0.0, a)
+def leaky_relu(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``a`` if positive, else ``slope * a``, slope ~ U(0.01, 0.3)."""
+    return np.where(a > 0.0, a, _uniform(u[:, 0], 0.01, 0.3) * a)
 
 
-def swish(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
-    return a * expit(a)
+def tanh(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+    return pm.tanh(a)
 
 
-def gaussian(rng: np.random.Generator, a: np.ndarray) -> np.ndarray:
-    return np.exp(-np.square(a))
+def softplus(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+    return pm.softplus(a)
+
+
+def swish(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+    return a * pm.sigmoid(a)
+
+
+def gaussian(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+    return pm.exp(-(a * a))
 
 
 ACTIVATIONS: dict[str, Activation] = {

@@ -21,7 +21,7 @@ from cauker.means import MEAN_BANKS, MEANS
 
 #: Version of the generating algorithm. Any change to the bytes produced for a
 #: given config and seed bumps it (see the README).
-ALGORITHM_VERSION = "1.0.0"
+ALGORITHM_VERSION = "2.0.0"
 
 #: The paper's corpus sizes, by name.
 NAMED_SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}

@@ -11,13 +11,19 @@ added. Within a term:
 - The stationary factors (ExpSineSquared, RBF, RationalQuadratic, Matern) multiply
   into one Toeplitz matrix ``S``, whose first column is the product of theirs:
   - one factor: a cached exact low-rank factor (pivoted Cholesky);
-  - several factors whose ranks multiply to at most ``7 * length``: the
-    Khatri-Rao product of their cached factors, which is an exact factor of
-    their element-wise product;
+  - several factors whose ranks multiply to at most ``KHATRI_RAO_PER_POINT *
+    length``: the Khatri-Rao product of their cached factors, which is an exact
+    factor of their element-wise product;
   - otherwise a batched O(L^2) Schur factorisation (``cauker.toeplitz``).
 - A WhiteKernel factor makes the whole term diagonal.
-- Any other scikit-learn kernel (a user's bank) is evaluated densely and the
-  term factored by pivoted Cholesky, so a custom bank is still exact.
+- Any other kernel (in a user's bank) is evaluated densely and the term factored
+  by pivoted Cholesky, so a custom bank is still exact.
+
+Same bits on every machine. Kernel columns come from :mod:`cauker.kernel_columns`
+(portable elementary functions), factors and draws from :mod:`cauker.linalg`
+(a fixed order of IEEE operations, no BLAS), so ranks, method choices and every
+bit of a draw are the same on every CPU. A draw consumes standard normals from
+the generator it is given; how many depends on exact ranks only.
 
 ``implied_covariance`` rebuilds the covariance a draw stands for, so tests can
 compare it with ``kernel(X)`` without sampling.
@@ -33,19 +39,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.polynomial import polynomial
 from scipy.linalg import toeplitz
-from sklearn.gaussian_process.kernels import (
-    RBF,
-    ConstantKernel,
-    DotProduct,
-    ExpSineSquared,
-    Kernel,
-    Matern,
-    RationalQuadratic,
-    WhiteKernel,
-)
+from sklearn.gaussian_process.kernels import ConstantKernel, DotProduct, Kernel, WhiteKernel
 
-from cauker.factors import khatri_rao, pivoted_cholesky
+from cauker.kernel_columns import dense_matrix, is_portable_stationary, stationary_column
 from cauker.kernels import BankKernel
+from cauker.linalg import (
+    combine,
+    khatri_rao,
+    pivoted_cholesky,
+    rowwise_dot,
+    toeplitz_column_getter,
+)
 from cauker.toeplitz import DENSE, toeplitz_draws
 
 #: Largest product of factor ranks, per grid point, drawn through a Khatri-Rao
@@ -54,9 +58,6 @@ from cauker.toeplitz import DENSE, toeplitz_draws
 #: algorithm version.
 KHATRI_RAO_PER_POINT = 7
 
-STATIONARY_TYPES = (ExpSineSquared, RBF, RationalQuadratic, Matern)
-_ONE = np.ones(1)
-
 
 @dataclass(frozen=True)
 class Component:
@@ -64,24 +65,33 @@ class Component:
 
     kind: str  # "stationary", "polynomial", "white" or "dense"
     column: np.ndarray | None = None  # first Toeplitz column (stationary)
-    poly: np.ndarray | None = None  # coefficients in (x * y) (polynomial)
+    poly: tuple[float, ...] = ()  # coefficients in (x * y) (polynomial)
     noise: float = 0.0  # noise level (white)
     matrix: np.ndarray | None = None  # kernel(X) (dense)
 
 
 def resolve(kernel: Kernel, x: np.ndarray) -> Component:
     """Classify a kernel by exact type; anything unknown is evaluated densely."""
-    grid = x[:, None]
     kind = type(kernel)
-    if kind in STATIONARY_TYPES:
-        return Component("stationary", column=kernel(grid, grid[:1])[:, 0])
+    if is_portable_stationary(kernel):
+        return Component("stationary", column=stationary_column(kernel, x))
     if kind is DotProduct:
-        return Component("polynomial", poly=np.array([kernel.sigma_0**2, 1.0]))
+        sigma = float(np.asarray(kernel.sigma_0).reshape(-1)[0])
+        return Component("polynomial", poly=(sigma * sigma, 1.0))
     if kind is ConstantKernel:
-        return Component("polynomial", poly=np.array([float(kernel.constant_value)]))
+        return Component("polynomial", poly=(float(kernel.constant_value),))
     if kind is WhiteKernel:
         return Component("white", noise=float(kernel.noise_level))
-    return Component("dense", matrix=kernel(grid))
+    return Component("dense", matrix=dense_matrix(kernel, x))
+
+
+def poly_product(p: tuple[float, ...], q: tuple[float, ...]) -> tuple[float, ...]:
+    """Coefficients of the product of two polynomials, summed in a fixed order."""
+    out = [0.0] * (len(p) + len(q) - 1)
+    for i, a in enumerate(p):
+        for j, b in enumerate(q):
+            out[i + j] += a * b
+    return tuple(out)
 
 
 def expand(kernel_ids: np.ndarray, ops: np.ndarray) -> list[tuple[int, ...]]:
@@ -112,7 +122,7 @@ class Term:
     """The parts of one term, grouped by how they are drawn."""
 
     ids: tuple[int, ...]
-    poly: np.ndarray
+    poly: tuple[float, ...] = (1.0,)
     stationary: list[int] = field(default_factory=list)
     dense: list[int] = field(default_factory=list)
     noise: float = 1.0
@@ -123,17 +133,25 @@ class Term:
 class TermPlan:
     """How one term is drawn, with everything that does not depend on the draw.
 
-    ``method`` is one of ``white`` (``std * g``), ``dense`` and ``factor``
-    (``scales_j * (F g_j)``), ``polynomial`` (``sum_j g_j scales_j``),
-    ``khatri_rao`` (``scales_j * rowsum(first * (rest @ G_j))``) and ``schur``.
+    ``method`` is one of ``white`` (``std * g``), ``polynomial`` (``sum_j g_j
+    scales_j``), ``factor`` and ``dense`` (``sum_j scales_j * (g_j @ rows)``),
+    ``khatri_rao`` (the same with the rows of the Khatri-Rao product of
+    ``rows`` and ``others``, never formed) and ``schur``.
     """
 
     method: str
     scales: np.ndarray | None = None  # (J, L), or the standard deviation (white)
     unit: bool = False  # scales is one row of ones: skip the scaling
-    factor: np.ndarray | None = None  # dense / factor / khatri_rao "first"
-    others: tuple[np.ndarray, ...] = ()  # khatri_rao: the other (cached) factors
+    rows: np.ndarray | None = None  # factor (rank x L): factor, dense, khatri_rao's first
+    others: tuple[np.ndarray, ...] = ()  # khatri_rao: the other factors' rows
     column: np.ndarray | None = None  # schur: first Toeplitz column
+
+    def normals_per_power(self) -> int:
+        if self.method in ("factor", "dense"):
+            return self.rows.shape[0]
+        if self.method == "khatri_rao":
+            return self.rows.shape[0] * math.prod(o.shape[0] for o in self.others)
+        return self.column.size  # schur
 
 
 class GaussianProcessSampler:
@@ -152,11 +170,11 @@ class GaussianProcessSampler:
 
     # -- structure ---------------------------------------------------------
     def term(self, ids: tuple[int, ...]) -> Term:
-        term = Term(ids, _ONE)
+        term = Term(ids)
         for i in ids:
             c = self.components[i]
             if c.kind == "polynomial":
-                term.poly = np.convolve(term.poly, c.poly)
+                term.poly = poly_product(term.poly, c.poly)
             elif c.kind == "stationary":
                 term.stationary.append(i)
             elif c.kind == "white":
@@ -167,9 +185,12 @@ class GaussianProcessSampler:
         return term
 
     def factor(self, i: int) -> np.ndarray:
-        """Cached exact factor of stationary component ``i``."""
+        """Cached exact factor rows (``rank x L``) of stationary component ``i``."""
         if i not in self._factors:
-            self._factors[i] = pivoted_cholesky(toeplitz(self.components[i].column))
+            column = self.components[i].column
+            self._factors[i] = pivoted_cholesky(
+                toeplitz_column_getter(column), np.full(self.length, column[0])
+            )
         return self._factors[i]
 
     def _column(self, ids: list[int]) -> np.ndarray:
@@ -180,16 +201,19 @@ class GaussianProcessSampler:
             column = column * self.components[i].column
         return column
 
+    def _polynomial(self, term: Term, argument: np.ndarray) -> np.ndarray:
+        return polynomial.polyval(argument, np.array(term.poly))
+
     def _diagonal(self, term: Term) -> np.ndarray:
         """Variance of a term that contains a WhiteKernel (the term is diagonal)."""
-        diag = term.noise * polynomial.polyval(self.x * self.x, term.poly)
+        diag = term.noise * self._polynomial(term, self.x * self.x)
         diag = diag * self._column(term.stationary)[0]
         for i in term.dense:
             diag = diag * np.diag(self.components[i].matrix)
         return diag
 
     def _dense_matrix(self, term: Term) -> np.ndarray:
-        matrix = polynomial.polyval(np.outer(self.x, self.x), term.poly)
+        matrix = self._polynomial(term, self.x[:, None] * self.x[None, :])
         if term.stationary:
             matrix = matrix * toeplitz(self._column(term.stationary))
         for i in term.dense:
@@ -199,23 +223,25 @@ class GaussianProcessSampler:
     def _plan(self, ids: tuple[int, ...]) -> TermPlan:
         term = self.term(ids)
         if term.white:
-            return TermPlan("white", scales=np.sqrt(self._diagonal(term)))
+            diagonal = self._diagonal(term)
+            return TermPlan("white", scales=np.sqrt(np.where(diagonal > 0, diagonal, 0.0)))
         if term.dense:
-            return TermPlan("dense", factor=pivoted_cholesky(self._dense_matrix(term)))
-        powers = np.flatnonzero(term.poly > 0)
-        scales = np.sqrt(term.poly[powers])[:, None] * self.x[None, :] ** powers[:, None]
+            matrix = self._dense_matrix(term)
+            rows = pivoted_cholesky(lambda p: matrix[:, p], np.diag(matrix))
+            return TermPlan("dense", rows=rows)
+        powers = [j for j, c in enumerate(term.poly) if c > 0]
+        scales = np.array([math.sqrt(term.poly[j]) * self.x**j for j in powers])
         if not term.stationary:
             return TermPlan("polynomial", scales=scales)
-        unit = len(powers) == 1 and powers[0] == 0 and term.poly[0] == 1.0
-        factors = sorted((self.factor(i) for i in term.stationary), key=lambda f: -f.shape[1])
+        unit = powers == [0] and term.poly[0] == 1.0
+        factors = sorted((self.factor(i) for i in term.stationary), key=lambda f: -f.shape[0])
         if len(factors) == 1:
-            return TermPlan("factor", scales=scales, unit=unit, factor=factors[0])
-        if math.prod(f.shape[1] for f in factors) <= KHATRI_RAO_PER_POINT * self.length:
+            return TermPlan("factor", scales=scales, unit=unit, rows=factors[0])
+        if math.prod(f.shape[0] for f in factors) <= KHATRI_RAO_PER_POINT * self.length:
             # The Khatri-Rao product of the others is formed at each draw, not
             # cached: it can reach megabytes and thousands of plans are cached.
-            others = tuple(factors[1:])
             return TermPlan(
-                "khatri_rao", scales=scales, unit=unit, factor=factors[0], others=others
+                "khatri_rao", scales=scales, unit=unit, rows=factors[0], others=tuple(factors[1:])
             )
         return TermPlan("schur", scales=scales, unit=unit, column=self._column(term.stationary))
 
@@ -231,27 +257,30 @@ class GaussianProcessSampler:
         self.stats[method] += 1
         if method == "white":
             return plan.scales * rng.standard_normal(self.length)
-        if method == "dense":
-            return plan.factor @ rng.standard_normal(plan.factor.shape[1])
-        scales = plan.scales
         if method == "polynomial":
-            return rng.standard_normal(len(scales)) @ scales
+            normals = rng.standard_normal(len(plan.scales))
+            return combine(normals[None], plan.scales)[0]
+        if method == "dense":
+            return combine(rng.standard_normal((1, plan.rows.shape[0])), plan.rows)[0]
+        powers = len(plan.scales)
+        normals = rng.standard_normal((powers, plan.normals_per_power()))
+        if method == "schur":
+            return PendingDraw(plan.column, normals, plan.scales, plan.unit)
         if method == "factor":
-            if plan.unit:
-                return plan.factor @ rng.standard_normal(plan.factor.shape[1])
-            draws = rng.standard_normal((len(scales), plan.factor.shape[1])) @ plan.factor.T
-        elif method == "khatri_rao":
-            first, rest = plan.factor, khatri_rao(list(plan.others))
-            draws = np.empty((len(scales), self.length))
-            for j in range(len(scales)):
-                mixing = rng.standard_normal((rest.shape[1], first.shape[1]))
-                draws[j] = ((rest @ mixing) * first).sum(axis=1)
-        else:
-            normals = rng.standard_normal((len(scales), self.length))
-            return PendingDraw(plan.column, normals, scales, plan.unit)
-        if plan.unit:
-            return draws[0]
-        return draws[0] * scales[0] if len(scales) == 1 else (scales * draws).sum(axis=0)
+            draws = combine(normals, plan.rows)
+        else:  # khatri_rao: sum_{a, b} M[a, b] first[a] * rest[b]
+            rest = khatri_rao([o.T for o in plan.others]).T
+            first = plan.rows
+            draws = np.empty((powers, self.length))
+            for j in range(powers):
+                mixing = normals[j].reshape(first.shape[0], rest.shape[0])
+                draws[j] = rowwise_dot(first, combine(mixing, rest))
+        return self._scale(draws, plan.scales, plan.unit)
+
+    @staticmethod
+    def _scale(draws: np.ndarray, scales: np.ndarray, unit: bool) -> np.ndarray:
+        """``sum_j scales_j * draws_j`` (just ``draws_0`` for a unit polynomial)."""
+        return draws[0] if unit else rowwise_dot(scales, draws)
 
     def resolve(self, pending: list[PendingDraw]) -> None:
         """Run the batched Schur factorisation for every pending draw."""
@@ -266,13 +295,7 @@ class GaussianProcessSampler:
         start = 0
         for p in pending:
             stop = start + len(p.normals)
-            block = draws[start:stop]
-            if p.unit:
-                p.value = block[0]
-            elif stop - start == 1:
-                p.value = block[0] * p.scales[0]
-            else:
-                p.value = (p.scales * block).sum(axis=0)
+            p.value = self._scale(draws[start:stop], p.scales, p.unit)
             start = stop
 
     # -- checking ----------------------------------------------------------
@@ -289,15 +312,15 @@ class GaussianProcessSampler:
                 total += np.diag(plan.scales**2)
                 continue
             if plan.method == "dense":
-                total += plan.factor @ plan.factor.T
+                total += plan.rows.T @ plan.rows
                 continue
             if plan.method == "polynomial":
                 total += plan.scales.T @ plan.scales
                 continue
             if plan.method == "factor":
-                inner = plan.factor @ plan.factor.T
+                inner = plan.rows.T @ plan.rows
             elif plan.method == "khatri_rao":
-                f = khatri_rao([plan.factor, *plan.others])
+                f = khatri_rao([plan.rows.T] + [o.T for o in plan.others])
                 inner = f @ f.T
             else:
                 owner = np.zeros(self.length, dtype=np.int64)

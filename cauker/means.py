@@ -1,68 +1,95 @@
-"""Mean bank of the GP roots: each entry draws its parameters and returns a mean.
+"""Mean bank of the GP roots.
 
-A root's mean is two entries drawn with replacement, combined with ``+`` or
-``*`` (probability 1/2 each). An entry is ``f(rng, x) -> (values, description)``.
+A root's mean is two bank entries drawn with replacement, combined with ``+``
+or ``*`` (probability 1/2 each). The entries:
+
+- ``zero``;
+- ``linear``: ``a * x + b`` with ``a, b ~ U(-1, 1)``;
+- ``exponential``: ``a * exp(b * x)`` with ``a, b ~ U(0.5, 1.5)``;
+- ``anomalies``: 1 to 5 spikes, each at a uniform index, each adding ``U(-5, 5)``.
+
+:func:`draw_means` draws the means of all the roots of a graph at once, from a
+fixed set of random numbers per root (whatever its entries), with the same
+bits on every machine (``exp`` from :mod:`cauker.portable_math`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-MeanFunction = Callable[[np.random.Generator, np.ndarray], tuple[np.ndarray, str]]
+from cauker import portable_math
 
-
-def zero(rng: np.random.Generator, x: np.ndarray) -> tuple[np.ndarray, str]:
-    return np.zeros_like(x), "zero"
-
-
-def linear(rng: np.random.Generator, x: np.ndarray) -> tuple[np.ndarray, str]:
-    a, b = rng.uniform(-1.0, 1.0, 2)
-    return a * x + b, f"linear(a={a:.3g}, b={b:.3g})"
-
-
-def exponential(rng: np.random.Generator, x: np.ndarray) -> tuple[np.ndarray, str]:
-    a, b = rng.uniform(0.5, 1.5, 2)
-    return a * np.exp(b * x), f"exponential(a={a:.3g}, b={b:.3g})"
-
-
-def anomalies(rng: np.random.Generator, x: np.ndarray) -> tuple[np.ndarray, str]:
-    """1 to 5 spikes, each at a uniform index, each adding U(-5, 5)."""
-    count = int(rng.integers(1, 6))
-    where = rng.integers(0, x.size, count)
-    heights = rng.uniform(-5.0, 5.0, count)
-    values = np.zeros_like(x)
-    np.add.at(values, where, heights)
-    return values, f"anomalies({count})"
-
-
-MEANS: dict[str, MeanFunction] = {
-    "zero": zero,
-    "linear": linear,
-    "exponential": exponential,
-    "anomalies": anomalies,
-}
+MEANS = ("zero", "linear", "exponential", "anomalies")
+ZERO, LINEAR, EXPONENTIAL, ANOMALIES = range(4)
 
 MEAN_BANKS: dict[str, tuple[str, ...]] = {
-    "paper": ("zero", "linear", "exponential", "anomalies"),
+    "paper": MEANS,
     "zero": ("zero",),
 }
 
+#: Largest number of spikes of an ``anomalies`` entry.
+MAX_SPIKES = 5
 
-def mean_bank(bank: str | tuple[str, ...]) -> tuple[MeanFunction, ...]:
+
+def mean_bank(bank: str | tuple[str, ...]) -> np.ndarray:
+    """The bank's entries, as codes (``ZERO``, ``LINEAR``, ...)."""
     names = MEAN_BANKS[bank] if isinstance(bank, str) else bank
-    return tuple(MEANS[name] for name in names)
+    return np.array([MEANS.index(name) for name in names], dtype=np.int64)
 
 
-def draw_mean(
-    rng: np.random.Generator, x: np.ndarray, bank: tuple[MeanFunction, ...]
-) -> tuple[np.ndarray, str]:
-    """Two entries with replacement, joined by ``+`` or ``*``."""
-    first, second = rng.integers(0, len(bank), 2)
-    multiply = bool(rng.integers(0, 2))
-    m1, d1 = bank[first](rng, x)
-    m2, d2 = bank[second](rng, x)
-    if multiply:
-        return m1 * m2, f"{d1} * {d2}"
-    return m1 + m2, f"{d1} + {d2}"
+@dataclass(frozen=True)
+class Means:
+    """The means of some roots: values ``(roots, length)`` and what made them."""
+
+    values: np.ndarray
+    kinds: np.ndarray  # (roots, 2) entry codes
+    multiply: np.ndarray  # (roots,) 0 or 1
+    params: np.ndarray  # (roots, 2, 2): (a, b) of each entry (linear, exponential)
+    spikes: np.ndarray  # (roots, 2): spike counts of each entry (anomalies)
+
+    def describe(self, root: int) -> str:
+        parts = []
+        for slot in range(2):
+            kind = int(self.kinds[root, slot])
+            a, b = self.params[root, slot]
+            if kind in (LINEAR, EXPONENTIAL):
+                parts.append(f"{MEANS[kind]}(a={a:.3g}, b={b:.3g})")
+            elif kind == ANOMALIES:
+                parts.append(f"anomalies({self.spikes[root, slot]})")
+            else:
+                parts.append("zero")
+        return f"{parts[0]} {'*' if self.multiply[root] else '+'} {parts[1]}"
+
+
+def draw_means(rng: np.random.Generator, x: np.ndarray, bank: np.ndarray, count: int) -> Means:
+    """The means of ``count`` roots (``bank`` from :func:`mean_bank`)."""
+    kinds = bank[rng.integers(0, bank.size, (count, 2))]
+    multiply = rng.integers(0, 2, count)
+    u = rng.random((count, 2, 2))
+    spikes = rng.integers(1, MAX_SPIKES + 1, (count, 2))
+    where = rng.integers(0, x.size, (count, 2, MAX_SPIKES))
+    heights = rng.uniform(-5.0, 5.0, (count, 2, MAX_SPIKES))
+
+    # U(low, high) = low + (high - low) * u, as Generator.uniform computes it.
+    params = np.where((kinds == EXPONENTIAL)[..., None], 0.5 + 1.0 * u, -1.0 + 2.0 * u)
+    flat_kinds = kinds.reshape(-1)
+    flat_params = params.reshape(-1, 2)
+    slots = np.zeros((flat_kinds.size, x.size))
+    linear = np.flatnonzero(flat_kinds == LINEAR)
+    if linear.size:
+        slots[linear] = flat_params[linear, :1] * x + flat_params[linear, 1:]
+    exponential = np.flatnonzero(flat_kinds == EXPONENTIAL)
+    if exponential.size:
+        a, b = flat_params[exponential, :1], flat_params[exponential, 1:]
+        slots[exponential] = a * portable_math.exp(b * x)
+    anomalies = (flat_kinds == ANOMALIES)[:, None] & (np.arange(MAX_SPIKES) < spikes.reshape(-1, 1))
+    if anomalies.any():
+        # In slot order, then spike order: the same sums as one slot at a time.
+        offsets = np.arange(flat_kinds.size)[:, None] * x.size + where.reshape(-1, MAX_SPIKES)
+        np.add.at(slots.reshape(-1), offsets[anomalies], heights.reshape(-1, MAX_SPIKES)[anomalies])
+    slots = slots.reshape(count, 2, x.size)
+    first, second = slots[:, 0], slots[:, 1]
+    values = np.where(multiply[:, None] == 1, first * second, first + second)
+    return Means(values, kinds, multiply, params, spikes)

@@ -16,21 +16,21 @@ periodic kernels often are. So each matrix is factored with a diagonal jitter
 holds; the covariance then differs from ``T`` by ``delta`` relative to its
 diagonal (1e-12 almost always, 1e-10 at worst, by construction: far below the
 float32 resolution of the output). A matrix that breaks down even at 1e-10 is
-factored densely with LAPACK's pivoted Cholesky, which never fails on a
-semi-definite matrix. Rotations use the "mixed" form, which keeps the
+factored densely with a pivoted Cholesky (``cauker.linalg``), which never
+fails on a semi-definite matrix. Rotations use the "mixed" form, which keeps the
 factor's backward error at the level of a dense Cholesky (Bojanczyk, Brent,
 de Hoog and Sweet, SIAM J. Matrix Anal. Appl. 16, 1995).
 
 Determinism. Only element-wise IEEE operations (``+ - * / sqrt``) touch the
-batch, so each matrix's draws are bit-identical whatever else is in the batch.
+batch, so each matrix's draws are bit-identical whatever else is in the batch,
+and on every CPU (no BLAS, no fused multiply-add).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import toeplitz
 
-from cauker.factors import pivoted_cholesky
+from cauker.linalg import combine, pivoted_cholesky, toeplitz_column_getter
 
 #: Relative diagonal jitters tried in turn. Starting at 1e-12 rather than 0
 #: saves a second sweep for the half of the matrices that are singular; above
@@ -106,8 +106,8 @@ def _schur_pass(
 
 
 def _dense_draws(column: np.ndarray, normals: np.ndarray) -> np.ndarray:
-    factor = pivoted_cholesky(toeplitz(column))
-    return normals[:, : factor.shape[1]] @ factor.T
+    rows = pivoted_cholesky(toeplitz_column_getter(column), np.full(column.size, column[0]))
+    return combine(normals[:, : rows.shape[0]], rows)
 
 
 def jitters(length: int) -> tuple[float, ...]:

@@ -72,7 +72,7 @@ def test_card_metadata_is_valid_for_datasets_and_hub(tmp_path, hub):
     assert configs["small"]["data_files"][0] == {"split": "train", "path": "data/small/train-*"}
     assert card.data.license == "apache-2.0" and card.data.size_categories == ["n<1K"]
     text = card.text
-    assert "| `small` | 1.0.0 | 120 | 32 |" in text
+    assert f"| `small` | {cauker.ALGORITHM_VERSION} | 120 | 32 |" in text
     assert "![small samples](images/small.png)" in text and "arXiv:2508.02879" in text
 
 

@@ -42,7 +42,8 @@ def test_two_configs_load_by_name_and_stream(hub, tmp_path):
     assert [c["config_name"] for c in card.data["configs"]] == ["a", "b"]
     assert "![b samples](images/b.png)" in card.text and f'load_dataset("{repo}", "a")' in card.text
     tags = {t.name for t in HfApi().list_repo_refs(repo, repo_type="dataset").tags}
-    assert tags == {"a-v1.0.0", "b-v1.0.0"}
+    version = cauker.ALGORITHM_VERSION
+    assert tags == {f"a-v{version}", f"b-v{version}"}
     assert not hub.unknown_requests
 
 
@@ -67,12 +68,12 @@ def test_version_tag_still_loads_the_old_version(hub, tmp_path, monkeypatch):
     repo = new_repo(hub)
     push_to_hub(A, repo, config_name="a", staging_dir=tmp_path / "v1", progress=False)
     # A new algorithm version changes the bytes: simulate it with another seed.
-    monkeypatch.setattr(card_module, "ALGORITHM_VERSION", "1.1.0")
+    monkeypatch.setattr(card_module, "ALGORITHM_VERSION", "99.0.0")
     newer = dataclasses.replace(A, seed=7)
     push_to_hub(newer, repo, config_name="a", staging_dir=tmp_path / "v2", progress=False)
-    pinned = datasets.load_dataset(repo, "a", split="train", revision="a-v1.0.0")
-    assert pinned["target"] == targets(A)
-    assert datasets.load_dataset(repo, "a", split="train", revision="a-v1.1.0")[
+    old = f"a-v{cauker.ALGORITHM_VERSION}"
+    assert datasets.load_dataset(repo, "a", split="train", revision=old)["target"] == targets(A)
+    assert datasets.load_dataset(repo, "a", split="train", revision="a-v99.0.0")[
         "target"
     ] == targets(newer)
     assert datasets.load_dataset(repo, "a", split="train")["target"] == targets(newer)

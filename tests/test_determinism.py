@@ -1,0 +1,162 @@
+"""The same rows on every machine: rows generated in fresh processes whose BLAS
+uses other CPU kernels (``OPENBLAS_CORETYPE``), or whose numpy uses only its
+baseline SIMD loops (``NPY_DISABLE_CPU_FEATURES``), are byte-identical to rows
+generated natively.
+
+``OPENBLAS_CORETYPE`` is read when OpenBLAS loads, so each variant runs in its
+own subprocess. Each child reports the kernel OpenBLAS actually uses, so the
+test fails instead of passing vacuously if the variable is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+#: (config overrides, rows): the default config, and a variant exercising the
+#: v2 banks (Matern kernels, tanh/softplus/swish/gaussian), layered DAGs and
+#: long series.
+WORKLOAD = [({}, 600), ({"kernel_bank": "v2", "activation_bank": "v2", "dag_depth": 3}, 200)]
+
+CHILD = r"""
+import hashlib, json, sys
+import numpy as np
+import pyarrow as pa
+from threadpoolctl import threadpool_info
+import cauker
+
+blas = [i for i in threadpool_info() if i["internal_api"] == "openblas"]
+out = {"blas": sorted({i.get("architecture") for i in blas})}
+for overrides, rows in json.loads(sys.argv[1]):
+    table = cauker.generate(cauker.named_config("10k", **overrides), stop=rows)
+    column = table.column("target").combine_chunks()
+    while pa.types.is_fixed_size_list(column.type):
+        column = column.flatten()
+    values = np.asarray(column).reshape(table.num_rows, -1)
+    out.setdefault("rows", []).append([hashlib.sha256(v.tobytes()).hexdigest() for v in values])
+    out.setdefault("structure", []).append(json.dumps(table.drop(["target"]).to_pylist()))
+    out.setdefault("values", []).append(values.tolist())
+print(json.dumps(out))
+"""
+
+
+def generate_in_subprocess(env_changes: dict[str, str], workload=WORKLOAD) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE",)}
+    env.pop("NPY_DISABLE_CPU_FEATURES", None)
+    env.update(env_changes)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(workload)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
+def cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith(("flags", "Features")):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def other_core_types() -> list[str]:
+    """OpenBLAS core types this CPU can run, other than the generic native choice."""
+    machine = platform.machine().lower()
+    flags = cpu_flags()
+    if machine in ("x86_64", "amd64"):
+        # "pni" is how Linux names SSE3.
+        ladder = [("Prescott", "pni"), ("SandyBridge", "avx"), ("Haswell", "avx2")]
+        return [core for core, flag in ladder if flag in flags]
+    if machine in ("aarch64", "arm64"):
+        return ["ARMV8", "CORTEXA57"]
+    return []
+
+
+def numpy_baseline_only() -> str | None:
+    """The ``NPY_DISABLE_CPU_FEATURES`` value that leaves numpy its baseline loops only."""
+    from numpy._core import _multiarray_umath as umath
+
+    enabled = [f for f in umath.__cpu_dispatch__ if umath.__cpu_features__.get(f)]
+    return " ".join(enabled) or None
+
+
+def compare(native: dict, other: dict) -> dict:
+    """Identical rows, worst relative difference, structure equality, per workload item."""
+    report = []
+    for k in range(len(native["rows"])):
+        same = np.array([a == b for a, b in zip(native["rows"][k], other["rows"][k])])
+        x, y = np.array(native["values"][k]), np.array(other["values"][k])
+        scale = np.abs(x).max(axis=1)
+        worst = (np.abs(x - y).max(axis=1) / np.where(scale > 0, scale, 1.0)).max()
+        report.append(
+            {
+                "identical_rows": float(same.mean()),
+                "worst_relative": float(worst),
+                "structure_equal": native["structure"][k] == other["structure"][k],
+            }
+        )
+    return report
+
+
+@pytest.fixture(scope="module")
+def native():
+    return generate_in_subprocess({})
+
+
+@pytest.fixture(scope="module")
+def other_kernels() -> dict[str, dict]:
+    cores = other_core_types()
+    return {core: generate_in_subprocess({"OPENBLAS_CORETYPE": core}) for core in cores}
+
+
+def test_rows_are_identical_under_other_blas_kernels(native, other_kernels):
+    """At least two kernels other than the native one (else the test would be vacuous)."""
+    if not other_kernels:
+        pytest.skip(f"no OpenBLAS core types known for {platform.machine()}")
+    others = {core: run for core, run in other_kernels.items() if run["blas"] != native["blas"]}
+    assert len(others) >= 2, (native["blas"], {c: r["blas"] for c, r in other_kernels.items()})
+    for core, run in others.items():
+        for item in compare(native, run):
+            expected = {"identical_rows": 1.0, "worst_relative": 0.0, "structure_equal": True}
+            assert item == expected, (core, run["blas"], item)
+
+
+def test_rows_are_identical_with_numpy_baseline_loops(native, other_kernels):
+    """numpy's CPU-specific loops (AVX2/AVX-512 exp, sin, reductions) are not used:
+    an old CPU, emulated by disabling them and picking the oldest BLAS kernel,
+    gives the same bytes."""
+    disabled = numpy_baseline_only()
+    if disabled is None:
+        pytest.skip("this CPU already runs numpy's baseline loops")
+    env = {"NPY_DISABLE_CPU_FEATURES": disabled}
+    if other_kernels:
+        env["OPENBLAS_CORETYPE"] = next(iter(other_kernels))
+    for item in compare(native, generate_in_subprocess(env)):
+        assert item == {"identical_rows": 1.0, "worst_relative": 0.0, "structure_equal": True}
+
+
+def test_comparison_detects_a_difference(native):
+    """``compare`` is not vacuous: one changed value in one row is reported."""
+    changed = json.loads(json.dumps(native))
+    changed["values"][0][5][7] += 1e-3
+    changed["rows"][0][5] = "different"
+    item = compare(native, changed)[0]
+    assert item["identical_rows"] == pytest.approx(1 - 1 / len(native["rows"][0]))
+    assert item["worst_relative"] > 0 and item["structure_equal"]
