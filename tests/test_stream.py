@@ -84,6 +84,18 @@ def test_any_world_size_and_workers_generate_their_share_once(world_size, genera
         assert sum(generated_rows.values()) == ROWS  # no graph generated twice
 
 
+def test_parts_hold_the_bytes_of_the_whole_split():
+    """Rows of strided graphs, drawn 128 at a time in other company, are the same bytes."""
+    config = cauker.named_config("10k", **{**FIELDS, "num_series": 1100})  # > 2 batches
+    whole = cauker.generate(config).to_pylist()
+    for count, index in ((1, 0), (3, 2), (7, 4)):
+        part = parts.Part().cut(count, index)
+        rows = [r for b in part.iter_batches(config, "train") for r in b.to_pylist()]
+        assert rows == [whole[i] for i in range(1100) if i // 4 % count == index]
+    resumed = parts.Part().cut(3, 1).iter_batches(config, "train", position=9)
+    assert next(resumed).to_pylist()[0] == whole[4 * (1 + 3 * 2) + 1]  # row 9 of the part
+
+
 def test_split_by_node_covers_the_issue_world_sizes():
     sizes = [*range(1, 11), 12, 14, 15, 16, 20, 24, 28, 30, 32, 40, 48, 56, 60, 64]
     assert all(STREAM_UNITS % w == 0 for w in sizes) and STREAM_UNITS == math.lcm(*sizes)
