@@ -31,6 +31,7 @@ import pyarrow as pa
 from datasets.builder import Key
 
 from cauker import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, arrow_schema, iter_batches, paper
+from cauker.lifeline import children_die_with_this_process
 from cauker.shards import SPLITS, work_ranges
 
 _FIELDS = [f for f in dataclasses.fields(CauKerConfig)]
@@ -125,7 +126,9 @@ class CauKer(datasets.ArrowBasedBuilder):
                 "(as_streaming_dataset, or cauker.load_dataset(..., streaming=True)); "
                 "give num_series to write it"
             )
-        return super().download_and_prepare(*args, **kwargs)
+        # num_proc workers (and the manager process beside them) end with this process
+        with children_die_with_this_process():
+            return super().download_and_prepare(*args, **kwargs)
 
     def _get_examples_iterable_for_split(self, split_generator: datasets.SplitGenerator):
         from cauker.stream import CauKerExamplesIterable

@@ -7,10 +7,14 @@ and ``DatasetInfosDict`` (features and split sizes), plus a ``cauker:`` block
 with each config's generating parameters. Updating a card for one config keeps
 the entries of every other config. The text comes from the template in
 ``dataset_card/README.md``.
+
+A card is cauker's if its YAML has the ``cauker:`` block; any other README is
+the user's, and ``update_card`` refuses to replace it.
 """
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from importlib import resources
@@ -18,11 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import datasets
+import yaml
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
+from cauker.errors import ForeignFileError
 from cauker.paper import CITATION
 from cauker.shards import SPLITS
 
@@ -43,6 +49,7 @@ class ConfigEntry:
     num_examples: dict[str, int]  # per split
     num_bytes: dict[str, int]  # per split, uncompressed
     download_size: int  # bytes of the Parquet files
+    data_files: dict[str, str]  # per split with rows: the glob of its shards in the repo
     preview: str | None = None  # path of the preview image in the repo
 
 
@@ -73,11 +80,36 @@ def _cauker_block(entry: ConfigEntry) -> dict[str, Any]:
     }
 
 
+#: YAML front matter, as huggingface_hub's ``RepoCard`` finds it.
+_FRONT_MATTER = re.compile(r"^(\s*---[\r\n]+)([\S\s]*?)([\r\n]+---(\r\n|\n|$))")
+
+
+def is_cauker_card(text: str) -> bool:
+    """Whether a README is a card that cauker wrote (its YAML has the ``cauker:`` block)."""
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        return False
+    try:
+        data = yaml.safe_load(match.group(2))
+    except yaml.YAMLError:
+        return False
+    blocks = data.get("cauker") if isinstance(data, dict) else None
+    return isinstance(blocks, list) and all(
+        isinstance(b, dict) and "config_name" in b and "fingerprint" in b for b in blocks
+    )
+
+
 def update_card(existing: str | None, entry: ConfigEntry, repo_id: str) -> DatasetCard:
-    """The card with ``entry`` added or replaced; other configs are kept."""
+    """The card with ``entry`` added or replaced; other configs are kept.
+
+    Raises :class:`~cauker.errors.ForeignFileError` if ``existing`` is not a
+    cauker card: a user's README is never replaced.
+    """
+    if existing is not None and not is_cauker_card(existing):
+        raise ForeignFileError("the existing README.md is not a cauker dataset card")
     data = DatasetCard(existing).data if existing else DatasetCardData()
     present = [s for s in SPLITS if entry.num_examples[s] > 0]  # num_validation=0: no files
-    files = [{"split": s, "path": f"data/{entry.name}/{s}-*"} for s in present]
+    files = [{"split": s, "path": entry.data_files[s]} for s in present]
     MetadataConfigs({entry.name: {"data_files": files}}).to_dataset_card_data(data)
     splits = datasets.SplitDict()
     for s in present:
@@ -95,12 +127,13 @@ def update_card(existing: str | None, entry: ConfigEntry, repo_id: str) -> Datas
     blocks[entry.name] = _cauker_block(entry)
     data["cauker"] = [blocks[name] for name in sorted(blocks)]
     total = sum(b["parameters"].get("num_series", 0) for b in blocks.values())
-    data.license = LICENSE
+    data.license = data.license or LICENSE  # a license the owner chose is kept
     data.pretty_name = PRETTY_NAME
     data.size_categories = [_size_category(total)]
     data.task_categories = ["time-series-forecasting"]
     data.tags = ["synthetic", "time-series", "causal", "gaussian-process", "cauker"]
-    return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{_body(data['cauker'], repo_id)}")
+    body = _body(data["cauker"], repo_id, data.license)
+    return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
 
 
 def _table(blocks: list[dict[str, Any]]) -> str:
@@ -122,7 +155,7 @@ def _cell(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
-def _body(blocks: list[dict[str, Any]], repo_id: str) -> str:
+def _body(blocks: list[dict[str, Any]], repo_id: str, license: str) -> str:
     example = blocks[0]["config_name"]
     previews = [
         f"`{b['config_name']}`:\n\n![{b['config_name']} samples]({b['preview']})"
@@ -137,5 +170,5 @@ def _body(blocks: list[dict[str, Any]], repo_id: str) -> str:
         example_tag=tag_name(example),
         previews="\n\n".join(previews) or "(no preview image)",
         citation=CITATION,
-        license=LICENSE,
+        license=license,
     )

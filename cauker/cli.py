@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
@@ -97,6 +98,42 @@ def _progress(args: argparse.Namespace) -> None:
         datasets.disable_progress_bars()
 
 
+def _check_local_output(text: str) -> Path:
+    """``--output-dir`` of ``generate``: a local folder (``datasets`` replaces it whole)."""
+    if text == "":
+        raise ValueError("--output-dir must be a folder, got ''")
+    if "://" in text:
+        raise ValueError(
+            f"--output-dir must be a local folder, got {text!r}; to write to a URL, use "
+            "`cauker export`"
+        )
+    return Path(text)
+
+
+def _check_export_url(text: str) -> str:
+    if text.startswith("memory://"):
+        raise ValueError(
+            f"--output-dir {text!r}: memory:// is this process's memory, and the files would "
+            "vanish when cauker exits; give a folder or a storage URL"
+        )
+    return text
+
+
+def _remove_builder_locks(output: Path) -> None:
+    """``datasets`` leaves ``<out>_builder.lock`` and ``<out>.incomplete_info.lock``
+    beside the folder it writes; they are empty, and no longer held once it returns."""
+    for lock in (f"{output}_builder.lock", f"{output}.incomplete_info.lock"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(lock)
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    """The error that ``datasets`` wrapped in ``DatasetGenerationError`` (a full disk...)."""
+    while type(error).__name__ == "DatasetGenerationError" and error.__cause__ is not None:
+        error = error.__cause__
+    return error
+
+
 def _held_corpus(output: Path) -> dict | None:
     """What ``cauker.json`` says a non-empty ``output`` holds; None if it is new or empty.
     A non-empty folder without it is refused: it is not ours to write into."""
@@ -125,9 +162,9 @@ def _remove_corpus(output: Path, held: dict) -> None:
             (output / folder).rmdir()
 
 
-def _load_hint(output: Path, format: str) -> str:
+def _load_hint(output: Path, format: str, config: CauKerConfig) -> str:
     if format == "parquet":
-        files = {s: f"{output}/*-{s}*.parquet" for s in SPLITS}
+        files = {s: f"{output}/*-{s}*.parquet" for s in SPLITS if config.split_size(s) > 0}
         return f"datasets.load_dataset('parquet', data_files={files})"
     if format == "gluonts":
         return f"gluonts.dataset.common.FileDataset('{output}/train', freq='h')"
@@ -137,8 +174,8 @@ def _load_hint(output: Path, format: str) -> str:
 def cmd_generate(args: argparse.Namespace) -> int:
     import json
 
+    output = _check_local_output(args.output_dir)
     config = _config(args)  # validate before anything is written
-    output = Path(args.output_dir)
     marker = output / "cauker.json"
     held = _held_corpus(output)
     if held is not None and held.get("fingerprint") != config.fingerprint() and not args.overwrite:
@@ -162,7 +199,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(
             f"{output} already holds this corpus ({count} {args.format} file(s)); nothing written"
         )
-        print(f"load it with: {_load_hint(output, args.format)}")
+        print(f"load it with: {_load_hint(output, args.format, config)}")
         return 0
     _progress(args)
     about = {"fingerprint": config.fingerprint(), "config": config.to_dict(), "format": args.format}
@@ -170,12 +207,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from cauker.loading import builder
 
         b = builder(args.config, **_overrides(args))
-        b.download_and_prepare(
-            output_dir=str(output),
-            num_proc=args.num_proc,
-            file_format=args.format,
-            download_mode="force_redownload" if args.overwrite else None,
-        )
+        try:
+            b.download_and_prepare(
+                output_dir=str(output),
+                num_proc=args.num_proc,
+                file_format=args.format,
+                download_mode="force_redownload" if args.overwrite else None,
+            )
+        except Exception as error:
+            cause = _root_cause(error)
+            if cause is error:
+                raise
+            raise cause from error
+        finally:
+            _remove_builder_locks(output)
         written = sorted(str(p.relative_to(output)) for p in output.rglob("*") if p.is_file())
     else:
         from tqdm.auto import tqdm
@@ -198,7 +243,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise CaukerError(f"no {args.format} file was written to {output}")
     marker.write_text(json.dumps({**about, "complete": True, "files": written}, indent=1))
     print(f"wrote {len(files)} {args.format} file(s) to {output}")
-    print(f"load them with: {_load_hint(output, args.format)}")
+    print(f"load them with: {_load_hint(output, args.format, config)}")
     return 0
 
 
@@ -220,23 +265,23 @@ def cmd_configs(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    config = _config(args)
     from cauker.preview import save_preview
 
-    config = _config(args)
     path = save_preview(config, args.out, rows=args.rows, columns=args.columns)
     print(f"wrote {path}")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    config = _config(args)  # before the heavy imports: a bad value fails at once
     from cauker.hub_layout import export
 
-    config = _config(args)
-    name = args.name or args.config
+    name = args.config if args.name is None else args.name
     _progress(args)
     out = export(
         config,
-        args.output_dir,
+        _check_export_url(args.output_dir),
         config_name=name,
         num_proc=args.num_proc,
         scheduler=args.scheduler,
@@ -247,10 +292,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
+    config = _config(args)  # before the heavy imports: a bad value fails at once
     from cauker.hub import push_to_hub
 
-    config = _config(args)
-    name = args.name or args.config
+    name = args.config if args.name is None else args.name
     _progress(args)
     url = push_to_hub(
         config,

@@ -4,6 +4,11 @@ Every field is checked when the config is built, before any work starts, and a
 bad value raises :class:`ValueError` naming the field, the value and what is
 allowed. The defaults are those of the authors' V1 script (the one that produced
 the paper's numbers).
+
+Every size is bounded by what the sampler supports (the ``MAX_*`` constants,
+each with its reason) and ``length`` by the memory of this machine
+(:func:`memory_needed`), so that an impossible config fails at once with the
+limit named, not after minutes with a ``MemoryError``.
 """
 
 from __future__ import annotations
@@ -11,12 +16,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import os
 from collections.abc import Sequence
 from numbers import Integral
 from typing import Any
 
 from cauker.activations import ACTIVATION_BANKS, ACTIVATIONS
-from cauker.kernels import KERNEL_BANKS
+from cauker.kernels import KERNEL_BANKS, check_kernels
 from cauker.means import MEAN_BANKS, MEANS
 
 #: Version of the generating algorithm. Any change to the bytes produced for a
@@ -30,6 +37,31 @@ NAMED_SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_00
 #: when ``num_validation`` is not given: a fixed held-out set, as large as the
 #: ``1m`` config's.
 ENDLESS_VALIDATION = 10_000
+
+#: Most rows of a split: 10^6 shards of 10,000 rows, a thousand times the
+#: paper's largest corpus (20 TB of float32 at length 512); the shard plan and
+#: the card stay small.
+MAX_ROWS = 10**10
+#: Most nodes per graph: drawing a DAG sorts ``num_nodes ** 2`` random keys per
+#: graph (8 MiB at 1,024 nodes); the paper studied 10 to 50.
+MAX_NUM_NODES = 1024
+#: Most kernels per root. A product of ``j`` DotProduct(10) kernels of the paper
+#: bank has a standard deviation up to ``101 ** (j / 2)``, which overflows
+#: float32 beyond ``j = 38`` (the graph would be redrawn forever); the paper
+#: studied 3 to 7.
+MAX_KERNELS = 32
+#: Largest seed: seeds are written in the card's YAML and the shards' JSON
+#: metadata, which other tools read as 64-bit integers.
+MAX_SEED = 2**63 - 1
+
+#: Memory model of one generating process, fitted to peak RSS measured at
+#: lengths 512 to 8,192 (1.8 GiB at 8,192 with the defaults): the interpreter
+#: and libraries, a few ``length x length`` float64 matrices while a kernel is
+#: factored, and a batch of graphs whose nodes and kernel terms hold a series each.
+_BASE_BYTES = 256 << 20
+_MATRIX_BYTES = 28  # per length ** 2
+_GRAPHS_PER_BATCH = 128  # cauker.rows.GRAPHS_PER_BATCH (not imported: rows imports this module)
+_MEMORY_ENV = "CAUKER_MEMORY_GIB"
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -61,9 +93,58 @@ def _check_bank(name: str, value: Any, banks: dict, entries: dict | None) -> str
         if entries is None:
             if not isinstance(entry, Kernel):
                 raise ValueError(f"{name} entries must be scikit-learn kernels, got {entry!r}")
-        elif entry not in entries:
+        elif not isinstance(entry, str) or entry not in entries:
             raise ValueError(f"{name} entries must be among {sorted(entries)}, got {entry!r}")
     return value
+
+
+def machine_memory() -> int | None:
+    """Bytes of memory this process may use: ``CAUKER_MEMORY_GIB`` if set, else the
+    smaller of the physical memory and the cgroup (container) limit; None if unknown."""
+    text = os.environ.get(_MEMORY_ENV)
+    if text is not None:
+        try:
+            gib = float(text)
+        except ValueError:
+            gib = math.nan
+        if not gib > 0 or math.isinf(gib):
+            raise ValueError(f"{_MEMORY_ENV} must be a positive number of GiB, got {text!r}")
+        return int(gib * 2**30)
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        return None
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(limit) as f:
+                total = min(total, int(f.read().strip()))
+        except (OSError, ValueError):  # absent, or "max"
+            continue
+    return total
+
+
+def memory_needed(length: int, num_nodes: int, max_kernels: int) -> int:
+    """Bytes one generating process needs, about, for series of ``length`` points."""
+    batch = _GRAPHS_PER_BATCH * 8 * length * (num_nodes + 4 * max_kernels)
+    return _BASE_BYTES + _MATRIX_BYTES * length**2 + batch
+
+
+def _check_memory(length: int, num_nodes: int, max_kernels: int) -> None:
+    available = machine_memory()
+    needed = memory_needed(length, num_nodes, max_kernels)
+    if available is None or needed <= available:
+        return
+    # The largest length that fits: solve memory_needed(L) = available for L.
+    a, b = _MATRIX_BYTES, _GRAPHS_PER_BATCH * 8 * (num_nodes + 4 * max_kernels)
+    c = _BASE_BYTES - available
+    largest = max(0, int((-b + math.sqrt(b * b - 4 * a * c)) / (2 * a))) if c < 0 else 0
+    raise ValueError(
+        f"length={length} needs about {needed / 2**30:,.1f} GiB in each generating process "
+        f"(length x length kernel matrices, and a batch of graphs), more than the "
+        f"{available / 2**30:.1f} GiB of this machine: length must be at most {largest:,} here "
+        f"(with num_nodes={num_nodes}, max_kernels={max_kernels}; set {_MEMORY_ENV} to size "
+        "the check for the machines that will generate)"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,11 +207,12 @@ class CauKerConfig:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         if self.num_series is not None:  # None: an endless train split
-            set_(self, "num_series", _check_int("num_series", self.num_series, 1))
+            set_(self, "num_series", _check_int("num_series", self.num_series, 1, MAX_ROWS))
         set_(self, "length", _check_int("length", self.length, 2))
-        set_(self, "num_nodes", _check_int("num_nodes", self.num_nodes, 1))
-        set_(self, "max_parents", _check_int("max_parents", self.max_parents, 0))
-        set_(self, "max_kernels", _check_int("max_kernels", self.max_kernels, 1))
+        set_(self, "num_nodes", _check_int("num_nodes", self.num_nodes, 1, MAX_NUM_NODES))
+        set_(self, "max_parents", _check_int("max_parents", self.max_parents, 0, MAX_NUM_NODES - 1))
+        set_(self, "max_kernels", _check_int("max_kernels", self.max_kernels, 1, MAX_KERNELS))
+        _check_memory(self.length, self.num_nodes, self.max_kernels)
         set_(
             self,
             "series_per_graph",
@@ -143,6 +225,8 @@ class CauKerConfig:
                     f"dag_depth={self.dag_depth} needs max_parents >= 1, got max_parents=0"
                 )
         set_(self, "kernel_bank", _check_bank("kernel_bank", self.kernel_bank, KERNEL_BANKS, None))
+        if not isinstance(self.kernel_bank, str):
+            check_kernels(self.kernel_bank, self.length)
         set_(self, "mean_bank", _check_bank("mean_bank", self.mean_bank, MEAN_BANKS, MEANS))
         set_(
             self,
@@ -153,9 +237,13 @@ class CauKerConfig:
             raise ValueError(f"multivariate must be True or False, got {self.multivariate!r}")
         if not isinstance(self.redraw_constant, bool):
             raise ValueError(f"redraw_constant must be True or False, got {self.redraw_constant!r}")
-        set_(self, "seed", _check_int("seed", self.seed, 0))
+        set_(self, "seed", _check_int("seed", self.seed, 0, MAX_SEED))
         if self.num_validation is not None:
-            set_(self, "num_validation", _check_int("num_validation", self.num_validation, 0))
+            set_(
+                self,
+                "num_validation",
+                _check_int("num_validation", self.num_validation, 0, MAX_ROWS),
+            )
 
     @property
     def endless(self) -> bool:

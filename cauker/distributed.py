@@ -35,7 +35,7 @@ import fsspec
 
 from cauker.config import CauKerConfig
 from cauker.errors import CaukerError
-from cauker.shard_files import ShardFile, complete_shard, is_local, write_shard
+from cauker.shard_files import ShardFile, complete_shard, is_local, shard_path, write_shard
 from cauker.shards import Shard
 
 #: Automatic re-runs of a shard task that raised, before the export gives up.
@@ -173,13 +173,21 @@ def _worker_url(url: str) -> str:
     return url
 
 
-def _failure(error: BaseException, shard: Shard, config_name: str, url: str) -> ShardWriteError:
+def _file(config_name: str, config: CauKerConfig, shard: Shard) -> str:
+    """The shard's file, relative to the output folder."""
+    return shard_path("", config_name, config, shard).lstrip("/")
+
+
+def _failure(
+    error: BaseException, shard: Shard, config_name: str, config: CauKerConfig, url: str
+) -> ShardWriteError:
     cause = " ".join(str(error).split()) or "no message"
     hint = ""
     if type(error).__name__ == "KilledWorker":
         hint = " (every worker that ran it died: out of memory, or killed by the batch system?)"
     return ShardWriteError(
-        f"shard {shard.file_name()} of config {config_name!r} could not be written to {url} "
+        f"shard {_file(config_name, config, shard)} of config {config_name!r} could not be "
+        f"written to {url} "
         f"on the Dask cluster: {type(error).__name__}: {cause}{hint}",
         shard,
     )
@@ -192,7 +200,8 @@ def _check_visible(url: str, config_name: str, config: CauKerConfig, shard: Shar
     fs.invalidate_cache()  # object-store listings cached before the workers wrote
     if complete_shard(fs, root, config_name, config, shard) is None:
         raise ShardWriteError(
-            f"shard {shard.file_name()} was written by a Dask worker but cannot be read from "
+            f"shard {_file(config_name, config, shard)} was written by a Dask worker but cannot "
+            "be read from "
             f"this process at {url}: the output must be storage that the workers and this "
             "process share (a shared file system mounted at the same path, s3://, gcs://, hf://)",
             shard,
@@ -245,7 +254,7 @@ def dask_runner(
                     try:
                         file = future.result()
                     except Exception as error:
-                        raise _failure(error, shard, config_name, url) from error
+                        raise _failure(error, shard, config_name, config, url) from error
                     if not checked:
                         _check_visible(url, config_name, config, shard)
                         checked = True

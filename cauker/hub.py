@@ -3,7 +3,9 @@
 
 A push:
 
-1. checks the token and the write access, before any generation;
+1. checks the staging folder, the token, the write access and that the repo's
+   README.md (if any) is a cauker card, before any generation (a user's README
+   is never replaced);
 2. exports the config into a local staging folder (shards written atomically,
    complete ones skipped on a re-run; nothing is ever deleted on failure);
 3. uploads this config's files with ``HfApi.upload_folder``, replacing only
@@ -26,17 +28,25 @@ import re
 from pathlib import Path
 from typing import Any
 
+import fsspec
 from huggingface_hub import HfApi, get_token
 from huggingface_hub import utils as hf_utils
-from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    HfHubHTTPError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
 
-from cauker.card import tag_name, update_card
+from cauker.atomic_files import check_writable_folder, write_atomically
+from cauker.card import is_cauker_card, tag_name, update_card
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
-from cauker.errors import CaukerError
+from cauker.errors import CaukerError, ForeignFileError
 from cauker.hub_layout import check_config_name, check_runner, export_config
 from cauker.shards import check_finite
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+_LOCAL = fsspec.filesystem("file")
 
 
 class HubError(CaukerError):
@@ -69,6 +79,12 @@ def check_write_access(api: HfApi, repo_id: str, token: str) -> str:
                 "run `hf auth login`"
             ) from None
         raise HubError(f"could not reach the Hub: {_clean(error, token)}") from None
+    except Exception as error:  # noqa: BLE001 - the HTTP client's network errors
+        raise HubError(
+            f"could not reach the Hugging Face Hub at {api.endpoint} "
+            f"({type(error).__name__}: {_clean(error, token)}); check the network "
+            "connection, or HF_ENDPOINT"
+        ) from None
     role = ((me.get("auth") or {}).get("accessToken") or {}).get("role")
     if role == "read":
         raise HubError(f"the token of '{me.get('name')}' is read-only; pushing needs a write token")
@@ -101,6 +117,24 @@ def _read_card(api: HfApi, repo_id: str, revision: str, token: str) -> str | Non
     return Path(path).read_text(encoding="utf-8")
 
 
+def _foreign_card(repo_id: str) -> HubError:
+    return HubError(
+        f"the README.md of {repo_id} is not a cauker dataset card (its YAML has no 'cauker:' "
+        "block), and cauker never replaces a README it did not write; push to another repo, "
+        "or remove that README.md first"
+    )
+
+
+def _check_repo_card(api: HfApi, repo_id: str, token: str) -> None:
+    """Refuse, before any work, a repo whose README.md is a user's own."""
+    try:
+        card = _read_card(api, repo_id, "main", token)
+    except (RepositoryNotFoundError, RevisionNotFoundError):
+        return  # created below
+    if card is not None and not is_cauker_card(card):
+        raise _foreign_card(repo_id)
+
+
 def _push_card(api: HfApi, repo_id: str, entry, token: str, staging: Path) -> str:
     """Merge this config into the repo's card and commit it; returns the commit id.
 
@@ -109,8 +143,11 @@ def _push_card(api: HfApi, repo_id: str, entry, token: str, staging: Path) -> st
     """
     for _ in range(5):
         head = api.repo_info(repo_id, repo_type="dataset", token=token).sha
-        card = str(update_card(_read_card(api, repo_id, head, token), entry, repo_id))
-        (staging / "README.md").write_text(card, encoding="utf-8")
+        try:
+            card = str(update_card(_read_card(api, repo_id, head, token), entry, repo_id))
+        except ForeignFileError:
+            raise _foreign_card(repo_id) from None
+        write_atomically(_LOCAL, str((staging / "README.md").absolute()), card.encode("utf-8"))
         try:
             commit = api.upload_file(
                 path_or_fileobj=card.encode("utf-8"),
@@ -142,25 +179,32 @@ def _tag(api: HfApi, repo_id: str, tag: str, revision: str, token: str) -> None:
 
 @contextlib.contextmanager
 def _hub_progress(enabled: bool):
-    """huggingface_hub's own progress bars follow ours."""
+    """huggingface_hub's own progress bars and messages follow ours: with
+    ``progress=False`` (``--quiet``) neither bars nor its retry warnings are shown
+    (a failure still ends with one error)."""
     was_disabled = hf_utils.are_progress_bars_disabled()
+    verbosity = hf_utils.logging.get_verbosity()
     if not enabled:
         hf_utils.disable_progress_bars()
+        hf_utils.logging.set_verbosity_error()
     try:
         yield
     finally:
-        if not enabled and not was_disabled:
-            hf_utils.enable_progress_bars()
+        if not enabled:
+            hf_utils.logging.set_verbosity(verbosity)
+            if not was_disabled:
+                hf_utils.enable_progress_bars()
 
 
 def _upload(api: HfApi, repo_id: str, name: str, staging: Path, entry, token: str) -> None:
     """Data and preview, then the merged card, then the tag on that last commit."""
+    old_previews = f"images/{name}-{'[0-9a-f]' * 8}.png"  # not another config's "<name>-x-..."
     api.upload_folder(
         repo_id=repo_id,
         repo_type="dataset",
         folder_path=staging,
-        allow_patterns=[f"data/{name}/*.parquet", f"images/{name}.png"],
-        delete_patterns=[f"data/{name}/*"],
+        allow_patterns=[f"data/{name}/*.parquet", entry.preview],
+        delete_patterns=[f"data/{name}/*", old_previews],
         commit_message=f"Add CauKer config {name} (v{ALGORITHM_VERSION})",
         token=token,
     )
@@ -216,18 +260,22 @@ def push_to_hub(
     check_finite(config)
     if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id):
         raise ValueError(f"repo_id must look like 'user/name', got {repo_id!r}")
-    name = check_config_name(config_name or "default")
+    name = check_config_name("default" if config_name is None else config_name)
     check_runner(num_proc, scheduler)
+    if staging_dir is not None and os.fspath(staging_dir) == "":
+        raise ValueError("staging_dir must be a folder, got ''")
+    staging = Path(staging_dir) if staging_dir is not None else default_staging_dir(repo_id)
+    check_writable_folder(staging, "staging_dir")  # before the repo is created
     token = token or get_token()
     if not token:
         raise HubError(
             "no Hugging Face token: pass --token (token=...), set HF_TOKEN or run `hf auth login`"
         )
     api = HfApi(token=token)
-    check_write_access(api, repo_id, token)
-    _create_repo(api, repo_id, private, token)
-
-    staging = Path(staging_dir) if staging_dir else default_staging_dir(repo_id)
+    with _hub_progress(progress):
+        check_write_access(api, repo_id, token)
+        _check_repo_card(api, repo_id, token)
+        _create_repo(api, repo_id, private, token)
     staging.mkdir(parents=True, exist_ok=True)
     # A local copy of the card; the pushed card merges the repo's own.
     entry = export_config(

@@ -1,16 +1,31 @@
 """Export a corpus in the Hub layout, to a folder or any fsspec URL:
 
-    data/<config>/<split>-NNNNN-of-NNNNN.parquet
-    images/<config>.png        (preview drawn from the exported rows)
+    data/<config>/<split>-NNNNN-of-NNNNN-<tag>.parquet
+    images/<config>-<tag>.png  (preview drawn from the exported rows)
     README.md                  (card: YAML ``configs:`` and ``dataset_info``)
 
-so that ``datasets.load_dataset(DIR, "<config>")`` works, with or without
+(``<tag>``: 8 hex digits of the config fingerprint), so that
+``datasets.load_dataset(DIR, "<config>")`` works, with or without
 ``streaming=True``. Several configs can share a folder: each export adds or
 replaces its own files and card entries only.
 
 Work is one task per shard: in this process, in a process pool
 (``num_proc``), or on a Dask cluster (``scheduler``). A re-run skips the shards
 that are complete, so an interrupted export resumes where it stopped.
+
+What an export promises (the README's "Crashes, concurrent exports and your
+files" says the same for users):
+
+- It never replaces or deletes a file it did not write: a README.md that is not
+  a cauker card, or an image at its preview's path, stops it before any work
+  (:class:`~cauker.errors.ForeignFileError`); other files are left alone. Only
+  files with cauker's marks (a shard's footer metadata, a preview's text chunk,
+  a temporary name) are ever removed.
+- The folder always loads as its card says: new shards are written beside the
+  old ones under other names, the card is switched in one rename at the end,
+  and only then are the old config's files removed.
+- On a local disk, exports into one folder take turns (:mod:`cauker.folder_lock`):
+  one config at a time per config name, one card merge at a time.
 """
 
 from __future__ import annotations
@@ -18,7 +33,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from typing import Any
@@ -27,9 +42,26 @@ import fsspec
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from cauker.card import ConfigEntry, update_card
+from cauker.atomic_files import (
+    check_writable_folder,
+    is_local,
+    remove_temporary_files,
+    write_atomically,
+)
+from cauker.card import ConfigEntry, is_cauker_card, update_card
 from cauker.config import CauKerConfig
-from cauker.shard_files import ShardFile, complete_shard, shard_path, write_shard
+from cauker.errors import ForeignFileError
+from cauker.folder_lock import folder_lock
+from cauker.lifeline import die_with_parent
+from cauker.shard_files import (
+    ShardFile,
+    complete_shard,
+    data_files_pattern,
+    file_tag,
+    read_shard_file,
+    shard_path,
+    write_shard,
+)
 from cauker.shards import SPLITS, Shard, check_finite, plan_shards
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -73,8 +105,14 @@ def _run_here(url: str, name: str, config: CauKerConfig) -> Runner:
 
 def _run_pool(url: str, name: str, config: CauKerConfig, num_proc: int) -> Runner:
     def run(shards: list[Shard], done: Callable[[ShardFile], None]) -> None:
-        # spawn: workers start clean (no inherited threads or BLAS state)
-        with ProcessPoolExecutor(num_proc, mp_context=get_context("spawn")) as pool:
+        # spawn: workers start clean (no inherited threads or BLAS state); they end
+        # when this process ends, however it ends (cauker.lifeline)
+        with ProcessPoolExecutor(
+            num_proc,
+            mp_context=get_context("spawn"),
+            initializer=die_with_parent,
+            initargs=(True,),  # and PR_SET_PDEATHSIG on Linux
+        ) as pool:
             futures = [pool.submit(write_shard, url, name, config, s) for s in shards]
             try:
                 for future in as_completed(futures):
@@ -128,42 +166,96 @@ def export_shards(
             else:
                 runner = _run_here(url, name, config)
             runner(todo, done)
-    _remove_stale(fs, root, name, shards)
+    # temporary files of writers killed mid-write (their shards were redone); the
+    # caller holds the config's lock, so none of them is another export's in flight
+    remove_temporary_files(fs, posixpath.join(root, "data", name))
     return [files[s.split, s.index] for s in shards]
 
 
-def _remove_stale(fs, root: str, name: str, shards: Iterable[Shard]) -> None:
-    """Delete this config's files that are not in the current plan (an older export
-    with another shard count), so the card's ``<split>-*`` globs match only this one."""
-    keep = {shard_path(root, name, s) for s in shards}
+def preview_path(name: str, config: CauKerConfig) -> str:
+    """Where the preview of config ``name`` goes, relative to the folder."""
+    return f"images/{name}-{file_tag(config)}.png"
+
+
+def _preview_marker(fs, path: str) -> dict:
+    from cauker.preview import preview_marker
+
+    try:
+        return preview_marker(fs.cat_file(path)) or {}
+    except OSError:
+        return {}
+
+
+def _is_our_preview(fs, path: str, name: str) -> bool:
+    return _preview_marker(fs, path).get("config_name") == name
+
+
+def check_output(fs, root: str, name: str, config: CauKerConfig) -> None:
+    """Refuse, before any work, an output where the export would replace a file it
+    did not write: a README.md that is not a cauker card, an image at the preview's
+    path that is not a cauker preview, a file where a folder must be."""
+    if is_local(fs):
+        check_writable_folder(root, "output_dir")
+    readme = posixpath.join(root, "README.md")
+    if fs.isfile(readme) and not is_cauker_card(fs.cat_file(readme).decode("utf-8", "replace")):
+        raise _foreign_readme(readme)
+    image = posixpath.join(root, preview_path(name, config))
+    if fs.exists(image) and not _is_our_preview(fs, image, name):
+        raise ForeignFileError(
+            f"{image} was not written by cauker and would be replaced by the preview of "
+            f"config {name!r}; move it away, or export into another folder"
+        )
+
+
+def _foreign_readme(path: str) -> ForeignFileError:
+    return ForeignFileError(
+        f"{path} is not a cauker dataset card (its YAML has no 'cauker:' block), and cauker "
+        "never replaces a README it did not write; move it away, or export into another folder"
+    )
+
+
+def remove_stale(fs, root: str, name: str, config: CauKerConfig, shards: list[Shard]) -> None:
+    """Delete what earlier exports of config ``name`` left and the card no longer
+    names: shards of another fingerprint or plan, and older previews. Only files
+    with cauker's marks are touched; a user's files in the same folders are kept."""
+    keep = {shard_path(root, name, config, s) for s in shards}
     folder = posixpath.join(root, "data", name)
-    for path in fs.glob(posixpath.join(folder, "*.parquet")):
-        if path not in keep and fs.isfile(path):
+    for path in fs.ls(folder, detail=False) if fs.isdir(folder) else []:
+        if path not in keep and path.endswith(".parquet") and fs.isfile(path):
+            if read_shard_file(fs, path) is not None:  # cauker's metadata in the footer
+                fs.rm(path)
+    images = posixpath.join(root, "images")
+    current = posixpath.join(root, preview_path(name, config))
+    pattern = re.compile(rf"^{re.escape(name)}-[0-9a-f]{{8}}\.png$")
+    for path in fs.ls(images, detail=False) if fs.isdir(images) else []:
+        base = posixpath.basename(path)
+        if path != current and pattern.match(base) and _is_our_preview(fs, path, name):
             fs.rm(path)
-    # temporary files of workers killed mid-write (their shards were redone)
-    for path in fs.glob(posixpath.join(folder, "*.parquet.tmp-*")):
-        fs.rm(path)
+    remove_temporary_files(fs, images, lambda final: bool(pattern.match(final)))
 
 
 def write_preview(fs, root: str, name: str, config: CauKerConfig, first: str) -> str:
-    """Draw the first rows of the exported train split into ``images/<name>.png``."""
-    import tempfile
+    """Draw the first rows of the exported train split into ``images/<name>-<tag>.png``."""
+    from cauker.preview import render_figure
 
-    from cauker.preview import save_figure
-
+    relative = preview_path(name, config)
+    marker = {"config_name": name, "fingerprint": config.fingerprint()}
+    if _preview_marker(fs, posixpath.join(root, relative)) == marker:
+        return relative  # drawn by an earlier run of the same export: the same picture
     with fs.open(first, "rb") as f:
         rows = pq.read_table(f).slice(0, 16).to_pylist()
-    relative = f"images/{name}.png"
     fs.makedirs(posixpath.join(root, "images"), exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        image = os.path.join(tmp, "preview.png")
-        save_figure(rows, config, image)
-        fs.put_file(image, posixpath.join(root, relative))
+    image = render_figure(rows, config, "png", marker=marker)
+    write_atomically(fs, posixpath.join(root, relative), image)
     return relative
 
 
 def config_entry(
-    config: CauKerConfig, name: str, files: list[ShardFile], preview: str | None
+    config: CauKerConfig,
+    name: str,
+    shards: list[Shard],
+    files: list[ShardFile],
+    preview: str | None,
 ) -> ConfigEntry:
     import datasets
 
@@ -181,16 +273,27 @@ def config_entry(
         num_examples=rows,
         num_bytes=size,
         download_size=sum(f.file_size for f in files),
+        data_files={
+            split: data_files_pattern(name, config, next(s for s in shards if s.split == split))
+            for split in SPLITS
+            if rows[split] > 0
+        },
         preview=preview,
     )
 
 
 def write_card(fs, root: str, entry: ConfigEntry, repo_id: str) -> None:
+    """Merge ``entry`` into the folder's card and replace it in one rename. Call it
+    under the folder's lock: the read, the merge and the write must not interleave
+    with another export's."""
     path = posixpath.join(root, "README.md")
-    existing = fs.cat_file(path).decode("utf-8") if fs.exists(path) else None
-    card = update_card(existing, entry, repo_id)
-    with fs.open(path, "wb") as f:
-        f.write(str(card).encode("utf-8"))
+    existing = fs.cat_file(path).decode("utf-8") if fs.isfile(path) else None
+    try:
+        card = update_card(existing, entry, repo_id)
+    except ForeignFileError:
+        raise _foreign_readme(path) from None
+    write_atomically(fs, path, str(card).encode("utf-8"))
+    remove_temporary_files(fs, root, lambda final: final == "README.md")
 
 
 def export(
@@ -228,9 +331,11 @@ def export(
     if not isinstance(config, CauKerConfig):
         raise ValueError(f"config must be a CauKerConfig, got {type(config).__name__}")
     check_finite(config)
-    name = check_config_name(config_name or "default")
+    name = check_config_name("default" if config_name is None else config_name)
     check_runner(num_proc, scheduler)
     url = os.fspath(output_dir)
+    if not isinstance(url, str) or url == "":
+        raise ValueError(f"output_dir must be a folder or an fsspec URL, got {output_dir!r}")
     export_config(
         config,
         url,
@@ -253,14 +358,27 @@ def export_config(
     progress: bool,
     repo_id: str,
 ) -> ConfigEntry:
-    """Shards, preview and card of an already validated export; returns the card entry."""
-    files = export_shards(
-        config, url, name, num_proc=num_proc, scheduler=scheduler, progress=progress
-    )
+    """Shards, preview and card of an already validated export; returns the card entry.
+
+    The order keeps the folder loadable as its card says at every moment: the new
+    shards and preview are written beside the old ones (other names), the card is
+    switched in one rename, and only then are the old files removed.
+    """
     fs, root = fsspec.core.url_to_fs(url)
-    first = shard_path(root, name, plan_shards(config, "train")[0])
-    entry = config_entry(config, name, files, write_preview(fs, root, name, config, first))
-    write_card(fs, root, entry, repo_id)
+    check_output(fs, root, name, config)
+    waiting = f"waiting for another export of config {name!r} into {url} to finish"
+    with folder_lock(fs, posixpath.join(root, "data", name), waiting if progress else None):
+        files = export_shards(
+            config, url, name, num_proc=num_proc, scheduler=scheduler, progress=progress
+        )
+        shards = [s for split in SPLITS for s in plan_shards(config, split)]
+        first = shard_path(root, name, config, shards[0])
+        preview = write_preview(fs, root, name, config, first)
+        entry = config_entry(config, name, shards, files, preview)
+        waiting = f"waiting for another export to finish writing the card of {url}"
+        with folder_lock(fs, root, waiting if progress else None):
+            write_card(fs, root, entry, repo_id)
+        remove_stale(fs, root, name, config, shards)
     return entry
 
 

@@ -4,12 +4,20 @@ Periodicities are fractions of the unit interval, ``p / length``, so a bank
 depends on the series length. ``kernel_bank(name_or_kernels, length)`` returns a
 tuple of :class:`BankKernel`; its order is part of the distribution (entries
 are drawn by index, and 4/L appears three times in the paper bank on purpose).
+
+``check_kernels`` refuses a user's bank that would give silent garbage: an
+entry must be one covariance function of one-dimensional inputs, finite and
+positive semi-definite on the grid.
 """
 
 from __future__ import annotations
 
+import functools
+import pickle
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:
     from sklearn.gaussian_process.kernels import Kernel
@@ -94,3 +102,78 @@ def compose_name(names: list[str], ops: list[str]) -> str:
             expr = f"{expr} {op} {name}"
             has_sum = has_sum or op == "+"
     return expr
+
+
+#: Relative tolerance of the semi-definiteness check. Rounding makes the
+#: eigenvalues of a valid kernel matrix negative by up to about
+#: ``length * 2.2e-16`` of its norm (measured: -3e-14 for a periodic kernel at
+#: 4,096 points), so zero would refuse the paper's own kernels; a negative part
+#: larger than 1e-8 of the norm is not rounding, and would change the draws by
+#: more than the float32 resolution of the output (6e-8).
+PSD_TOLERANCE = 1e-8
+
+
+def check_kernels(kernels: tuple[Kernel, ...], length: int) -> None:
+    """Raise ``ValueError`` naming the first entry of a user's bank that is not a
+    finite, positive semi-definite covariance of one-dimensional inputs on the grid
+    ``linspace(0, 1, length)``. Sums and products of such kernels are such kernels
+    too (Schur product theorem), so checking the entries checks every fold.
+    """
+    for i, kernel in enumerate(kernels):
+        problem = _kernel_problem(pickle.dumps(kernel), length)
+        if problem:
+            raise ValueError(f"kernel_bank entry {i} ({_describe(kernel)}) {problem}")
+
+
+def _describe(kernel: Kernel) -> str:
+    """``repr`` of a kernel, except that scikit-learn shows ``ConstantKernel(-1)`` as
+    ``nan**2`` (the square root of its value), which is no help in an error message."""
+    from sklearn.gaussian_process.kernels import ConstantKernel, Exponentiation, Product, Sum
+
+    if type(kernel) in (Sum, Product):
+        op = "+" if type(kernel) is Sum else "*"
+        return f"{_describe(kernel.k1)} {op} {_describe(kernel.k2)}"
+    if type(kernel) is Exponentiation:
+        return f"({_describe(kernel.kernel)}) ** {kernel.exponent}"
+    if type(kernel) is ConstantKernel and np.ndim(kernel.constant_value) == 0:
+        return f"ConstantKernel({kernel.constant_value:g})"
+    with np.errstate(all="ignore"):
+        return repr(kernel)
+
+
+@functools.lru_cache(maxsize=256)
+def _kernel_problem(pickled: bytes, length: int) -> str | None:
+    """What is wrong with a kernel on the grid, or None. Cached by the exact kernel
+    (its pickle), since configs are rebuilt often (copies, the builder, workers)."""
+    from scipy.linalg import LinAlgError, cholesky
+
+    kernel = pickle.loads(pickled)
+    grid = np.linspace(0.0, 1.0, length)[:, None]
+    try:
+        with np.errstate(all="ignore"):
+            matrix = np.asarray(kernel(grid), dtype=np.float64)
+    except Exception as error:  # noqa: BLE001 - any failure means: not usable here
+        cause = " ".join(str(error).split()) or type(error).__name__
+        return f"cannot be evaluated on one-dimensional inputs (the time grid): {cause}"
+    if matrix.shape != (length, length):
+        return (
+            f"must give one {length} x {length} covariance matrix on the grid of {length} "
+            f"points, got an array of shape {matrix.shape}"
+        )
+    if not np.isfinite(matrix).all():
+        return "is not finite on the grid (a hyperparameter is nan, infinite or zero?)"
+    scale = np.abs(matrix).sum(axis=1).max()  # bounds the largest eigenvalue
+    if not np.allclose(matrix, matrix.T, rtol=0.0, atol=PSD_TOLERANCE * scale):
+        return "is not symmetric on the grid: a covariance must be"
+    if scale == 0.0:
+        return None  # the zero kernel: useless, but a valid covariance
+    try:
+        shifted = matrix + (PSD_TOLERANCE * scale) * np.eye(length)
+        cholesky(shifted, lower=True, check_finite=False, overwrite_a=True)
+    except LinAlgError:
+        return (
+            f"is not positive semi-definite on the grid of {length} points (an eigenvalue "
+            f"below -{PSD_TOLERANCE:g} of its norm): it is not a covariance, and its draws "
+            "would be silently wrong"
+        )
+    return None

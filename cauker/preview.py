@@ -1,15 +1,28 @@
-"""A grid of sample series, titled with their kernel or activation (matplotlib)."""
+"""A grid of sample series, titled with their kernel or activation (matplotlib).
+
+Images are written atomically (a temporary file, then a rename), so a full disk
+or a kill never leaves a truncated image under its final name. An export's
+preview carries a ``cauker`` text chunk (its config name and fingerprint), by
+which a later export knows the image is its own to replace.
+"""
 
 from __future__ import annotations
 
+import io
+import json
 import math
+import os
 import textwrap
 from pathlib import Path
 
 import numpy as np
 
+from cauker.atomic_files import folder_problem, write_atomically
 from cauker.config import CauKerConfig
 from cauker.rows import generate
+
+#: The PNG text chunk that marks an export's preview.
+MARKER_KEY = "cauker"
 
 _FORMATS = {".png", ".pdf", ".svg", ".jpg"}
 
@@ -39,8 +52,15 @@ def _univariate(rows: list[dict]) -> list[dict]:
     return out
 
 
-def save_figure(rows: list[dict], config: CauKerConfig, out: str | Path, columns: int = 4) -> Path:
-    """Draw ``rows`` (dicts with ``target`` and provenance) into the image ``out``."""
+def render_figure(
+    rows: list[dict],
+    config: CauKerConfig,
+    image_format: str = "png",
+    columns: int = 4,
+    marker: dict | None = None,
+) -> bytes:
+    """Draw ``rows`` (dicts with ``target`` and provenance) into image bytes;
+    ``marker`` (PNG only) is stored as the ``cauker`` text chunk."""
     try:
         import matplotlib
 
@@ -48,9 +68,6 @@ def save_figure(rows: list[dict], config: CauKerConfig, out: str | Path, columns
         import matplotlib.pyplot as plt
     except ImportError as error:  # pragma: no cover - matplotlib is a dependency
         raise ImportError("the preview needs matplotlib: pip install matplotlib") from error
-    out = Path(out)
-    if out.suffix.lower() not in _FORMATS:
-        raise ValueError(f"out must end in one of {sorted(_FORMATS)}, got {str(out)!r}")
     series = _univariate(rows)
     columns = max(1, min(columns, len(series)))
     lines = max(1, math.ceil(len(series) / columns))
@@ -68,9 +85,48 @@ def save_figure(rows: list[dict], config: CauKerConfig, out: str | Path, columns
         fontsize=9,
     )
     fig.tight_layout()
+    metadata = {MARKER_KEY: json.dumps(marker, sort_keys=True)} if marker else None
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format=image_format, dpi=110, metadata=metadata)
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def preview_marker(image: bytes) -> dict | None:
+    """The ``cauker`` marker of a PNG written by an export, or None."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(image)) as picture:
+            text = picture.info.get(MARKER_KEY)
+        marker = json.loads(text) if text else None
+    except Exception:  # noqa: BLE001 - not an image, or not ours
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def _check_out(out: str | Path) -> Path:
+    out = Path(out)
+    if out.suffix.lower() not in _FORMATS:
+        raise ValueError(f"out must end in one of {sorted(_FORMATS)}, got {str(out)!r}")
+    problem = folder_problem(out.parent)
+    if problem:
+        raise ValueError(f"out {str(out)!r} cannot be written: {problem}")
+    if out.is_dir():
+        raise ValueError(f"out {str(out)!r} is a folder; give an image file name")
+    return out
+
+
+def save_figure(rows: list[dict], config: CauKerConfig, out: str | Path, columns: int = 4) -> Path:
+    """Draw ``rows`` (dicts with ``target`` and provenance) into the image ``out``."""
+    out = _check_out(out)
+    data = render_figure(rows, config, out.suffix.lower()[1:], columns)
+    from fsspec.implementations.local import LocalFileSystem
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    write_atomically(LocalFileSystem(), os.fspath(out.absolute()), data)
     return out
 
 
@@ -79,8 +135,7 @@ def save_preview(config: CauKerConfig, out: str | Path, *, rows: int = 4, column
     for name, value in (("rows", rows), ("columns", columns)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
             raise ValueError(f"{name} must be an integer in [1, 12], got {value!r}")
-    if Path(out).suffix.lower() not in _FORMATS:
-        raise ValueError(f"out must end in one of {sorted(_FORMATS)}, got {str(out)!r}")
+    _check_out(out)  # before generating anything
     wanted = rows * columns
     per_row = config.series_per_graph if config.multivariate else 1
     count = min(config.num_series, math.ceil(wanted / per_row))

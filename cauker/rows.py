@@ -21,6 +21,7 @@ import pyarrow as pa
 from threadpoolctl import ThreadpoolController
 
 from cauker.config import CauKerConfig
+from cauker.lifeline import die_with_parent
 from cauker.schema import PROVENANCE, arrow_schema, record_batch
 
 if TYPE_CHECKING:
@@ -101,7 +102,14 @@ def iter_batches(
     graphs_per_batch: int = GRAPHS_PER_BATCH,
 ) -> Iterator[pa.RecordBatch]:
     """Yield the rows ``[start, stop)`` of ``split`` as consecutive record batches."""
+    if (
+        isinstance(graphs_per_batch, bool)
+        or not isinstance(graphs_per_batch, Integral)
+        or graphs_per_batch < 1
+    ):
+        raise ValueError(f"graphs_per_batch must be a positive integer, got {graphs_per_batch!r}")
     start, stop = _check_range(config, split, start, stop)
+    die_with_parent()  # a pool's worker (datasets' num_proc) ends when its parent is killed
     sampler = sampler_for(config)
     k = config.series_per_graph
     # Work in series: a multivariate row is the k series of one graph.

@@ -1,5 +1,7 @@
 """The command line, as a user runs it: good input works, bad input is one line and status 2."""
 
+import ast
+import errno
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -153,6 +155,16 @@ def test_export_command(tmp_path, capsys):
         (["preview", "10k", "--rows", "0"], "rows must be an integer in [1, 12], got 0"),
         (["export", "10k"], "the following arguments are required: --output-dir"),
         (["export", "10k", "--output-dir", "x", "--name", "a/b"], "config_name must be letters"),
+        (["export", "10k", "--output-dir", "x", "--name", ""], "config_name must be letters"),
+        (["export", "10k", "--output-dir", ""], "output_dir must be a folder or an fsspec URL"),
+        (["export", "10k", "--output-dir", "memory://x"], "memory:// is this process's memory"),
+        (["generate", "10k", "--output-dir", ""], "--output-dir must be a folder, got ''"),
+        (["generate", "10k", "--output-dir", "memory://x"], "--output-dir must be a local folder"),
+        (["generate", "10k", "--num-nodes", "1000000"], "num_nodes must be in [1, 1024]"),
+        (["generate", "10k", "--max-kernels", "1000000"], "max_kernels must be in [1, 32]"),
+        (["generate", "10k", "--num-series", "10000000000000"], "num_series must be in [1, "),
+        (["generate", "10k", "--length", "10000000"], "length=10000000 needs about"),
+        (["push", "10k", "--repo", "a/b", "--name", ""], "config_name must be letters"),
         (["push", "10k"], "the following arguments are required: --repo"),
         (["push", "10k", "--repo", "bad"], "repo_id must look like 'user/name', got 'bad'"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
@@ -175,3 +187,57 @@ def test_parser_covers_every_config_field():
     generate = build_parser()._subparsers._group_actions[0].choices["generate"]
     dests = {a.dest for a in generate._actions}
     assert {f.name for f in dataclasses.fields(CauKerConfig)} - {"config"} <= dests
+
+
+def test_generate_without_validation_prints_a_hint_that_works(tmp_path, capsys):
+    out = tmp_path / "corpus"
+    argv = ["generate", "10k", "--num-series", "8", "--length", "16", "--num-validation", "0"]
+    code, stdout, err = run(capsys, *argv, "--output-dir", str(out), "--quiet")
+    assert code == 0, err
+    hint = stdout.splitlines()[-1]
+    files = ast.literal_eval(hint[hint.index("data_files=") + len("data_files=") : -1])
+    assert list(datasets.load_dataset("parquet", data_files=files)) == ["train"]
+
+
+def test_generate_leaves_no_lock_files_beside_the_folder(tmp_path, capsys):
+    out = tmp_path / "corpus"
+    argv = ["generate", "10k", "--num-series", "8", "--length", "16", "--output-dir", str(out)]
+    assert run(capsys, *argv, "--quiet")[0] == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]
+
+
+def test_a_full_disk_during_generate_names_the_cause(tmp_path, capsys, monkeypatch):
+    from datasets import arrow_writer
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(arrow_writer.ArrowWriter, "write_table", full)
+    out = tmp_path / "corpus"
+    argv = ["generate", "10k", "--num-series", "8", "--length", "16", "--output-dir", str(out)]
+    code, _, err = run(capsys, *argv, "--quiet")
+    assert code == 2 and err.count("\n") == 1, err
+    assert "No space left on device" in err
+
+
+def test_preview_checks_its_output_before_generating(tmp_path, capsys, monkeypatch):
+    import cauker.preview
+
+    monkeypatch.setattr(cauker.preview, "generate", pytest.fail)
+    (tmp_path / "afile").write_text("x")
+    code, _, err = run(capsys, "preview", "10k", "--out", str(tmp_path / "afile" / "p.png"))
+    assert code == 2 and err.count("\n") == 1 and "is a file" in err, err
+
+
+def test_export_over_a_users_readme_is_refused_in_one_line(tmp_path, capsys, monkeypatch):
+    import logging
+
+    # huggingface_hub's handler holds the stderr of its import time: point it at this test's
+    for handler in logging.getLogger("huggingface_hub").handlers:
+        monkeypatch.setattr(handler, "stream", sys.stderr)
+    (tmp_path / "README.md").write_text("# My project\n\nImportant notes here.\n")
+    argv = ["export", "10k", "--num-series", "8", "--output-dir", str(tmp_path), "--quiet"]
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1, err
+    assert "README.md is not a cauker dataset card" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]

@@ -1,6 +1,7 @@
 """Bad input is refused when the config is built, with a message that names it."""
 
 import dataclasses
+import time
 
 import pytest
 from sklearn.gaussian_process.kernels import RBF
@@ -8,14 +9,14 @@ from sklearn.gaussian_process.kernels import RBF
 from cauker import CauKerConfig, named_config
 
 BAD = [
-    ({"num_series": -5}, "num_series must be >= 1, got -5"),
-    ({"num_series": 0}, "num_series must be >= 1, got 0"),
+    ({"num_series": -5}, "num_series must be in [1, 10000000000], got -5"),
+    ({"num_series": 0}, "num_series must be in [1, 10000000000], got 0"),
     ({"num_series": 2.5}, "num_series must be an integer, got 2.5"),
     ({"num_series": True}, "num_series must be an integer, got True"),
     ({"length": 1}, "length must be >= 2, got 1"),
-    ({"num_nodes": 0}, "num_nodes must be >= 1, got 0"),
-    ({"max_parents": -1}, "max_parents must be >= 0, got -1"),
-    ({"max_kernels": 0}, "max_kernels must be >= 1, got 0"),
+    ({"num_nodes": 0}, "num_nodes must be in [1, 1024], got 0"),
+    ({"max_parents": -1}, "max_parents must be in [0, 1023], got -1"),
+    ({"max_kernels": 0}, "max_kernels must be in [1, 32], got 0"),
     ({"series_per_graph": 19}, "series_per_graph must be in [1, 18], got 19"),
     ({"series_per_graph": 0}, "series_per_graph must be in [1, 18], got 0"),
     ({"dag_depth": 18}, "dag_depth must be in [0, 17], got 18"),
@@ -29,8 +30,10 @@ BAD = [
     ({"activation_bank": "v9"}, "activation_bank must be one of ['paper', 'v2']"),
     ({"activation_bank": ["relu", "gelu"]}, "activation_bank entries must be among"),
     ({"multivariate": "yes"}, "multivariate must be True or False, got 'yes'"),
-    ({"seed": -1}, "seed must be >= 0, got -1"),
-    ({"num_validation": -3}, "num_validation must be >= 0, got -3"),
+    ({"seed": -1}, "seed must be in [0, 9223372036854775807], got -1"),
+    ({"num_validation": -3}, "num_validation must be in [0, 10000000000], got -3"),
+    ({"activation_bank": [["relu"]]}, "activation_bank entries must be among"),
+    ({"mean_bank": [{"zero": 1}]}, "mean_bank entries must be among"),
 ]
 
 
@@ -67,3 +70,72 @@ def test_split_sizes():
     assert CauKerConfig(num_series=50, num_validation=7).split_size("validation") == 7
     with pytest.raises(ValueError, match="split must be 'train' or 'validation', got 'test'"):
         c.split_size("test")
+
+
+ABSURD = [
+    ({"num_series": 10**13}, "num_series must be in [1, 10000000000], got 10000000000000"),
+    ({"num_validation": 10**13}, "num_validation must be in [0, 10000000000]"),
+    ({"length": 10**7}, "length=10000000 needs about"),
+    ({"length": 30_000}, "length=30000 needs about"),
+    ({"num_nodes": 10**6}, "num_nodes must be in [1, 1024], got 1000000"),
+    ({"max_kernels": 10**6}, "max_kernels must be in [1, 32], got 1000000"),
+    ({"max_parents": 10**6}, "max_parents must be in [0, 1023], got 1000000"),
+    ({"series_per_graph": 10**6, "num_nodes": 10**6}, "num_nodes must be in [1, 1024]"),
+    ({"seed": 2**64}, "seed must be in [0, 9223372036854775807]"),
+]
+
+
+@pytest.mark.parametrize("fields, message", ABSURD)
+def test_absurd_sizes_fail_at_once_naming_the_limit(fields, message, monkeypatch):
+    monkeypatch.setenv("CAUKER_MEMORY_GIB", "16")  # the same answer on every machine
+    start = time.perf_counter()
+    with pytest.raises(ValueError) as info:
+        CauKerConfig(**{"num_series": 10, **fields})
+    assert time.perf_counter() - start < 1.0
+    assert message in str(info.value)
+
+
+def test_length_is_bounded_by_the_memory_of_this_machine(monkeypatch):
+    monkeypatch.setenv("CAUKER_MEMORY_GIB", "1")
+    CauKerConfig(num_series=10, length=4096)  # about 0.8 GiB: accepted
+    with pytest.raises(ValueError) as info:
+        CauKerConfig(num_series=10, length=8192)
+    message = str(info.value)
+    assert "length=8192 needs about 2.4 GiB" in message and "1.0 GiB" in message
+    assert "length must be at most 4,587 here" in message  # the largest length that fits, named
+    monkeypatch.setenv("CAUKER_MEMORY_GIB", "4")
+    assert CauKerConfig(num_series=10, length=8192).length == 8192
+    monkeypatch.setenv("CAUKER_MEMORY_GIB", "lots")
+    with pytest.raises(ValueError, match="CAUKER_MEMORY_GIB must be a positive number of GiB"):
+        CauKerConfig(num_series=10)
+
+
+BAD_KERNELS = [
+    (lambda k: [k.RBF(0.2), k.ConstantKernel(-1.0)], "entry 1", "not positive semi-definite"),
+    (lambda k: [k.RBF(0.3) + k.ConstantKernel(-5.0)], "entry 0", "not positive semi-definite"),
+    (lambda k: [k.WhiteKernel(-1.0)], "entry 0", "not positive semi-definite"),
+    (lambda k: [k.RBF(float("nan"))], "entry 0", "not finite"),
+    (lambda k: [k.RBF(length_scale=[0.1, 0.2])], "entry 0", "one-dimensional"),
+    (lambda k: [k.CompoundKernel([k.RBF(), k.RBF(0.5)])], "entry 0", "one 16 x 16 covariance"),
+]
+
+
+@pytest.mark.parametrize("bank, entry, message", BAD_KERNELS)
+def test_bad_custom_kernels_are_refused_when_the_config_is_built(bank, entry, message):
+    from sklearn.gaussian_process import kernels
+
+    with pytest.raises(ValueError) as info:
+        CauKerConfig(num_series=10, length=16, kernel_bank=bank(kernels))
+    text = str(info.value)
+    assert text.startswith(f"kernel_bank {entry} (") and message in text, text
+    assert "nan**2" not in text  # scikit-learn's repr of a negative ConstantKernel
+
+
+def test_good_custom_kernels_pass_including_nearly_singular_ones():
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, DotProduct, WhiteKernel
+
+    # RBF(10) is singular to rounding (eigenvalues down to -1e-13 of the largest in
+    # float64): a tolerance of zero would refuse the paper's own bank entry.
+    bank = (RBF(10.0), DotProduct(1.0) ** 2, ConstantKernel(0.0), WhiteKernel(0.5) * RBF(0.1))
+    for length in (16, 1024):
+        assert CauKerConfig(num_series=10, length=length, kernel_bank=bank).kernel_bank == bank

@@ -146,10 +146,16 @@ def test_rerun_after_interruption_skips_complete_shards(client, reference, tmp_p
 def test_unwritable_output_fails_fast_naming_the_shard(client, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")  # blocks even root, unlike a chmod
+    out = blocker / "out"
+    # seen from here: refused before any task
+    with pytest.raises(ValueError, match="output_dir .* cannot be used as a folder: .* is a file"):
+        cauker.export(SMALL, out, scheduler=client, progress=False)
+    # seen only by the workers (a path local to them): the runner names the shard
     started = time.monotonic()
+    shards = [s for split in SPLITS for s in plan_shards(SMALL, split)]
+    run = dask_runner(str(out), "default", SMALL, client)
     with ThreadPoolExecutor(1) as pool:
-        out = blocker / "out"
-        running = pool.submit(cauker.export, SMALL, out, scheduler=client, progress=False)
+        running = pool.submit(run, shards, lambda file: None)
         with pytest.raises(ShardWriteError) as caught:
             running.result(timeout=60)
     message = str(caught.value)

@@ -167,3 +167,11 @@ def test_custom_kernel_bank_end_to_end():
     assert np.isfinite(targets(table)).all()
     kernels = [k for k in table.column("kernel").to_pylist() if k]
     assert all("RBF" in k or "DotProduct" in k for k in kernels)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, None])
+def test_graphs_per_batch_must_be_a_positive_integer(bad):
+    with pytest.raises(
+        ValueError, match=f"graphs_per_batch must be a positive integer, got {bad!r}"
+    ):
+        next(iter_batches(SMALL, graphs_per_batch=bad))

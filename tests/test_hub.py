@@ -1,6 +1,7 @@
 """Push to the Hub, against the local Hub stand-in, through the real clients."""
 
 import dataclasses
+import sys
 import uuid
 
 import datasets
@@ -40,7 +41,8 @@ def test_two_configs_load_by_name_and_stream(hub, tmp_path):
         assert [row["target"] for row in streamed] == targets(config)
     card = DatasetCard.load(repo, repo_type="dataset")
     assert [c["config_name"] for c in card.data["configs"]] == ["a", "b"]
-    assert "![b samples](images/b.png)" in card.text and f'load_dataset("{repo}", "a")' in card.text
+    preview = f"images/b-{B.fingerprint()[:8]}.png"
+    assert f"![b samples]({preview})" in card.text and f'load_dataset("{repo}", "a")' in card.text
     tags = {t.name for t in HfApi().list_repo_refs(repo, repo_type="dataset").tags}
     version = cauker.ALGORITHM_VERSION
     assert tags == {f"a-v{version}", f"b-v{version}"}
@@ -54,9 +56,14 @@ def test_repush_replaces_one_config_and_keeps_the_other(hub, tmp_path):
     smaller = dataclasses.replace(A, num_series=16, seed=2)
     push_to_hub(smaller, repo, config_name="a", staging_dir=tmp_path / "a2", progress=False)
     files = hub.files(repo)
+    tag = smaller.fingerprint()[:8]
     assert sorted(f for f in files if f.startswith("data/a/")) == [
-        f"data/a/train-{i:05d}-of-00004.parquet" for i in range(4)
-    ] + ["data/a/validation-00000-of-00001.parquet"]
+        f"data/a/train-{i:05d}-of-00004-{tag}.parquet" for i in range(4)
+    ] + [f"data/a/validation-00000-of-00001-{tag}.parquet"]
+    assert sorted(f for f in files if f.startswith("images/")) == [
+        f"images/a-{tag}.png",
+        f"images/b-{B.fingerprint()[:8]}.png",
+    ]
     assert datasets.load_dataset(repo, "a", split="train")["target"] == targets(smaller)
     assert datasets.load_dataset(repo, "b", split="train")["target"] == targets(B)
     card = DatasetCard.load(repo, repo_type="dataset")
@@ -154,3 +161,58 @@ def test_cli_push_errors_are_one_line(hub, tmp_path, capsys, monkeypatch):
     )
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "no write access to otheruser/y" in err
+
+
+def test_a_repo_readme_that_is_not_a_cauker_card_is_never_replaced(hub, tmp_path, monkeypatch):
+    repo = new_repo(hub)
+    api = HfApi()
+    api.create_repo(repo, repo_type="dataset")
+    mine = b"---\nlicense: mit\n---\n# My dataset\n\nImportant notes.\n"
+    api.upload_file(
+        path_or_fileobj=mine, path_in_repo="README.md", repo_id=repo, repo_type="dataset"
+    )
+    monkeypatch.setattr(export_module, "write_shard", pytest.fail)  # nothing generated
+    with pytest.raises(HubError, match=f"the README.md of {repo} is not a cauker dataset card"):
+        push_to_hub(A, repo, config_name="a", staging_dir=tmp_path, progress=False)
+    assert hub.files(repo)["README.md"] == mine
+
+
+def test_a_staging_dir_that_cannot_be_a_folder_fails_before_the_repo_is_created(hub, tmp_path):
+    repo = new_repo(hub)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for staging in (afile, afile / "sub", ""):
+        with pytest.raises(ValueError, match="staging_dir"):
+            push_to_hub(A, repo, config_name="a", staging_dir=staging, progress=False)
+    assert not [r for r in hub.requests if repo in r[1]]  # not even asked about
+
+
+def test_an_unreachable_hub_is_named(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(HubError) as info:
+        push_to_hub(A, "someuser/x", staging_dir=tmp_path, progress=False)
+    message = str(info.value)
+    assert "could not reach the Hugging Face Hub at http://127.0.0.1:9" in message
+    assert "ConnectError" in message
+
+
+def test_quiet_push_prints_no_retry_messages(hub, tmp_path, capsys, monkeypatch, no_backoff_sleep):
+    import logging
+
+    # huggingface_hub's handler holds the stderr of its import time: point it at this test's
+    for handler in logging.getLogger("huggingface_hub").handlers:
+        monkeypatch.setattr(handler, "stream", sys.stderr)
+    repo = new_repo(hub)
+    argv = ["push", "10k", "--num-series", "16", "--length", "16", "--seed", "21"]
+    argv += ["--repo", repo, "--name", "q", "--staging-dir", str(tmp_path)]
+    for quiet in (True, False):
+        hub.fail_uploads_after(2)
+        code = main(argv + (["--quiet"] if quiet else []))
+        err = capsys.readouterr().err
+        assert code == 2 and "upload to" in err.splitlines()[-1]
+        if quiet:
+            assert err.count("\n") == 1, err
+        else:  # the messages the quiet run must hide are there without --quiet
+            assert "Retrying in" in err
