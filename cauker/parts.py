@@ -75,11 +75,15 @@ class Part:
         *,
         graphs_per_batch: int = GRAPHS_PER_BATCH,
     ) -> Iterator[pa.RecordBatch]:
-        """The rows of this part from its row ``position`` on, in batches of
-        ``graphs_per_batch`` graphs (the first one may start inside a graph)."""
+        """The rows of this part from its row ``position`` on, in batches of at most
+        ``graphs_per_batch`` graphs, of even sizes (the first one may start inside
+        a graph)."""
         per_graph = 1 if config.multivariate else config.series_per_graph
         first, skip = divmod(position, per_graph)
         count = self.num_graphs(config, split)
+        if count is not None and count > first:  # even batches: no small last call
+            batches = math.ceil((count - first) / graphs_per_batch)
+            graphs_per_batch = math.ceil((count - first) / batches)
         while count is None or first < count:
             last = (
                 first + graphs_per_batch if count is None else min(first + graphs_per_batch, count)
