@@ -9,8 +9,8 @@
 - **Encodings**: the float series are written ``BYTE_STREAM_SPLIT`` and never
   dictionary-encoded; dictionaries only for the other columns (the kernel,
   mean and activation names repeat). pyarrow's default tries a dictionary for
-  the floats first, which made writing about ten times slower and the files
-  about 40% larger (``benchmarks/parquet_files.py``).
+  the floats first, which made writing five to nine times slower and the files
+  about 75% larger (``benchmarks/parquet_files.py``).
 - **Row groups** of about ``ROW_GROUP_BYTES``, whatever the generation batch,
   which bounds the memory of a writer.
 
