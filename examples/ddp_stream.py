@@ -137,7 +137,8 @@ def main() -> None:
             if batch is None:
                 break
             x = batch["target"].to(device).unsqueeze(1)  # (batch, 1, length)
-            loss = info_nce(model(crop_resize(x)), model(crop_resize(x)))
+            views = model(torch.cat([crop_resize(x), crop_resize(x)]))  # one forward per step
+            loss = info_nce(*views.chunk(2))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -36,17 +36,20 @@ def test_ddp_stream_ranks_see_disjoint_rows_covering_the_split_and_resume(tmp_pa
     pytest.importorskip("torchdata")
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
     assert torchrun, "torchrun is installed with torch"
+    # 100 series = 25 graphs: 13 for rank 0, 12 for rank 1, so the ranks' last steps differ
     command = [torchrun, "--nproc_per_node=2", str(EXAMPLES / "ddp_stream.py"), "--tiny"]
+    command += ["--num-series", "100"]
     logs = ["--log-dir", "seen", "--checkpoint-dir", "ckpt"]
     # A first run stopped after 3 steps (a preemption), then the same command resumed.
     first = run([*command, *logs, "--steps", "3"], tmp_path)
     assert "rank 0/2: 24 rows in this run, step 3" in first
     second = run([*command, *logs], tmp_path)
-    assert "step 6" in second
+    assert "rank 0/2: 28 rows in this run, step 7" in second  # 52 rows: 7 batches of 8
+    assert "rank 1/2: 24 rows in this run, step 6" in second
     seen = [
         [int(i) for i in (tmp_path / "seen" / f"rank-{rank}.txt").read_text().split()]
         for rank in range(2)
     ]
     assert not set(seen[0]) & set(seen[1])  # disjoint ranks
-    assert sorted(seen[0] + seen[1]) == list(range(96))  # together the split, each row once
-    assert len(seen[0]) == len(seen[1]) == 48
+    assert sorted(seen[0] + seen[1]) == list(range(100))  # together the split, each row once
+    assert (len(seen[0]), len(seen[1])) == (52, 48)
