@@ -14,6 +14,11 @@ Named configs are the paper's corpus sizes with the defaults of
 overrides gets its own cache directory. The builder is an ``ArrowBasedBuilder``:
 the sampler yields whole Arrow tables, which ``datasets`` writes as they are
 (see the README for the measurement behind this choice).
+
+Streaming (``as_streaming_dataset``) does not go through ``_generate_tables``:
+each split is a ``cauker.stream.CauKerExamplesIterable``, which splits evenly
+over any number of DDP ranks and DataLoader workers, resumes exactly, and may
+be endless (``num_series=None``, streaming only).
 """
 
 from __future__ import annotations
@@ -27,16 +32,20 @@ from datasets.builder import Key
 
 from cauker import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, arrow_schema, iter_batches, paper
 from cauker.lifeline import children_die_with_this_process
-from cauker.shards import SPLITS, plan_shards
+from cauker.shards import SPLITS, work_ranges
 
 _FIELDS = [f for f in dataclasses.fields(CauKerConfig)]
+
+#: How the builder config holds ``num_series=None`` (``datasets`` drops
+#: keyword arguments that are None when it builds a config).
+ENDLESS = "endless"
 
 
 @dataclasses.dataclass
 class CauKerBuilderConfig(datasets.BuilderConfig):
     """A named corpus: the fields of ``cauker.CauKerConfig``, all overridable."""
 
-    num_series: int = 10_000
+    num_series: int | str = 10_000  # ENDLESS for num_series=None
     length: int = 512
     num_nodes: int = 18
     max_parents: int = 6
@@ -53,7 +62,10 @@ class CauKerBuilderConfig(datasets.BuilderConfig):
 
     def cauker_config(self) -> CauKerConfig:
         """The validated sampler config (raises ``ValueError`` on a bad field)."""
-        return CauKerConfig(**{f.name: getattr(self, f.name) for f in _FIELDS})
+        fields = {f.name: getattr(self, f.name) for f in _FIELDS}
+        if fields["num_series"] == ENDLESS:
+            fields["num_series"] = None
+        return CauKerConfig(**fields)
 
 
 class CauKer(datasets.ArrowBasedBuilder):
@@ -72,12 +84,20 @@ class CauKer(datasets.ArrowBasedBuilder):
     ]
     DEFAULT_CONFIG_NAME = "10k"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "num_series" in kwargs and kwargs["num_series"] is None:
+            kwargs["num_series"] = ENDLESS
+        super().__init__(*args, **kwargs)
+
     def _info(self) -> datasets.DatasetInfo:
         config = self.config.cauker_config()  # validates overrides before any work
         splits = datasets.SplitDict()
         for split in SPLITS:
-            if config.split_size(split) > 0:
-                splits.add(datasets.SplitInfo(name=split, num_examples=config.split_size(split)))
+            size = config.split_size(split)
+            if size is None:  # endless: a split without a size
+                splits.add(datasets.SplitInfo(name=split))
+            elif size > 0:
+                splits.add(datasets.SplitInfo(name=split, num_examples=size))
         return datasets.DatasetInfo(
             description=paper.DESCRIPTION,
             features=datasets.Features.from_arrow_schema(arrow_schema(config)),
@@ -92,19 +112,29 @@ class CauKer(datasets.ArrowBasedBuilder):
         return [
             datasets.SplitGenerator(
                 name=split,
-                gen_kwargs={
-                    "split": split,
-                    "ranges": [(s.start, s.stop) for s in plan_shards(config, split)],
-                },
+                # Jobs of download_and_prepare(num_proc=...); streaming does not use them.
+                gen_kwargs={"split": split, "ranges": work_ranges(config, split)},
             )
             for split in SPLITS
-            if config.split_size(split) > 0  # num_validation=0: no validation split
+            if config.split_size(split) != 0  # num_validation=0: no validation split
         ]
 
     def download_and_prepare(self, *args, **kwargs):
+        if self.config.cauker_config().endless:
+            raise ValueError(
+                "num_series=None is an endless corpus: it can only be streamed "
+                "(as_streaming_dataset, or cauker.load_dataset(..., streaming=True)); "
+                "give num_series to write it"
+            )
         # num_proc workers (and the manager process beside them) end with this process
         with children_die_with_this_process():
             return super().download_and_prepare(*args, **kwargs)
+
+    def _get_examples_iterable_for_split(self, split_generator: datasets.SplitGenerator):
+        from cauker.stream import CauKerExamplesIterable
+
+        config = self.config.cauker_config()
+        return CauKerExamplesIterable(config, split_generator.gen_kwargs["split"])
 
     def _generate_tables(self, split: str, ranges: list[tuple[int, int]]):
         config = self.config.cauker_config()

@@ -7,6 +7,7 @@ top of it, imported only when used (``export``, ``push_to_hub``).
 
 from typing import Any
 
+from cauker.arrays import series_array
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, named_config
 from cauker.loading import load_dataset
 from cauker.rows import generate, iter_batches
@@ -25,6 +26,7 @@ __all__ = [
     "load_dataset",
     "named_config",
     "push_to_hub",
+    "series_array",
 ]
 
 _LAZY = {"export": "cauker.hub_layout", "push_to_hub": "cauker.hub"}

@@ -134,51 +134,121 @@ def _root_cause(error: BaseException) -> BaseException:
     return error
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
+def _held_corpus(output: Path) -> dict | None:
+    """What ``cauker.json`` says a non-empty ``output`` holds; None if it is new or empty.
+    A non-empty folder without it is refused: it is not ours to write into."""
     import json
 
-    from cauker.loading import builder
+    if not output.exists() or not any(output.iterdir()):
+        return None
+    marker = output / "cauker.json"
+    if not marker.is_file():
+        # datasets replaces the whole folder: never let it touch anything but ours.
+        raise ValueError(
+            f"--output-dir {output} is not empty and holds no cauker corpus; choose an "
+            "empty or new folder (the whole folder would be replaced)"
+        )
+    held = json.loads(marker.read_text())
+    held.setdefault("format", "parquet")
+    return held
+
+
+def _remove_corpus(output: Path, held: dict) -> None:
+    """Delete the files a previous ``generate`` wrote (listed in its ``cauker.json``)."""
+    for name in held.get("files", []):
+        (output / name).unlink(missing_ok=True)
+    for folder in SPLITS:
+        if (output / folder).is_dir() and not any((output / folder).iterdir()):
+            (output / folder).rmdir()
+
+
+def _load_hint(output: Path, format: str, config: CauKerConfig) -> str:
+    if format == "parquet":
+        files = {s: f"{output}/*-{s}*.parquet" for s in SPLITS if config.split_size(s) > 0}
+        return f"datasets.load_dataset('parquet', data_files={files})"
+    if format == "gluonts":
+        return f"gluonts.dataset.common.FileDataset('{output}/train', freq='h')"
+    return f"pyarrow.dataset.dataset('{output}/train', format='arrow')"
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    import json
 
     output = _check_local_output(args.output_dir)
     config = _config(args)  # validate before anything is written
     marker = output / "cauker.json"
-    if output.exists() and any(output.iterdir()):
-        # datasets replaces the whole folder: never let it touch anything but ours.
-        if not marker.is_file():
-            raise ValueError(
-                f"--output-dir {output} is not empty and holds no cauker corpus; choose an "
-                "empty or new folder (the whole folder would be replaced)"
-            )
-        held = json.loads(marker.read_text()).get("fingerprint")
-        if held != config.fingerprint() and not args.overwrite:
-            raise ValueError(
-                f"--output-dir {output} already holds another corpus; pass --overwrite to "
-                "replace it, or choose another folder"
-            )
-    _progress(args)
-    b = builder(args.config, **_overrides(args))
-    try:
-        b.download_and_prepare(
-            output_dir=str(output),
-            num_proc=args.num_proc,
-            file_format=args.format,
-            download_mode="force_redownload" if args.overwrite else None,
+    held = _held_corpus(output)
+    if held is not None and held.get("fingerprint") != config.fingerprint() and not args.overwrite:
+        raise ValueError(
+            f"--output-dir {output} already holds another corpus; pass --overwrite to "
+            "replace it, or choose another folder"
         )
-    except Exception as error:
-        cause = _root_cause(error)
-        if cause is error:
-            raise
-        raise cause from error
-    finally:
-        _remove_builder_locks(output)
-    about = {"fingerprint": config.fingerprint(), "config": config.to_dict()}
-    marker.write_text(json.dumps(about, indent=1))
-    files = sorted(p.name for p in output.glob(f"*.{args.format}"))
-    print(f"wrote {len(files)} {args.format} file(s) to {output}")
+    if held is not None and held["format"] != args.format and not args.overwrite:
+        raise ValueError(
+            f"--output-dir {output} already holds this corpus as {held['format']} files; pass "
+            f"--overwrite to replace them with {args.format} files, or choose another folder"
+        )
+    same = (
+        held is not None
+        and held.get("fingerprint") == config.fingerprint()
+        and held["format"] == args.format
+    )
+    kept = held.get("files") if same else None
+    if kept and held.get("complete") and all((output / name).exists() for name in kept):
+        count = sum(1 for name in kept if name.endswith("." + _suffix(args.format)))
+        print(
+            f"{output} already holds this corpus ({count} {args.format} file(s)); nothing written"
+        )
+        print(f"load it with: {_load_hint(output, args.format, config)}")
+        return 0
+    _progress(args)
+    about = {"fingerprint": config.fingerprint(), "config": config.to_dict(), "format": args.format}
     if args.format == "parquet":
-        files = {s: f"{output}/*-{s}*.parquet" for s in SPLITS if config.split_size(s) > 0}
-        print(f"load them with: datasets.load_dataset('parquet', data_files={files})")
+        from cauker.loading import builder
+
+        b = builder(args.config, **_overrides(args))
+        try:
+            b.download_and_prepare(
+                output_dir=str(output),
+                num_proc=args.num_proc,
+                file_format=args.format,
+                download_mode="force_redownload" if args.overwrite else None,
+            )
+        except Exception as error:
+            cause = _root_cause(error)
+            if cause is error:
+                raise
+            raise cause from error
+        finally:
+            _remove_builder_locks(output)
+        written = sorted(str(p.relative_to(output)) for p in output.rglob("*") if p.is_file())
+    else:
+        from tqdm.auto import tqdm
+
+        from cauker.ipc_files import write_ipc_files
+
+        if held is not None and not same:
+            _remove_corpus(output, held)
+        output.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({**about, "complete": False, "files": []}, indent=1))
+        total = sum(config.split_size(s) for s in SPLITS)
+        with tqdm(total=total, unit=" rows", desc="Generating", disable=args.quiet) as bar:
+            paths = write_ipc_files(
+                config, output, args.format, num_proc=args.num_proc, progress=bar.update
+            )
+        written = [str(p.relative_to(output)) for p in paths]
+    written = [name for name in written if name != "cauker.json"]
+    files = [name for name in written if name.endswith("." + _suffix(args.format))]
+    if not files:
+        raise CaukerError(f"no {args.format} file was written to {output}")
+    marker.write_text(json.dumps({**about, "complete": True, "files": written}, indent=1))
+    print(f"wrote {len(files)} {args.format} file(s) to {output}")
+    print(f"load them with: {_load_hint(output, args.format, config)}")
     return 0
+
+
+def _suffix(format: str) -> str:
+    return "parquet" if format == "parquet" else "arrow"
 
 
 def cmd_configs(args: argparse.Namespace) -> int:
@@ -257,11 +327,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("generate", help="generate a corpus with the datasets builder")
+    p = sub.add_parser(
+        "generate", help="generate a corpus into files (Parquet, Arrow IPC or GluonTS)"
+    )
     _add_config_arguments(p)
     p.add_argument("--output-dir", default="corpus", help="where to write (default ./corpus)")
     p.add_argument("--num-proc", type=int, default=None, help="worker processes")
-    p.add_argument("--format", choices=["parquet", "arrow"], default="parquet")
+    p.add_argument(
+        "--format",
+        choices=["parquet", "arrow", "gluonts"],
+        default="parquet",
+        help="parquet (default, the datasets builder's files), arrow (Arrow IPC files, one "
+        "folder per split) or gluonts (IPC files with start and target, for GluonTS and Chronos)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace a corpus already there")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_generate)

@@ -33,6 +33,11 @@ ALGORITHM_VERSION = "2.0.0"
 #: The paper's corpus sizes, by name.
 NAMED_SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 
+#: Rows of the ``validation`` split of an endless corpus (``num_series=None``)
+#: when ``num_validation`` is not given: a fixed held-out set, as large as the
+#: ``1m`` config's.
+ENDLESS_VALIDATION = 10_000
+
 #: Most rows of a split: 10^6 shards of 10,000 rows, a thousand times the
 #: paper's largest corpus (20 TB of float32 at length 512); the shard plan and
 #: the card stay small.
@@ -148,9 +153,11 @@ class CauKerConfig:
 
     Parameters
     ----------
-    num_series : int
+    num_series : int or None
         Number of rows of the ``train`` split (series, or graphs when
-        ``multivariate``).
+        ``multivariate``). ``None`` makes the ``train`` split endless: it can
+        only be streamed (``cauker.load_dataset(..., streaming=True)``), and its
+        row ``i`` is row ``i`` of every finite corpus with the same parameters.
     length : int, default=512
         Points per series, on the grid ``linspace(0, 1, length)``.
     num_nodes : int, default=18
@@ -175,13 +182,14 @@ class CauKerConfig:
         Root of every random stream.
     num_validation : int or None, default=None
         Rows of the ``validation`` split; None means 1% of ``num_series``
-        (at least 1). Drawn from a seed stream disjoint from ``train``.
+        (at least 1), or ``ENDLESS_VALIDATION`` (10,000) when ``num_series`` is
+        None. Drawn from a seed stream disjoint from ``train``.
     redraw_constant : bool, default=False
         Not in the paper: redraw a graph if one of its chosen series is
         constant (about 2-4% of V1 series are). Off by default (faithful).
     """
 
-    num_series: int
+    num_series: int | None
     length: int = 512
     num_nodes: int = 18
     max_parents: int = 6
@@ -198,7 +206,8 @@ class CauKerConfig:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "num_series", _check_int("num_series", self.num_series, 1, MAX_ROWS))
+        if self.num_series is not None:  # None: an endless train split
+            set_(self, "num_series", _check_int("num_series", self.num_series, 1, MAX_ROWS))
         set_(self, "length", _check_int("length", self.length, 2))
         set_(self, "num_nodes", _check_int("num_nodes", self.num_nodes, 1, MAX_NUM_NODES))
         set_(self, "max_parents", _check_int("max_parents", self.max_parents, 0, MAX_NUM_NODES - 1))
@@ -236,13 +245,21 @@ class CauKerConfig:
                 _check_int("num_validation", self.num_validation, 0, MAX_ROWS),
             )
 
-    def split_size(self, split: str) -> int:
-        """Rows of ``split``: ``train`` is ``num_series``; ``validation`` 1% of it."""
+    @property
+    def endless(self) -> bool:
+        """True if the ``train`` split has no end (``num_series=None``)."""
+        return self.num_series is None
+
+    def split_size(self, split: str) -> int | None:
+        """Rows of ``split``: ``train`` is ``num_series`` (None: endless);
+        ``validation`` 1% of it."""
         if split == "train":
             return self.num_series
         if split == "validation":
             if self.num_validation is not None:
                 return self.num_validation
+            if self.num_series is None:
+                return ENDLESS_VALIDATION
             return max(1, self.num_series // 100)
         raise ValueError(f"split must be 'train' or 'validation', got {split!r}")
 

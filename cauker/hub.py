@@ -43,6 +43,7 @@ from cauker.card import is_cauker_card, tag_name, update_card
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
 from cauker.errors import CaukerError, ForeignFileError
 from cauker.hub_layout import check_config_name, check_runner, export_config
+from cauker.shards import check_finite
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LOCAL = fsspec.filesystem("file")
@@ -256,6 +257,7 @@ def push_to_hub(
     """
     if not isinstance(config, CauKerConfig):
         raise ValueError(f"config must be a CauKerConfig, got {type(config).__name__}")
+    check_finite(config)
     if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id):
         raise ValueError(f"repo_id must look like 'user/name', got {repo_id!r}")
     name = check_config_name("default" if config_name is None else config_name)

@@ -62,7 +62,7 @@ from cauker.shard_files import (
     shard_path,
     write_shard,
 )
-from cauker.shards import SPLITS, Shard, plan_shards
+from cauker.shards import SPLITS, Shard, check_finite, plan_shards
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -330,6 +330,7 @@ def export(
     """
     if not isinstance(config, CauKerConfig):
         raise ValueError(f"config must be a CauKerConfig, got {type(config).__name__}")
+    check_finite(config)
     name = check_config_name("default" if config_name is None else config_name)
     check_runner(num_proc, scheduler)
     url = os.fspath(output_dir)

@@ -20,12 +20,32 @@ def builder(name: str = "10k", *, cache_dir: str | None = None, **overrides: Any
     return CauKer(config_name=name, dataset_name="cauker", cache_dir=cache_dir, **overrides)
 
 
+def _check_node(rank: Any, world_size: Any, streaming: bool) -> None:
+    if rank is None and world_size is None:
+        return
+    if rank is None or world_size is None:
+        raise ValueError(
+            f"rank and world_size go together, got rank={rank!r}, world_size={world_size!r}"
+        )
+    if not streaming:
+        raise ValueError(
+            "rank and world_size split a stream: pass streaming=True (a prepared Dataset is "
+            "split with datasets.distributed.split_dataset_by_node)"
+        )
+    from cauker.parts import check_count
+
+    check_count("world_size", world_size, rank)
+
+
 def load_dataset(
     name: str = "10k",
     split: str | None = None,
     streaming: bool = False,
     num_proc: int | None = None,
     cache_dir: str | None = None,
+    *,
+    rank: int | None = None,
+    world_size: int | None = None,
     **overrides: Any,
 ):
     """Load CauKer corpus ``name`` (``10k``, ``100k``, ``1m``, ``10m``) with overrides.
@@ -34,10 +54,28 @@ def load_dataset(
     ``streaming=True`` an ``IterableDatasetDict`` (or ``IterableDataset``) that
     generates rows on the fly, with nothing written to disk.
 
+    Parameters
+    ----------
+    name, split, streaming, num_proc, cache_dir
+        As in ``datasets.load_dataset``.
+    rank, world_size : int, optional
+        Streaming only: the part of the rows that DDP rank ``rank`` of
+        ``world_size`` iterates (the rows of graphs ``rank mod world_size``).
+        The ranks' parts are disjoint and cover the split, for any world size,
+        and each rank generates only its own part; DataLoader workers then
+        share the rank's part. (``split_dataset_by_node`` does the same when
+        ``world_size`` divides 20,160.)
+    **overrides
+        Fields of ``cauker.CauKerConfig``; ``num_series=None`` makes the train
+        split endless (streaming only).
+
     Examples
     --------
     >>> import cauker
     >>> train = cauker.load_dataset("10k", split="train", num_series=40)  # doctest: +SKIP
+    >>> part = cauker.load_dataset(
+    ...     "1m", split="train", streaming=True, rank=3, world_size=11
+    ... )  # doctest: +SKIP
     """
     if split not in (None, "train", "validation"):
         raise ValueError(f"split must be None, 'train' or 'validation', got {split!r}")
@@ -45,8 +83,23 @@ def load_dataset(
         isinstance(num_proc, bool) or not isinstance(num_proc, int) or num_proc < 1
     ):
         raise ValueError(f"num_proc must be a positive integer or None, got {num_proc!r}")
+    _check_node(rank, world_size, streaming)
+    if not streaming and "num_series" in overrides and overrides["num_series"] is None:
+        raise ValueError(
+            "num_series=None is an endless corpus: load it with streaming=True, or give num_series"
+        )
     b = builder(name, cache_dir=cache_dir, **overrides)
     if streaming:
-        return b.as_streaming_dataset(split=split)
+        stream = b.as_streaming_dataset(split=split)
+        if rank is None:
+            return stream
+        if split is not None:
+            return stream.shard(num_shards=world_size, index=rank, contiguous=False)
+        return type(stream)(
+            {
+                s: part.shard(num_shards=world_size, index=rank, contiguous=False)
+                for s, part in stream.items()
+            }
+        )
     b.download_and_prepare(num_proc=num_proc)
     return b.as_dataset(split=split)

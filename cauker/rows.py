@@ -1,17 +1,21 @@
-"""Rows of a split, from a config: ``generate`` (a table) and ``iter_batches``
-(a stream of record batches in bounded memory).
+"""Rows of a split, from a config: ``generate`` (a table), ``iter_batches``
+(a stream of record batches in bounded memory) and ``graph_rows`` (the rows of
+any list of graphs, for the streams of ``cauker.stream``).
 
 Row ``r`` of a univariate split is series ``r % series_per_graph`` of graph
 ``r // series_per_graph``; in multivariate mode row ``r`` is graph ``r``. Any
-range of rows is a pure function of the config, the split and the range.
+range of rows is a pure function of the config, the split and the range. An
+endless split (``num_series=None``) has the same rows as every finite one:
+ranges of it need an explicit ``stop``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from numbers import Integral
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 
 from cauker import acceleration
@@ -43,11 +47,18 @@ def sampler_for(config: CauKerConfig) -> Sampler:
 
 def _check_range(config: CauKerConfig, split: str, start, stop) -> tuple[int, int]:
     size = config.split_size(split)
-    stop = size if stop is None else stop
+    if stop is None:
+        if size is None:
+            raise ValueError(
+                f"stop must be given for split {split!r} of an endless corpus (num_series=None)"
+            )
+        stop = size
     for name, value in (("start", start), ("stop", stop)):
         if isinstance(value, bool) or not isinstance(value, Integral):
             raise ValueError(f"{name} must be an integer, got {value!r}")
-    if not 0 <= start <= stop <= size:
+    if size is None and not 0 <= start <= stop:
+        raise ValueError(f"rows [start, stop) = [{start}, {stop}) must satisfy 0 <= start <= stop")
+    if size is not None and not 0 <= start <= stop <= size:
         raise ValueError(
             f"rows [start, stop) = [{start}, {stop}) must satisfy 0 <= start <= stop <= {size} "
             f"(the size of split {split!r})"
@@ -55,15 +66,19 @@ def _check_range(config: CauKerConfig, split: str, start, stop) -> tuple[int, in
     return int(start), int(stop)
 
 
-def _columns(graphs: list[Graph], first: int, last: int, per_graph: int) -> dict[str, list]:
-    """Flat per-series columns of the series ``[first, last)`` of ``graphs``."""
-    columns: dict[str, list] = {name: [] for name in ("values", "graph", "redraws", *PROVENANCE)}
+def _columns(graphs: list[Graph], first: int, last: int | None, per_graph: int) -> dict[str, list]:
+    """Flat per-series columns of the series ``[first, last)`` of ``graphs``
+    (``last=None``: no end), with each series' number in ``series``."""
+    columns: dict[str, list] = {
+        name: [] for name in ("values", "series", "graph", "redraws", *PROVENANCE)
+    }
     for g in graphs:
         for slot in range(per_graph):
             series = g.index * per_graph + slot
-            if not first <= series < last:
+            if series < first or (last is not None and series >= last):
                 continue
             columns["values"].append(g.values[slot])
+            columns["series"].append(series)
             columns["graph"].append(g.index)
             columns["redraws"].append(g.redraws)
             for name in PROVENANCE:
@@ -101,9 +116,39 @@ def iter_batches(
         indices = range(graph, min(graph + graphs_per_batch, last_graph + 1))
         graphs = sampler.graphs(split, indices)  # no BLAS: one thread, whatever the machine
         columns = _columns(graphs, max(first, graph * k), last, k)
-        row = max(first, graph * k)
-        yield record_batch(config, row // k if config.multivariate else row, columns)
+        yield record_batch(config, _row_index(config, columns), columns)
         graph = indices.stop
+
+
+def _row_index(config: CauKerConfig, columns: dict[str, list]) -> np.ndarray:
+    series = np.asarray(columns["series"], dtype=np.int64)
+    if config.multivariate:  # a row is the series_per_graph series of one graph
+        return series[:: config.series_per_graph] // config.series_per_graph
+    return series
+
+
+def graph_rows(
+    config: CauKerConfig, split: str, graphs: Sequence[int], *, skip: int = 0
+) -> pa.RecordBatch:
+    """The rows of the graphs ``graphs`` (indices, in this order) of ``split``, as one batch.
+
+    A graph gives ``series_per_graph`` rows (one in multivariate mode), cut at
+    the end of a finite split; ``skip`` drops the first rows. The graphs are
+    drawn in one call of the sampler, so pass about ``GRAPHS_PER_BATCH`` of them:
+    the rows are the same bytes as ``generate`` gives for their indices, whatever
+    the list.
+    """
+    if not graphs:
+        return record_batch(config, np.zeros(0, dtype=np.int64), _columns([], 0, 0, 1))
+    drawn = sampler_for(config).graphs(split, graphs)
+    k = config.series_per_graph
+    size = config.split_size(split)
+    last = None if size is None else (size * k if config.multivariate else size)
+    columns = _columns(drawn, 0, last, k)
+    if skip:
+        step = k if config.multivariate else 1
+        columns = {name: values[skip * step :] for name, values in columns.items()}
+    return record_batch(config, _row_index(config, columns), columns)
 
 
 def generate(

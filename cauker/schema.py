@@ -74,19 +74,18 @@ def _fixed(values: np.ndarray, size: int) -> pa.Array:
 
 
 def record_batch(
-    config: CauKerConfig, first_index: int, columns: dict[str, list | np.ndarray]
+    config: CauKerConfig, index: np.ndarray, columns: dict[str, list | np.ndarray]
 ) -> pa.RecordBatch:
     """Rows from flat per-series columns (``values`` is ``(series, length)``).
 
     In multivariate mode every ``series_per_graph`` consecutive series form one
-    row. ``first_index`` is the row index of the first row.
+    row. ``index`` holds the row index of each row.
     """
     schema = arrow_schema(config)
-    values = np.asarray(columns["values"], dtype=np.float32)
+    values = np.asarray(columns["values"], dtype=np.float32).reshape(-1, config.length)
     target = _fixed(values, config.length)
     k = config.series_per_graph if config.multivariate else 1
-    rows = len(values) // k
-    arrays = {"index": _numeric(np.arange(first_index, first_index + rows), pa.int64())}
+    arrays = {"index": _numeric(np.asarray(index), pa.int64())}
     if k > 1:
         target = pa.FixedSizeListArray.from_arrays(target, k)
     arrays["target"] = target

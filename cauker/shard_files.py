@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from cauker.atomic_files import is_local, open_atomically
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
+from cauker.parquet_format import open_writer, write_row_groups
 from cauker.rows import iter_batches
 from cauker.schema import arrow_schema
 from cauker.shards import Shard
@@ -143,12 +144,8 @@ def write_shard(url: str, config_name: str, config: CauKerConfig, shard: Shard) 
     path = shard_path(root, config_name, config, shard)
     fs.makedirs(posixpath.dirname(path), exist_ok=True)
     schema = _schema(config, shard)
-    with (
-        open_atomically(fs, path) as f,
-        pq.ParquetWriter(f, schema, write_page_checksum=True) as writer,
-    ):
-        for batch in iter_batches(config, shard.split, shard.start, shard.stop):
-            writer.write_batch(batch)
+    with open_atomically(fs, path) as f, open_writer(f, schema) as writer:
+        write_row_groups(writer, iter_batches(config, shard.split, shard.start, shard.stop))
     found = read_shard_file(fs, path)
     if found is None:
         raise OSError(f"shard {path} was written but cannot be read back")

@@ -1,23 +1,45 @@
-"""The plan of shards of a split: contiguous row ranges, the unit of parallel
-work and of files.
+"""The plan of the files of a split (contiguous row ranges, one file each, sized
+for the Hub), and the work ranges of the ``datasets`` builder.
 
-Shards never split a graph (in univariate mode their sizes are multiples of
-``series_per_graph``), so no graph is drawn twice. A split has at least
-``MIN_SHARDS`` shards when it has enough graphs, so that ``num_proc`` workers,
-DataLoader workers and DDP ranks all get work, and at most ``MAX_SHARD_ROWS``
-rows per shard, so a shard's memory and a file's size stay bounded.
-The rows themselves do not depend on the plan.
+Files are sized for the Hugging Face Hub, not for parallelism: at least
+``MIN_FILE_BYTES`` of rows each (a request to the Hub is worth it), unless the
+whole split is smaller, at most ``MAX_FILE_BYTES`` (what ``datasets`` itself
+writes per file), and up to ``PARALLEL_FILES`` files within those bounds, so
+that ``num_proc`` processes and Dask workers get work on large corpora. Their
+count is a power of two (a multiple of 64 for the largest corpora), so that a
+corpus loaded from the Hub splits by files over the usual numbers of GPUs. The
+size of a row is estimated from the config. Streams do not use this plan (see
+``cauker.parts``), so the file layout and the parallelism of a stream are
+independent.
+
+Files never split a graph (in univariate mode their sizes are multiples of
+``series_per_graph``), so no graph is drawn twice. A plan is lazy: a sequence
+whose shards are made when indexed, so a huge corpus never builds a list of
+them. The rows themselves do not depend on the plan.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cauker.config import CauKerConfig
 
-MIN_SHARDS = 64
-MAX_SHARD_ROWS = 10_000
+#: Smallest file, in (uncompressed) bytes, unless the whole split is smaller.
+MIN_FILE_BYTES = 32 * 2**20
+#: Largest file, in bytes (``datasets``' own ``max_shard_size`` is 500 MB).
+MAX_FILE_BYTES = 512 * 2**20
+#: Files wanted for parallel export, within the bounds above.
+PARALLEL_FILES = 64
+#: Bytes of the provenance columns of one series, estimated (index, graph,
+#: node, flags, and the kernel, mean and activation names).
+PROVENANCE_BYTES = 64
+
+#: Work ranges of the builder's ``download_and_prepare``: at least this many
+#: when there are enough graphs, of at most ``MAX_WORK_ROWS`` rows.
+MIN_WORK_RANGES = 64
+MAX_WORK_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -36,17 +58,92 @@ class Shard:
         return f"{self.split}-{self.index:05d}-of-{self.count:05d}.{extension}"
 
 
-def plan_shards(config: CauKerConfig, split: str) -> list[Shard]:
-    """Shards covering the rows of ``split``, in order."""
+@dataclass(frozen=True)
+class ShardPlan(Sequence):
+    """The files of a split: ``len(plan)`` shards of ``rows_per_shard`` rows
+    (the last one shorter), made when indexed."""
+
+    split: str
+    num_rows: int
+    rows_per_shard: int
+
+    def __len__(self) -> int:
+        return math.ceil(self.num_rows / self.rows_per_shard)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        count = len(self)
+        if index < 0:
+            index += count
+        if not 0 <= index < count:
+            raise IndexError(f"shard {index} of a plan of {count}")
+        start = index * self.rows_per_shard
+        return Shard(
+            self.split, index, count, start, min(self.num_rows, start + self.rows_per_shard)
+        )
+
+
+def row_bytes(config: CauKerConfig) -> int:
+    """Estimated uncompressed bytes of one row."""
+    series = 4 * config.length + PROVENANCE_BYTES
+    return series * config.series_per_graph if config.multivariate else series
+
+
+def _rows_per_graph(config: CauKerConfig) -> int:
+    return 1 if config.multivariate else config.series_per_graph
+
+
+def check_finite(config: CauKerConfig) -> None:
+    """A ``ValueError`` if ``config`` is endless: its train split has no files."""
+    _finite_rows(config, "train")
+
+
+def _finite_rows(config: CauKerConfig, split: str) -> int:
     rows = config.split_size(split)
-    if rows == 0:
-        return []
-    # Rows per graph: 1 in multivariate mode (a row is a graph).
-    step = 1 if config.multivariate else config.series_per_graph
-    size = min(MAX_SHARD_ROWS, math.ceil(rows / MIN_SHARDS))
+    if rows is None:
+        raise ValueError(
+            f"split {split!r} of an endless corpus (num_series=None) cannot be written to "
+            "files: give num_series, or stream it"
+        )
+    return rows
+
+
+def _gpu_friendly(files: int) -> int:
+    """A file count that the usual numbers of GPUs divide, near ``files``: a power of
+    two up to ``PARALLEL_FILES`` (rounded down: files stay above the minimum), a
+    multiple of it above (rounded up: files stay below the maximum). Loaded from
+    the Hub, a corpus streams by files, and ``split_dataset_by_node`` splits by
+    files only when the world size divides their count."""
+    if files <= 1:
+        return 1
+    if files <= PARALLEL_FILES:
+        return 2 ** (files.bit_length() - 1)
+    return math.ceil(files / PARALLEL_FILES) * PARALLEL_FILES
+
+
+def plan_shards(config: CauKerConfig, split: str) -> ShardPlan:
+    """The files covering the rows of ``split``, in order."""
+    rows = _finite_rows(config, split)
+    step = _rows_per_graph(config)
+    total = rows * row_bytes(config)
+    files = max(math.ceil(total / MAX_FILE_BYTES), min(PARALLEL_FILES, total // MIN_FILE_BYTES))
+    size = math.ceil(rows / _gpu_friendly(files))
     size = max(step, math.ceil(size / step) * step)
-    count = math.ceil(rows / size)
-    return [Shard(split, i, count, i * size, min(rows, (i + 1) * size)) for i in range(count)]
+    return ShardPlan(split, rows, size)
+
+
+def work_ranges(config: CauKerConfig, split: str) -> list[tuple[int, int]]:
+    """Row ranges for the jobs of the builder's ``download_and_prepare(num_proc=...)``:
+    at least ``MIN_WORK_RANGES`` when there are enough graphs, at most
+    ``MAX_WORK_ROWS`` rows each. Empty for an endless split (nothing to prepare)."""
+    rows = config.split_size(split)
+    if not rows:
+        return []
+    step = _rows_per_graph(config)
+    size = min(MAX_WORK_ROWS, math.ceil(rows / MIN_WORK_RANGES))
+    size = max(step, math.ceil(size / step) * step)
+    return [(start, min(rows, start + size)) for start in range(0, rows, size)]
 
 
 #: The splits of every corpus, in order.

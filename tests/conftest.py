@@ -82,6 +82,18 @@ def hub() -> LocalHub:
     return HUB
 
 
+@pytest.fixture(scope="module")
+def small_files():
+    """Files of a few rows: the 64 files that parallel export wants, however small the
+    corpus, so that tests of crashes, resumes and stale files have many of them.
+    (Real files hold at least cauker.shards.MIN_FILE_BYTES, see tests/test_shards.py.)"""
+    import cauker.shards
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cauker.shards, "MIN_FILE_BYTES", 1)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _reset_fault_injection():
     yield

@@ -98,7 +98,7 @@ def test_generate_arrow_format_and_num_proc(tmp_path, capsys):
         "--quiet",
     )
     assert code == 0, err
-    assert list(out.glob("*.arrow"))
+    assert list(out.glob("train/*.arrow")) and list(out.glob("validation/*.arrow"))
 
 
 def test_configs_table(capsys):

@@ -22,6 +22,8 @@ import cauker  # noqa: E402
 from cauker.distributed import ShardWriteError, check_scheduler, dask_runner  # noqa: E402
 from cauker.shards import SPLITS, plan_shards  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
+
 SMALL = cauker.CauKerConfig(num_series=400, length=64)
 # Long enough (a few seconds on 2 workers) to kill a worker in the middle.
 LARGER = cauker.CauKerConfig(num_series=2000, length=256)
@@ -68,7 +70,7 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> dict[str, dict[str, bytes]]:
+def reference(small_files, tmp_path_factory) -> dict[str, dict[str, bytes]]:
     """Single-process exports of SMALL and LARGER, made once."""
     made = {}
     for name, config in (("small", SMALL), ("larger", LARGER)):

@@ -22,6 +22,8 @@ from cauker import hub_layout as export_module
 from cauker.errors import ForeignFileError
 from cauker.hub_layout import export
 
+pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
+
 SMALL = cauker.CauKerConfig(num_series=120, length=32)
 OTHER = cauker.CauKerConfig(num_series=40, length=16, seed=9, dag_depth=2)
 TINY = cauker.CauKerConfig(num_series=24, length=16)  # 6 train shards

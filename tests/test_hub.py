@@ -14,6 +14,8 @@ from cauker import hub_layout as export_module
 from cauker.cli import main
 from cauker.hub import HubError, push_to_hub
 
+pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
+
 A = cauker.CauKerConfig(num_series=48, length=32)
 B = cauker.CauKerConfig(num_series=24, length=16, seed=4, multivariate=True)
 

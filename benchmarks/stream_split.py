@@ -1,0 +1,106 @@
+"""What one DDP rank of a streamed corpus costs, and why parts are generated 128
+graphs at a time. Side by side in one run, one process:
+
+    python benchmarks/stream_split.py [--rows 8000] [--length 512]
+
+1. Graphs per call of the sampler (the batch of the Schur factorisation):
+   throughput for 1 to 128 graphs per call, the same graphs.
+2. Rank 0 of a world of 8 and of 11 iterates its part of a corpus, as
+   ``split_dataset_by_node`` (8) or ``cauker.load_dataset(..., rank=,
+   world_size=)`` (11) give it, against the previous stream (``datasets``'
+   ``ArrowExamplesIterable`` over 63 contiguous shards, which 8 does not divide:
+   every rank generated every row). The figure is the rank's CPU time over its
+   share (the CPU time of the whole split / world size, measured here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import datasets
+import pyarrow as pa
+from datasets.distributed import split_dataset_by_node
+from datasets.iterable_dataset import ArrowExamplesIterable
+
+import cauker
+from cauker.rows import _blas, iter_batches, sampler_for
+from cauker.shards import work_ranges
+
+
+def graphs_per_call(length: int, total: int = 256) -> None:
+    config = cauker.CauKerConfig(num_series=10**6, length=length)
+    sampler = sampler_for(config)
+    with _blas().limit(limits=1, user_api="blas"):
+        sampler.graphs("train", range(100_000, 100_128))  # warm the caches
+    print(f"\n{total} graphs of length {length}, by graphs per call of the sampler:\n")
+    print("| graphs per call | graphs/s | vs 128 per call |")
+    print("|---:|---:|---:|")
+    rates = {}
+    for per_call in (1, 4, 16, 64, 128):
+        started = time.perf_counter()
+        with _blas().limit(limits=1, user_api="blas"):
+            for first in range(0, total, per_call):
+                sampler.graphs("train", range(first, first + per_call))
+        rates[per_call] = total / (time.perf_counter() - started)
+    for per_call, rate in rates.items():
+        print(f"| {per_call} | {rate:,.0f} | {rate / rates[128]:.2f} |")
+
+
+def previous_stream(config: cauker.CauKerConfig) -> datasets.IterableDataset:
+    """The stream as the builder made it before: one generator call per contiguous shard."""
+
+    def tables(split, ranges):
+        for start, stop in ranges:
+            for batch in iter_batches(config, split, start, stop):
+                yield f"{start}", pa.Table.from_batches([batch])
+
+    kwargs = {"split": "train", "ranges": work_ranges(config, "train")}
+    return datasets.IterableDataset(ArrowExamplesIterable(tables, kwargs))
+
+
+def seconds(stream) -> float:
+    """CPU seconds of this process to iterate ``stream`` (less noisy than wall time on a
+    shared machine; generation runs on one thread)."""
+    started = time.process_time()
+    for _ in stream.iter(batch_size=256):
+        pass
+    return time.process_time() - started
+
+
+def rank_cost(rows: int, length: int) -> None:
+    fields = {"num_series": rows, "length": length}
+    config = cauker.named_config("10k", **fields)
+    full = cauker.load_dataset("10k", split="train", streaming=True, **fields)
+    seconds(full)  # a first pass fills the caches (kernel factors, plans): not timed
+    whole = seconds(full)
+    print(f"\n{rows:,} rows of length {length}: the whole split streams in {whole:.2f} CPU s\n")
+    print("| stream | world size | shards | rank 0 CPU s | rank 0 / its share |")
+    print("|---|---:|---:|---:|---:|")
+    old = previous_stream(config)
+    cases = [
+        ("previous (63 contiguous shards)", 8, split_dataset_by_node(old, rank=0, world_size=8)),
+    ]
+    new = cauker.load_dataset("10k", split="train", streaming=True, **fields)
+    cases.append(("cauker, split_dataset_by_node", 8, split_dataset_by_node(new, 0, 8)))
+    part = cauker.load_dataset(
+        "10k", split="train", streaming=True, rank=0, world_size=11, **fields
+    )
+    cases.append(("cauker, load_dataset(rank=, world_size=)", 11, part))
+    for name, world_size, stream in cases:
+        took = seconds(stream)
+        shards, share = stream._ex_iterable.num_shards, whole / world_size
+        print(f"| {name} | {world_size} | {shards:,} | {took:.2f} | {took / share:.2f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=8000)
+    parser.add_argument("--length", type=int, default=512)
+    args = parser.parse_args()
+    graphs_per_call(args.length)
+    rank_cost(args.rows, args.length)
+
+
+if __name__ == "__main__":
+    main()
