@@ -34,7 +34,6 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy import stats
 
 #: Two-sided level of the signed-rank test and of the interval (1 - confidence).
 ALPHA = 0.05
@@ -127,6 +126,8 @@ def signed_rank_p_value(per_dataset: np.ndarray) -> float:
     sign permutations for up to 13 with ties, and the normal approximation
     beyond.
     """
+    from scipy import stats  # imported here: ``cauker --help`` stays fast
+
     d = np.asarray(per_dataset, dtype=float)
     if not np.any(d != 0):
         return 1.0
