@@ -485,12 +485,26 @@ class SweepReport:
                 )
         axis.axvline(0.0, color="black", linewidth=0.8)
         axis.set_yticks(range(len(rows)), [r["cell"] for r in rows])
-        axis.set_xlabel(
-            f"accuracy gap to the reference (points), 95% interval; o random forest, "
-            f"s logistic regression; {len(self.datasets)} datasets x "
-            f"{len(self.protocol['seeds'])} seeds"
+        axis.set_xlabel("accuracy gap to the reference (points), with its 95% interval")
+        axis.legend(
+            handles=[
+                plt.Line2D([], [], marker="o", linestyle="", color="black", label="random forest"),
+                plt.Line2D(
+                    [], [], marker="s", linestyle="", color="black", label="logistic regression"
+                ),
+                *(
+                    plt.Line2D([], [], linewidth=6, color=color, label=verdict)
+                    for verdict, color in colors.items()
+                ),
+            ],
+            fontsize=7,
+            loc="best",
         )
-        axis.set_title(f"reference: {self.cells[REFERENCE]['label']}", fontsize=9)
+        axis.set_title(
+            f"reference: {self.cells[REFERENCE]['label']}\n{len(self.datasets)} datasets x "
+            f"{len(self.protocol['seeds'])} seeds, encoder {self.protocol['encoder']}",
+            fontsize=9,
+        )
         figure.tight_layout()
         path = Path(path)
         figure.savefig(path, dpi=110)
