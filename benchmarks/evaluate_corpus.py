@@ -60,6 +60,12 @@ def main() -> None:
             print(f"{method:<12} seed {seed}: {run['seconds']:.0f} s{loss}")
     own, child = peak_rss_mib()
     print(f"peak RSS: main {own:.0f} MiB, largest worker {child:.0f} MiB")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(
+        f"CPU time of the worker processes: {cpu:.0f} s in all, i.e. about "
+        f"{cpu / report.settings['workers']:.0f} s of wall time on as many idle cores"
+    )
     print(
         f"wall {wall:.0f} s with {report.settings['workers']} workers x "
         f"{report.settings['threads']} thread(s), {report.environment['cpu_count']} cores; "
