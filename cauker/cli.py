@@ -1,7 +1,7 @@
 """The ``cauker`` command line: one subcommand per library function.
 
-``cauker generate``, ``configs``, ``preview``, ``export``, ``push`` and
-``evaluate``. Every error is one line on stderr and exit status 2; never a
+``cauker generate``, ``configs``, ``preview``, ``export``, ``push``, ``evaluate`` and
+``sweep``. Every error is one line on stderr and exit status 2; never a
 traceback.
 """
 
@@ -60,7 +60,12 @@ _OVERRIDES = [
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", metavar="CONFIG", help=f"one of {', '.join(NAMED_SIZES)}")
-    group = parser.add_argument_group("config overrides")
+    add_config_overrides(parser)
+
+
+def add_config_overrides(parser: argparse.ArgumentParser, title: str = "config overrides") -> None:
+    """One ``--flag`` per config field (every subcommand that takes a config uses this)."""
+    group = parser.add_argument_group(title)
     for name, kind, text in _OVERRIDES:
         group.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
     group.add_argument(
@@ -80,6 +85,7 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The config fields given as flags, by name."""
     names = [n for n, _, _ in _OVERRIDES] + ["multivariate", "redraw_constant"]
     return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
 

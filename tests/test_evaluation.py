@@ -1,13 +1,15 @@
-"""Tests of ``cauker.evaluation``: loading real data, the protocol, the report and the CLI.
+"""Tests of ``cauker.evaluation``: loading real data, the statistics, the protocol and the CLI.
 
 The smoke runs use a tiny corpus (length 64, a few hundred series, a few steps)
-and a small synthetic dataset written in UCR formats, so they take seconds.
+and a small synthetic dataset written in UCR formats, so they take seconds. The
+statistics are tested on synthetic accuracy tables whose answer is known.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
+import doctest
+import importlib
 import json
 import subprocess
 import sys
@@ -18,17 +20,20 @@ import pyarrow.parquet as pq
 import pytest
 
 import cauker
-from cauker.evaluation import EvaluationReport, load_datasets, resample, shipped_datasets
-from cauker.evaluation import cli as evaluation_cli
+from cauker.cli import main as cauker_main
+from cauker.evaluation import EvaluationReport, load_datasets, resample, shipped_datasets, ucr_files
+from cauker.evaluation import statistics as stats
 from cauker.evaluation.corpus import kernelsynth_of, load_series, resolve_corpus
+from cauker.evaluation.protocol import Recipe, make_protocol
 
 torch = pytest.importorskip("torch")
 
 from cauker.evaluation import evaluate  # noqa: E402
-from cauker.evaluation.pretrain import crop_and_resize, info_nce  # noqa: E402
+from cauker.evaluation.cnn_encoder import crop_and_resize, info_nce  # noqa: E402
 
 TINY = cauker.CauKerConfig(num_series=512, length=64, num_nodes=6, max_parents=2, max_kernels=3)
-FAST = dict(series=192, steps=3, batch_size=32, progress=False, workers=1)
+FAST = dict(series=192, steps=3, batch_size=32, seeds=(0, 1), progress=False, workers=1)
+RECIPE = Recipe(steps=3, batch_size=32)
 
 
 # ------------------------------------------------------------------ fixtures
@@ -190,7 +195,7 @@ def test_shipped_datasets_are_ucr_and_load_offline():
 
 
 def test_raw_random_forest_is_sane_on_gunpoint():
-    from cauker.evaluation.protocol import accuracies
+    from cauker.evaluation.probes import accuracies
 
     if "GunPoint" not in shipped_datasets():
         pytest.skip("GunPoint is not shipped by an installed package")
@@ -244,6 +249,140 @@ def test_views_and_loss():
     assert info_nce(a, a, 0.1) < info_nce(a, torch.randn(8, 16), 0.1)
 
 
+# ------------------------------------------------------------------ file readers
+
+
+def test_text_readers_accept_commas_blanks_and_label_spellings(tmp_path):
+    comma = tmp_path / "C_TRAIN.csv"
+    comma.write_text("1.0,0.5,0.25\n2,1,?\n")
+    blanks = tmp_path / "B_TRAIN.txt"
+    blanks.write_text("  1.0000000e+00  0.5  0.25\n  2.0000000e+00  1.0  NaN\n")
+    for path in (comma, blanks):
+        series, labels = ucr_files.read_split(path)
+        assert labels == ["1", "2"]
+        np.testing.assert_array_equal(series[0], [0.5, 0.25])
+        assert np.isnan(series[1][1])
+
+
+def test_multivariate_arff_is_refused(tmp_path):
+    path = tmp_path / "M_TRAIN.arff"
+    path.write_text(
+        "@relation M\n@attribute rel relational\n@attribute d numeric\n@end rel\n"
+        '@attribute class {a,b}\n@data\n"1,2\\n3,4",a\n'
+    )
+    with pytest.raises(ValueError, match="multivariate"):
+        ucr_files.read_split(path)
+
+
+# ------------------------------------------------------------------ statistics
+
+
+def test_a_constant_two_point_gap_on_30_datasets_is_better():
+    reference = np.random.default_rng(0).uniform(60, 90, size=(30, 2))
+    table = {"candidate": reference + 2.0, "reference": reference}
+    gap = stats.compare(table["candidate"] - table["reference"])
+    assert gap.verdict == "better" and gap.gap == pytest.approx(2.0)
+    assert gap.low == pytest.approx(2.0) and gap.wins == 30
+    assert stats.compare(-(table["candidate"] - table["reference"])).verdict == "worse"
+
+
+def test_pure_noise_is_no_clear_difference_at_the_stated_rate():
+    """Under no difference the rule calls better/worse at most ALPHA of the time.
+
+    200 tables of 30 datasets x 2 seeds with N(0, 2) differences: the number of
+    decisive verdicts is binomial; the bound allows 3 standard errors above
+    ALPHA (a rule using the bootstrap interval alone fails this at 9 datasets).
+    """
+    rng = np.random.default_rng(12)
+    trials = 200
+    decisive = sum(
+        stats.compare(rng.normal(0.0, 2.0, size=(30, 2))).verdict != "no clear difference"
+        for _ in range(trials)
+    )
+    bound = stats.ALPHA + 3 * np.sqrt(stats.ALPHA * (1 - stats.ALPHA) / trials)
+    assert decisive / trials <= bound
+
+
+def test_a_one_point_gap_is_found_on_30_datasets_but_not_on_5():
+    rng = np.random.default_rng(3)
+    found = [
+        stats.compare(rng.normal(1.0, 2.0, size=(30, 2))).verdict == "better" for _ in range(60)
+    ]
+    assert np.mean(found) >= 0.75  # ~0.94 expected: sd of a dataset mean is 1.41/sqrt(30)
+    few = stats.compare(np.full((5, 3), 10.0))
+    assert few.verdict == "no clear difference" and few.p_value > stats.ALPHA
+
+
+def test_interval_covers_the_true_gap():
+    """Over datasets whose true gaps vary, the interval holds their mean about 95% of the time."""
+    rng = np.random.default_rng(5)
+    covered = 0
+    for _ in range(100):
+        d = rng.normal(0.7, 1.5, size=(30, 1)) + rng.normal(0.0, 1.0, size=(30, 2))
+        c = stats.compare(d)
+        covered += c.low <= 0.7 <= c.high
+    assert 0.87 <= covered / 100 <= 0.99
+
+
+def test_paired_differences_align_datasets_and_seeds():
+    a = {"0": {"x": 80.0, "y": 70.0}, "1": {"x": 82.0, "y": 71.0}, "9": {"x": 1.0, "y": 1.0}}
+    b = {"1": {"y": 70.0, "x": 80.0}, "0": {"x": 79.0, "y": 70.0}}
+    np.testing.assert_array_equal(stats.paired_differences(a, b), [[1.0, 2.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="no seed in common"):
+        stats.paired_differences(a, {"5": {"x": 1.0}})
+    assert stats.signed_rank_p_value(np.zeros(8)) == 1.0
+
+
+# ------------------------------------------------------------------ protocol
+
+
+def test_protocol_presets_and_encoder_resolution():
+    default = make_protocol()
+    assert (default.series, default.recipe.steps, default.seeds) == (10_000, 300, (0, 1, 2))
+    assert make_protocol(thorough=True).seeds == tuple(range(10))
+    assert make_protocol(encoder="mantis").encoder == "mantis-small"
+    full = make_protocol(encoder="mantis8m")
+    assert (full.series, full.recipe.batch_size, full.recipe.steps) == (100_000, 512, 19_532)
+    assert make_protocol(encoder="mantis8m", steps=5).recipe.steps == 5
+    assert default.fingerprint() == make_protocol(seeds=[4]).fingerprint()
+    assert default.fingerprint() != make_protocol(steps=301).fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"encoder": "resnet"}, "encoder must be one of"),
+        ({"device": "gpu"}, "device must be"),
+        ({"device": "cuda"} if not torch.cuda.is_available() else {"device": "tpu"}, "device"),
+        ({"thorough": "yes"}, "thorough"),
+        ({"series": 1}, "series"),
+    ],
+)
+def test_protocol_errors_name_the_argument(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make_protocol(**kwargs)
+
+
+def test_docstring_examples_run():
+    """The examples in cauker.evaluation's docstrings are executed, not skipped."""
+    names = [
+        "cauker.evaluation",
+        "cauker.evaluation.real_datasets",
+        "cauker.evaluation.cnn_encoder",
+        "cauker.evaluation.mantis_encoder",
+        "cauker.evaluation.protocol",
+        "cauker.evaluation.report",
+        "cauker.evaluation.sweep",
+    ]
+    attempted = 0
+    for name in names:
+        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, name
+        attempted += result.attempted
+    assert attempted >= 15
+
+
+# ------------------------------------------------------------------ the protocol end to end
 # ------------------------------------------------------------------ the protocol end to end
 
 
@@ -264,22 +403,21 @@ def test_smoke_run_reports_every_method(smoke_report, tmp_path):
     # The toy problem (sine vs square wave) is easy from raw series.
     assert report.mean("raw") >= 80.0
     table = report.format_table()
-    assert "random init" in table and "Toy" in table and "Verdicts" in table
+    assert "random init" in table and "Toy" in table and "paired over 1 datasets" in table
     path = report.to_json(tmp_path / "out" / "report.json")
     data = json.loads(path.read_text())
     assert data["summary"]["candidate"]["rf"]["per_seed"].keys() == {"0", "1"}
+    assert {c["verdict"] for c in data["comparisons"]} <= set(stats.VERDICTS)
+    assert len(data["comparisons"]) == 6  # 3 other methods x 2 classifiers
     assert EvaluationReport.from_dict(data).results == report.results
 
 
 def test_fixed_seeds_give_identical_results(smoke_report, toy):
     again = evaluate(TINY, datasets=str(toy[0]), **FAST)
     assert again.results == smoke_report.results
-    assert (
-        again.settings["pretraining_loss"]["candidate"]["0"]["last"]
-        == (smoke_report.settings["pretraining_loss"]["candidate"]["0"]["last"])
-    )
-    losses = smoke_report.settings["pretraining_loss"]["candidate"]
-    assert losses["0"]["last"] != losses["1"]["last"]
+    runs = smoke_report.settings["runs"]["candidate"]
+    assert again.settings["runs"]["candidate"]["0"]["loss_last"] == runs["0"]["loss_last"]
+    assert runs["0"]["loss_last"] != runs["1"]["loss_last"]
 
 
 def test_worker_processes_give_the_same_results(smoke_report, toy):
@@ -289,10 +427,8 @@ def test_worker_processes_give_the_same_results(smoke_report, toy):
 
 
 def test_reference_none_same_corpus_and_kernelsynth_candidate(toy):
-    fast = {k: v for k, v in FAST.items() if k != "seeds"}
-    report = evaluate(
-        TINY, reference=None, baselines=False, datasets=str(toy[0]), seeds=(3,), **fast
-    )
+    fast = {**FAST, "seeds": (3,)}
+    report = evaluate(TINY, reference=None, baselines=False, datasets=str(toy[0]), **fast)
     assert report.methods == ["candidate"] and report.reference is None
     same = evaluate(TINY, reference=TINY, datasets=str(toy[0]), baselines=False, **fast)
     assert same.reference is None and "reference" in same.notes[0]
@@ -311,6 +447,7 @@ def test_reference_none_same_corpus_and_kernelsynth_candidate(toy):
         ({"seeds": []}, "seeds"),
         ({"seeds": [0, 0]}, "seeds"),
         ({"workers": 0}, "workers"),
+        ({"encoder": "mantis", "corpus": dataclasses.replace(TINY, length=70)}, "multiple of 32"),
         ({"threads": 0}, "threads"),
         ({"corpus": "no-such-config"}, "corpus"),
         ({"reference": "no-such-config"}, "reference"),
@@ -324,73 +461,74 @@ def test_bad_input_raises_value_error_naming_it(kwargs, message, toy):
         evaluate(arguments.pop("corpus"), **arguments)
 
 
-# ------------------------------------------------------------------ decision rule
+# ------------------------------------------------------------------ Mantis
 
 
-def _report(candidate: list[list[float]], reference: list[list[float]]) -> EvaluationReport:
-    """A report from per-seed lists of per-dataset accuracies."""
-    names = [f"d{i}" for i in range(len(candidate[0]))]
-
-    def block(rows):
-        return {
-            str(seed): {n: {"rf": v, "logreg": v} for n, v in zip(names, row, strict=True)}
-            for seed, row in enumerate(rows)
-        }
-
-    return EvaluationReport(
-        corpus={"label": "candidate"},
-        reference={"label": "reference"},
-        datasets=[{"name": n} for n in names],
-        settings={"length": 64, "series": 1, "steps": 1, "batch_size": 2},
-        results={"candidate": block(candidate), "reference": block(reference)},
-        timings={},
-        environment={},
-    )
+@pytest.fixture
+def one_thread():
+    previous = torch.get_num_threads()
+    yield
+    torch.set_num_threads(previous)
 
 
-def test_decision_rule():
-    better = _report([[80, 70, 60], [81, 71, 61]], [[77, 67, 58], [77, 68, 58]])
-    assert better.compare()["verdict"] == "better"
-    assert better.compare()["wins"] == 3
-    worse = _report([[77, 67, 58], [77, 68, 58]], [[80, 70, 60], [81, 71, 61]])
-    assert worse.compare()["verdict"] == "worse"
-    small = _report([[80, 70, 60], [80, 70, 60]], [[79, 69, 59], [79, 69, 59]])
-    assert small.compare()["verdict"] == "no clear difference"  # +1 < 1.5 points
-    noisy = _report([[90, 80, 70], [80, 70, 60]], [[81, 71, 61], [81, 71, 61]])
-    assert noisy.compare()["threshold"] == 10.0
-    assert noisy.compare()["verdict"] == "no clear difference"  # gap within the seed spread
-    one_dataset = _report([[99, 50, 50], [99, 50, 50]], [[50, 55, 55], [50, 55, 55]])
-    assert one_dataset.compare()["verdict"] == "no clear difference"  # 1 win, 2 losses
+def test_mantis_small_pretrains_deterministically_and_embeds(toy, one_thread):
+    from cauker.evaluation.encoders import ENCODERS, embed
+    from cauker.evaluation.pretrain import pretrain
+
+    torch.set_num_threads(1)  # as every evaluation task runs (one_thread restores it)
+    series = load_series(resolve_corpus(TINY), 96)
+    kind = ENCODERS["mantis-small"]
+    untrained = kind.build(0, 64, "cpu")
+    model, losses = pretrain(series, seed=0, encoder="mantis-small", recipe=RECIPE)
+    again, losses_again = pretrain(series, seed=0, encoder="mantis-small", recipe=RECIPE)
+    assert losses == losses_again and all(np.isfinite(losses))
+    before = dict(untrained.named_parameters())
+    moved = [n for n, p in model.named_parameters() if not torch.equal(p, before[n])]
+    assert len(moved) > len(before) // 2  # training changed the weights
+    x = resample(toy[1][0][:5], 64)
+    out = embed(kind, model, x)
+    assert out.shape == (5, 64) and np.isfinite(out).all()
+    np.testing.assert_array_equal(out, embed(kind, again, x))
+
+
+def test_mantis_evaluation_smoke(toy):
+    fast = {**FAST, "seeds": (0,)}
+    report = evaluate(TINY, encoder="mantis", datasets=str(toy[0]), baselines=False, **fast)
+    assert report.settings["encoder"] == "mantis-small"
+    assert report.methods == ["candidate", "reference"]
 
 
 # ------------------------------------------------------------------ command line
 
-
-def _parser():
-    parser = argparse.ArgumentParser(prog="cauker")
-    evaluation_cli.register(parser.add_subparsers(dest="command"))
-    return parser
+TINY_FLAGS = ["--length", "64", "--num-nodes", "6", "--max-kernels", "3", "--max-parents", "2"]
+FAST_FLAGS = ["--series", "96", "--steps", "2", "--batch-size", "32", "--workers", "1", "--quiet"]
 
 
 def test_cli_runs_and_writes_json(toy, tmp_path, capsys):
     out = tmp_path / "report.json"
-    args = _parser().parse_args(
-        ["evaluate", "10k", "--length", "64", "--num-nodes", "6", "--max-kernels", "3",
-         "--max-parents", "2", "--series", "96", "--steps", "2", "--batch-size", "32",
-         "--seeds", "0", "--workers", "1", "--datasets", str(toy[0]), "--output", str(out),
-         "--quiet", "--no-baselines"]
-    )  # fmt: skip
-    assert args.func(args) == 0
-    assert "Verdicts" in capsys.readouterr().out
+    argv = ["evaluate", "10k", *TINY_FLAGS, "--redraw-constant", *FAST_FLAGS, "--seeds", "0"]
+    argv += ["--datasets", str(toy[0]), "--output", str(out), "--no-baselines"]
+    assert cauker_main(argv) == 0
+    assert "paired over 1 datasets x 1 seeds" in capsys.readouterr().out
     data = json.loads(out.read_text())
     assert data["corpus"]["config"]["max_kernels"] == 3
+    assert data["corpus"]["config"]["redraw_constant"] is True
     assert data["reference"]["config"]["dag_depth"] == 0
 
 
 def test_cli_lists_datasets(toy, capsys):
-    args = _parser().parse_args(["evaluate", "--list-datasets", "--datasets", str(toy[0])])
-    assert args.func(args) == 0
+    assert cauker_main(["evaluate", "--list-datasets", "--datasets", str(toy[0])]) == 0
     assert "Toy" in capsys.readouterr().out
+
+
+def test_every_config_field_is_a_flag_of_evaluate_and_sweep():
+    from cauker.cli import build_parser
+
+    subcommands = build_parser()._subparsers._group_actions[0].choices
+    fields = {f.name for f in dataclasses.fields(cauker.CauKerConfig)}
+    for name in ("evaluate", "sweep"):
+        dests = {a.dest for a in subcommands[name]._actions}
+        assert fields <= dests, (name, fields - dests)
 
 
 @pytest.mark.parametrize(
@@ -401,12 +539,17 @@ def test_cli_lists_datasets(toy, capsys):
         (["evaluate", "10k", "--kernel-bank", "nope"], "kernel_bank"),
         (["evaluate", ".", "--max-kernels", "3"], "--max-kernels"),
         (["evaluate", "10k", "--steps", "0"], "steps"),
+        (["evaluate", "10k", "--encoder", "resnet"], "--encoder"),
+        (["sweep", "10k", "--vary", "depth=2"], "unknown field"),
+        (["sweep", "10k", "--vary", "max_kernels/max_parents=3"], "must give 2 value"),
+        (["sweep", "10k", "--cells", "kernelsynt"], "unknown cell"),
+        (["sweep", "10k"], "at least one cell"),
     ],
 )
-def test_cli_bad_input_raises_value_error(argv, message, toy):
-    args = _parser().parse_args([*argv, "--datasets", str(toy[0]), "--quiet"])
-    with pytest.raises(ValueError, match=message):
-        args.func(args)
+def test_cli_bad_input_is_one_line_and_exit_2(argv, message, toy, capsys):
+    assert cauker_main([*argv, "--datasets", str(toy[0]), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
 
 
 def test_importing_the_package_does_not_import_torch():

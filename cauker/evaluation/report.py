@@ -1,4 +1,4 @@
-"""The result of an evaluation: accuracies, the comparison rule, a table and JSON.
+"""The result of an evaluation: accuracies, paired comparisons, a table and JSON.
 
 Accuracies are stored as ``results[method][seed][dataset][classifier]`` in
 percent. Methods are ``candidate`` (the evaluated corpus), ``reference`` (by
@@ -7,18 +7,27 @@ encoder, untrained) and ``raw`` (the classifiers on the resampled series).
 
 Seed ``s`` fixes everything random in one run: the corpus draw (a config's
 seed is shifted by ``s``; a Parquet corpus stays as it is), the encoder's
-initialisation, the views and batches, and the random forest. The spread
-across seeds therefore measures the noise of the whole procedure.
+initialisation, the batches and views, and the random forest. The same seed
+is used for every method, so two methods are compared pairwise per (dataset,
+seed): see :mod:`cauker.evaluation.statistics` for the interval, the test and
+the verdict ("better", "worse" or "no clear difference").
 
-Decision rule (see :meth:`EvaluationReport.compare`): the candidate is
-*better* than the reference when its mean accuracy, averaged over the
-pretraining seeds, exceeds the reference's by at least ``max(MIN_DELTA, seed
-spread)`` points **and** it wins on more datasets than it loses; *worse* is the
-mirror image; anything else is *no clear difference*. The seed spread is the
-larger of the two methods' ranges across seeds. ``MIN_DELTA`` (1.5 points)
-sits above the gaps measured between reasonable GP corpora and between two
-draws of one config (up to 1.3 points), and below those of a white-noise corpus
-(3.5) and of an untrained encoder (11); see ``NOTES.md``.
+Examples
+--------
+>>> report = EvaluationReport.from_dict({
+...     "corpus": {"label": "candidate"}, "reference": {"label": "reference"},
+...     "datasets": [{"name": f"d{i}"} for i in range(8)],
+...     "settings": {"length": 512, "series": 10000, "seeds": [0],
+...                  "recipe": {"steps": 300, "batch_size": 256}, "encoder": "cnn"},
+...     "results": {
+...         "candidate": {"0": {f"d{i}": {"rf": 80.0 + i, "logreg": 80.0} for i in range(8)}},
+...         "reference": {"0": {f"d{i}": {"rf": 78.0, "logreg": 80.0} for i in range(8)}},
+...     },
+...     "timings": {}, "environment": {}})
+>>> report.compare().verdict
+'better'
+>>> report.compare(classifier="logreg").verdict
+'no clear difference'
 """
 
 from __future__ import annotations
@@ -28,15 +37,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from cauker.evaluation import statistics
+from cauker.evaluation.statistics import Comparison
 
 METHODS = ("candidate", "reference", "random_init", "raw")
 CLASSIFIER_NAMES = {"rf": "random forest", "logreg": "logistic regression"}
-
-#: Smallest gap (accuracy points) read as a real difference between corpora.
-MIN_DELTA = 1.5
-#: Per-dataset differences below this (points) count as ties.
-TIE_TOLERANCE = 0.5
+SHORT_LABELS = {
+    "candidate": "candidate",
+    "reference": "reference",
+    "random_init": "random init",
+    "raw": "raw series",
+}
 
 
 @dataclasses.dataclass
@@ -71,57 +82,33 @@ class EvaluationReport:
 
     def seed_means(self, method: str, classifier: str = "rf") -> dict[str, float]:
         """Mean accuracy over datasets, per seed."""
-        return {
-            seed: float(np.mean([scores[d][classifier] for d in self.dataset_names]))
-            for seed, scores in self.results[method].items()
-        }
+        return statistics.seed_means(self.results[method], classifier)
 
     def mean(self, method: str, classifier: str = "rf") -> float:
         """Mean accuracy over datasets and seeds."""
-        return float(np.mean(list(self.seed_means(method, classifier).values())))
+        return statistics.mean_accuracy(self.results[method], classifier)
 
     def per_dataset(self, method: str, classifier: str = "rf") -> dict[str, float]:
         """Accuracy per dataset, averaged over seeds."""
-        seeds = self.results[method].values()
-        return {d: float(np.mean([s[d][classifier] for s in seeds])) for d in self.dataset_names}
+        seeds = list(self.results[method].values())
+        return {d: sum(s[d][classifier] for s in seeds) / len(seeds) for d in self.dataset_names}
 
     def compare(
         self, method: str = "candidate", against: str = "reference", classifier: str = "rf"
-    ) -> dict[str, Any]:
-        """Apply the decision rule of the module docstring to two methods."""
-        a, b = self.seed_means(method, classifier), self.seed_means(against, classifier)
-        delta = float(np.mean(list(a.values())) - np.mean(list(b.values())))
-        spread = max(max(a.values()) - min(a.values()), max(b.values()) - min(b.values()))
-        threshold = max(MIN_DELTA, spread)
-        da, db = self.per_dataset(method, classifier), self.per_dataset(against, classifier)
-        diffs = [da[d] - db[d] for d in self.dataset_names]
-        wins = sum(x > TIE_TOLERANCE for x in diffs)
-        losses = sum(x < -TIE_TOLERANCE for x in diffs)
-        if delta >= threshold and wins > losses:
-            verdict = "better"
-        elif delta <= -threshold and losses > wins:
-            verdict = "worse"
-        else:
-            verdict = "no clear difference"
-        return {
-            "method": method,
-            "against": against,
-            "classifier": classifier,
-            "delta": delta,
-            "seed_spread": spread,
-            "threshold": threshold,
-            "wins": wins,
-            "losses": losses,
-            "ties": len(diffs) - wins - losses,
-            "verdict": verdict,
-        }
+    ) -> Comparison:
+        """The paired comparison of two methods (see :mod:`cauker.evaluation.statistics`)."""
+        return statistics.compare_tables(self.results[method], self.results[against], classifier)
 
     def comparisons(self) -> list[dict[str, Any]]:
         """The candidate against every other method, for each classifier."""
         out = []
         for against in self.methods[1:]:
             for classifier in CLASSIFIER_NAMES:
-                out.append(self.compare("candidate", against, classifier))
+                c = self.compare("candidate", against, classifier)
+                out.append(
+                    {"method": "candidate", "against": against, "classifier": classifier}
+                    | c.to_dict()
+                )
         return out
 
     # ------------------------------------------------------------ output
@@ -146,7 +133,12 @@ class EvaluationReport:
             "results": self.results,
             "summary": summary,
             "comparisons": self.comparisons(),
-            "decision_rule": {"min_delta": MIN_DELTA, "tie_tolerance": TIE_TOLERANCE},
+            "decision_rule": {
+                "alpha": statistics.ALPHA,
+                "interval": "95% two-level bootstrap over datasets and seeds",
+                "test": "Wilcoxon signed-rank over datasets (seed-averaged differences)",
+                "tie_tolerance": statistics.TIE_TOLERANCE,
+            },
             "timings": self.timings,
             "environment": self.environment,
             "notes": self.notes,
@@ -162,33 +154,45 @@ class EvaluationReport:
         """The human-readable report: means per seed, per dataset, and the verdicts."""
         seeds = list(self.results[self.methods[0]])
         names = self.dataset_names
+        s = self.settings
+        recipe = s.get("recipe", {})
         width = max(len(self.label(m)) for m in self.methods) + 2
-        block = 8 * (len(seeds) + 1) + 2
         lines = [
             f"Zero-shot accuracy (%) on {len(names)} real UCR datasets, series resampled to "
-            f"{self.settings['length']}; frozen encoder, classifiers fit on train embeddings",
-            f"pretraining: {self.settings['series']} series per corpus, {self.settings['steps']} "
-            f"steps x {self.settings['batch_size']} series, seeds {', '.join(seeds)}",
+            f"{s['length']}; frozen encoder, classifiers fit on train embeddings",
+            f"encoder {s.get('encoder', 'cnn')} on {s.get('device', 'cpu')}: "
+            f"{s['series']} series per corpus, {recipe.get('steps')} steps x "
+            f"{recipe.get('batch_size')} series, seeds {', '.join(seeds)}",
             "",
-            " " * width + "".join(f"{CLASSIFIER_NAMES[c]:<{block}}" for c in CLASSIFIER_NAMES),
         ]
-        cells = "".join(f"{'seed ' + s:>8}" for s in seeds) + f"{'mean':>8}  "
+        if len(seeds) <= 4:
+            block = 8 * (len(seeds) + 1) + 2
+            cells = "".join(f"{'seed ' + x:>8}" for x in seeds) + f"{'mean':>8}  "
+        else:  # many seeds: the mean and the range across seeds
+            block, cells = 26, f"{'mean':>8}{'seed range':>16}  "
+        lines.append(
+            " " * width + "".join(f"{CLASSIFIER_NAMES[c]:<{block}}" for c in CLASSIFIER_NAMES)
+        )
         head = f"{'method':<{width}}" + cells * len(CLASSIFIER_NAMES)
         lines += [head.rstrip(), "-" * len(head.rstrip())]
         for method in self.methods:
             row = f"{self.label(method):<{width}}"
             for classifier in CLASSIFIER_NAMES:
                 per_seed = self.seed_means(method, classifier)
-                row += "".join(f"{per_seed[s]:>8.2f}" for s in seeds)
-                row += f"{self.mean(method, classifier):>8.2f}  "
+                mean = self.mean(method, classifier)
+                if len(seeds) <= 4:
+                    row += "".join(f"{per_seed[x]:>8.2f}" for x in seeds) + f"{mean:>8.2f}  "
+                else:
+                    spread = f"{min(per_seed.values()):.2f}-{max(per_seed.values()):.2f}"
+                    row += f"{mean:>8.2f}{spread:>16}  "
             lines.append(row.rstrip())
-        short = {m: self._short_label(m) for m in self.methods}
-        col = max(14, *(len(v) + 2 for v in short.values()))
+        col = max(14, *(len(SHORT_LABELS[m]) + 2 for m in self.methods))
         name_width = max(7, *(len(n) for n in names)) + 2
         lines += [
             "",
             "Per dataset, random forest / logistic regression (mean over seeds):",
-            f"{'dataset':<{name_width}}" + "".join(f"{short[m]:>{col}}" for m in self.methods),
+            f"{'dataset':<{name_width}}"
+            + "".join(f"{SHORT_LABELS[m]:>{col}}" for m in self.methods),
         ]
         for name in names:
             row = "".join(f"{self._cell(m, name):>{col}}" for m in self.methods)
@@ -196,29 +200,22 @@ class EvaluationReport:
         if len(self.methods) > 1:
             lines += [
                 "",
-                f"Verdicts (better/worse needs a gap >= max({MIN_DELTA}, seed spread) points and "
-                "more datasets won than lost):",
+                f"Candidate minus each method, paired over {len(names)} datasets x {len(seeds)} "
+                "seeds (better/worse: Wilcoxon p < 0.05 and the 95% interval excludes 0):",
             ]
         for against in self.methods[1:]:
-            lines.append(f"  candidate vs {self.label(against)}:")
+            lines.append(f"  vs {self.label(against)}:")
             for classifier in CLASSIFIER_NAMES:
                 c = self.compare("candidate", against, classifier)
-                lines.append(
-                    f"    {CLASSIFIER_NAMES[classifier]:<20} {c['delta']:+6.2f} points "
-                    f"(threshold {c['threshold']:.2f}), won/lost/tied "
-                    f"{c['wins']}/{c['losses']}/{c['ties']} -> {c['verdict']}"
-                )
+                lines.append(f"    {CLASSIFIER_NAMES[classifier]:<20} {c.describe()}")
+        if len(names) < statistics.MIN_DATASETS and len(self.methods) > 1:
+            lines.append(
+                f"note: with fewer than {statistics.MIN_DATASETS} datasets no comparison can "
+                "be decisive; add datasets (--datasets PATH)"
+            )
         lines += [f"note: {note}" for note in self.notes]
         lines.append(f"wall time: {self.timings.get('total', 0.0):.0f} s")
         return "\n".join(lines)
-
-    def _short_label(self, method: str) -> str:
-        return {
-            "candidate": "candidate",
-            "reference": "reference",
-            "random_init": "random init",
-            "raw": "raw series",
-        }[method]
 
     def _cell(self, method: str, dataset: str) -> str:
         rf = self.per_dataset(method, "rf")[dataset]

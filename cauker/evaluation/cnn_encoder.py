@@ -1,4 +1,4 @@
-"""The small 1-D encoder that stands in for Mantis or MOMENT on a CPU.
+"""The small 1-D CNN that stands in for Mantis or MOMENT on a CPU (``--encoder cnn``, default).
 
 A ResNet-style CNN of about 0.45M parameters. It reads two channels, the series
 and its first difference, each z-normalised per series inside the model (so any
@@ -7,9 +7,26 @@ length each time (512 -> 256 -> 128 -> 64 -> 32 steps for the default length);
 average and max pooling over time give a 256-wide embedding. The projection
 head is used only by the contrastive loss; the frozen embedding is taken before
 it, as SimCLR does.
+
+Its contrastive recipe (written here because it is a few lines of torch):
+two views of every series, each a random crop of at least ``1 - max_crop`` of
+the length resized back by linear interpolation, plus Gaussian jitter, drawn
+per series from a seeded generator; NT-Xent (InfoNCE with cosine similarity)
+over the ``2 * batch`` views in both directions.
+
+Examples
+--------
+>>> import torch
+>>> model = build_encoder(seed=0)
+>>> count_parameters(model)
+445184
+>>> model(torch.randn(3, 512)).shape
+torch.Size([3, 256])
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -92,12 +109,9 @@ class Encoder(nn.Module):
 
 def build_encoder(seed: int) -> Encoder:
     """A freshly initialised encoder; the same seed gives the same weights."""
-    generator_state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
-    try:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
         return Encoder()
-    finally:
-        torch.random.set_rng_state(generator_state)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -111,3 +125,36 @@ def embed(model: Encoder, series, batch_size: int = 512) -> np.ndarray:
     x = torch.as_tensor(series, dtype=torch.float32)
     parts = [model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
     return torch.cat(parts).numpy()
+
+
+# ------------------------------------------------------------------ contrastive recipe
+
+
+def crop_and_resize(x: torch.Tensor, max_crop: float, generator: torch.Generator) -> torch.Tensor:
+    """A random window of each row (at least ``1 - max_crop`` of it), stretched to full length."""
+    batch, length = x.shape
+    keep = 1.0 - max_crop * torch.rand(batch, 1, generator=generator)
+    width = keep * (length - 1)
+    start = torch.rand(batch, 1, generator=generator) * (length - 1 - width)
+    positions = start + width * torch.linspace(0.0, 1.0, length).unsqueeze(0)
+    left = positions.floor().long().clamp(0, length - 2)
+    fraction = positions - left
+    return torch.gather(x, 1, left) * (1 - fraction) + torch.gather(x, 1, left + 1) * fraction
+
+
+def make_view(
+    x: torch.Tensor, max_crop: float, jitter: float, generator: torch.Generator
+) -> torch.Tensor:
+    """One augmented view of standardised series ``x`` (on the CPU)."""
+    view = crop_and_resize(x, max_crop, generator)
+    return view + jitter * torch.randn(view.shape, generator=generator)
+
+
+def info_nce(a: torch.Tensor, b: torch.Tensor, temperature: float) -> torch.Tensor:
+    """NT-Xent: row ``i`` of ``a`` must pick row ``i`` of ``b`` among all other views, and back."""
+    z = F.normalize(torch.cat([a, b]), dim=1)
+    logits = z @ z.T / temperature
+    logits.fill_diagonal_(-math.inf)
+    n = len(a)
+    targets = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(a.device)
+    return F.cross_entropy(logits, targets)

@@ -1,0 +1,519 @@
+"""``cauker sweep``: evaluate a grid of configs against a reference, resumably.
+
+A *cell* is one config (the base config with some fields changed), or an
+anchor: the untrained encoder (``random_init``) or the raw series (``raw``).
+Every cell is pretrained and scored under the same protocol and seeds as
+``cauker evaluate``, once, and compared with the reference cell afterwards,
+paired over datasets and seeds, so a grid of ``n`` configs costs ``n + 1``
+pretrainings per seed, not ``2n``.
+
+Grids (the values of an axis are separated by commas; bank entries by ``+``):
+
+- ``dag_depth=2,4,6,8``, ``num_nodes=10,20,30``, ``series_per_graph=1,4``,
+  ``mean_bank=paper,zero,zero+linear``, ``activation_bank=paper,v2`` (any
+  config field can be an axis);
+- ``max_kernels/max_parents=3/2,4/3``: fields varied together;
+- named cells: ``kernelsynth`` (``dag_depth=0, mean_bank=zero``) and
+  ``kernelsynth-means`` (``dag_depth=0``).
+
+By default every axis is varied alone around the base config (the paper's
+ablations); ``product=True`` takes the Cartesian product of the axes.
+
+Resuming: each cell is one JSON file in ``output_dir``, written as soon as all
+its seeds are done (atomically). A later run skips the cells whose file is
+present, runs only the seeds a file lacks, and refuses a file made under
+another protocol, config or set of datasets (ValueError naming it). The
+summary is ``sweep.json``, ``sweep.txt`` (the ranked table) and ``sweep.png``
+(the gap with its interval per config).
+
+Examples
+--------
+>>> grid = expand_grid(["max_kernels/max_parents=3/2,4/3", "dag_depth=2"], ["kernelsynth"])
+>>> [name for name, _ in grid]
+['kernelsynth', 'max_kernels=3 max_parents=2', 'max_kernels=4 max_parents=3', 'dag_depth=2']
+>>> grid[0][1]
+{'dag_depth': 0, 'mean_bank': 'zero'}
+>>> expand_grid(["num_nodes=10,20", "dag_depth=2,4"], product=True)[3]
+('num_nodes=20 dag_depth=4', {'num_nodes': 20, 'dag_depth': 4})
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from cauker.config import NAMED_SIZES, CauKerConfig, named_config
+from cauker.evaluation import statistics
+from cauker.evaluation.corpus import Corpus, describe_config, resolve_corpus
+from cauker.evaluation.protocol import Protocol, check_int, make_protocol
+from cauker.evaluation.real_datasets import SHIPPED
+from cauker.evaluation.run import (
+    BASELINES,
+    baseline_tasks,
+    corpus_tasks,
+    default_workers,
+    environment,
+    prepare_datasets,
+)
+from cauker.evaluation.tasks import Task, run_tasks
+
+#: Named cells: a few fields changed together.
+NAMED_CELLS = {
+    "kernelsynth": {"dag_depth": 0, "mean_bank": "zero"},
+    "kernelsynth-means": {"dag_depth": 0},
+}
+REFERENCE = "reference"
+#: Fields that are not corpus properties, so not axes.
+NOT_AXES = ("num_series", "seed", "num_validation")
+SUMMARY_FILES = ("sweep.json", "sweep.txt", "sweep.png")
+
+
+# ------------------------------------------------------------------ grid
+
+
+def _field_value(field: str, text: str) -> Any:
+    """Parse one axis value as the CLI does: ints, ``none``, ``true``, banks with ``+``."""
+    text = text.strip()
+    if field == "dag_depth" and text.lower() == "none":
+        return None
+    if field in ("kernel_bank", "mean_bank", "activation_bank"):
+        return tuple(t.strip() for t in text.split("+")) if "+" in text else text
+    if field in ("multivariate", "redraw_constant"):
+        if text.lower() not in ("true", "false"):
+            raise ValueError(f"vary: {field} values must be true or false, got {text!r}")
+        return text.lower() == "true"
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"vary: {field} values must be integers, got {text!r}") from None
+
+
+def parse_axis(spec: str) -> list[dict[str, Any]]:
+    """``"max_kernels/max_parents=3/2,4/3"`` -> ``[{max_kernels: 3, max_parents: 2}, ...]``."""
+    fields = {f.name for f in dataclasses.fields(CauKerConfig)} - set(NOT_AXES)
+    if not isinstance(spec, str) or "=" not in spec:
+        raise ValueError(f"vary must look like FIELD=V1,V2 or F1/F2=A1/B1,A2/B2, got {spec!r}")
+    left, right = spec.split("=", 1)
+    names = [n.strip().replace("-", "_") for n in left.split("/")]
+    unknown = [n for n in names if n not in fields]
+    if unknown:
+        raise ValueError(f"vary: unknown field(s) {unknown} in {spec!r}; allowed: {sorted(fields)}")
+    values = []
+    for group in right.split(","):
+        parts = group.split("/")
+        if len(parts) != len(names) or not group.strip():
+            raise ValueError(f"vary: {group!r} in {spec!r} must give {len(names)} value(s)")
+        values.append({n: _field_value(n, p) for n, p in zip(names, parts, strict=True)})
+    return values
+
+
+def _cell_name(overrides: Mapping[str, Any]) -> str:
+    def show(v):
+        return "+".join(v) if isinstance(v, tuple) else str(v)
+
+    return " ".join(f"{k}={show(v)}" for k, v in overrides.items())
+
+
+def expand_grid(
+    vary: Sequence[str] = (), cells: Sequence[str] = (), *, product: bool = False
+) -> list[tuple[str, dict[str, Any]]]:
+    """The cells of a grid: ``[(name, overrides), ...]``, named cells first, no duplicates."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in cells:
+        if name not in NAMED_CELLS:
+            raise ValueError(f"cells: unknown cell {name!r}; allowed: {sorted(NAMED_CELLS)}")
+        out[name] = dict(NAMED_CELLS[name])
+    axes = [parse_axis(spec) for spec in vary]
+    if product and axes:
+        combos = [dict(kv for d in combo for kv in d.items()) for combo in itertools.product(*axes)]
+    else:
+        combos = [values for axis in axes for values in axis]
+    for overrides in combos:
+        out.setdefault(_cell_name(overrides), overrides)
+    return list(out.items())
+
+
+# ------------------------------------------------------------------ plan
+
+
+@dataclasses.dataclass
+class Cell:
+    """One row of the sweep: a corpus (or an anchor), its file and what it still needs."""
+
+    name: str
+    overrides: dict[str, Any]
+    corpus: Corpus | None  # None for the anchors random_init and raw
+    path: Path
+    results: dict[str, Any] = dataclasses.field(default_factory=dict)
+    runs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    missing: tuple[int, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return self.name if self.name in BASELINES else "pretrain"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9=.+_-]+", "_", name).strip("_")[:120] or "cell"
+
+
+@dataclasses.dataclass
+class SweepPlan:
+    base: CauKerConfig
+    cells: list[Cell]
+    protocol: Protocol
+    datasets: list
+    prepared: dict
+    output_dir: Path
+    workers: int
+    skipped: list[str]
+
+    def tasks(self) -> list[Task]:
+        out = []
+        for cell in self.cells:
+            if cell.corpus is None:
+                out += [t for t in baseline_tasks(cell.missing) if t.method == cell.name]
+            else:
+                out += corpus_tasks(cell.name, cell.corpus, cell.missing)
+        return out
+
+
+def _cell_header(cell: Cell, plan_protocol: Protocol, dataset_names: list[str]) -> dict:
+    """What identifies a cell's results (as JSON would read it back)."""
+    header = {
+        "cell": cell.name,
+        "overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in cell.overrides.items()},
+        "corpus": cell.corpus.describe() if cell.corpus is not None else None,
+        "protocol": {k: v for k, v in plan_protocol.to_dict().items() if k != "seeds"},
+        "fingerprint": plan_protocol.fingerprint(),
+        "datasets": dataset_names,
+    }
+    return json.loads(json.dumps(header))
+
+
+def _load_cell(cell: Cell, header: dict) -> None:
+    """Fill ``cell`` from its file, if any; ValueError if the file is of another sweep."""
+    if not cell.path.is_file():
+        return
+    try:
+        data = json.loads(cell.path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"sweep: cannot read {cell.path}: {error}") from error
+    for key in ("fingerprint", "corpus", "datasets"):
+        if data.get(key) != header[key]:
+            raise ValueError(
+                f"sweep: {cell.path} holds results of another {key} than this sweep's; "
+                "pass another output_dir, or delete the file to recompute it"
+            )
+    cell.results = data.get("results", {})
+    cell.runs = data.get("runs", {})
+
+
+def plan_sweep(
+    base: CauKerConfig | str = "10k",
+    *,
+    vary: Sequence[str] = (),
+    cells: Sequence[str] = (),
+    product: bool = False,
+    reference: CauKerConfig | str | os.PathLike | None = None,
+    output_dir: str | os.PathLike = "sweep",
+    datasets: str | Sequence[str] = SHIPPED,
+    encoder: str = "cnn",
+    device: str = "cpu",
+    series: int | None = None,
+    steps: int | None = None,
+    batch_size: int | None = None,
+    seeds: Sequence[int] | None = None,
+    thorough: bool = False,
+    baselines: bool = True,
+    workers: int | None = None,
+    threads: int = 1,
+) -> SweepPlan:
+    """Check everything, read the cells already on disk and list what remains to run."""
+    if isinstance(base, str):
+        if base not in NAMED_SIZES:
+            raise ValueError(
+                f"base must be a CauKerConfig or one of {list(NAMED_SIZES)}, got {base!r}"
+            )
+        base = named_config(base)
+    if not isinstance(base, CauKerConfig):
+        raise ValueError(f"base must be a CauKerConfig or a config name, got {base!r}")
+    protocol = make_protocol(
+        encoder=encoder,
+        device=device,
+        series=series,
+        steps=steps,
+        batch_size=batch_size,
+        seeds=seeds,
+        thorough=thorough,
+        threads=threads,
+    )
+    if workers is not None:
+        workers = check_int("workers", workers, 1)
+    from cauker.evaluation.encoders import ENCODERS
+
+    ENCODERS[protocol.encoder].check_length(base.length)
+    grid = expand_grid(vary, cells, product=product)
+    if not grid:
+        raise ValueError("sweep needs at least one cell: pass vary=[...] or cells=[...]")
+    output = Path(output_dir).expanduser()
+    if output.exists() and not output.is_dir():
+        raise ValueError(f"output_dir {str(output)!r} exists and is not a folder")
+
+    if reference is None:
+        ref = Corpus(label=describe_config(base), length=base.length, config=base)
+    else:
+        ref = resolve_corpus(reference, what="reference")
+        if ref.length != base.length:
+            raise ValueError(f"reference must have the length {base.length}, got {ref.length}")
+    entries: list[tuple[str, dict, Corpus | None]] = [(REFERENCE, {}, ref)]
+    skipped = []
+    for name, overrides in grid:
+        config = dataclasses.replace(base, **overrides)  # validates the values
+        if ref.config is not None and config == ref.config:
+            skipped.append(name)  # the reference itself: its gap is 0 by definition
+            continue
+        entries.append((name, overrides, Corpus(describe_config(config), base.length, config)))
+    if baselines:
+        entries += [(b, {}, None) for b in BASELINES]
+
+    real, prepared = prepare_datasets(datasets, base.length)
+    names = [d.name for d in real]
+    plan_cells = []
+    for name, overrides, corpus in entries:
+        cell = Cell(name, overrides, corpus, output / f"{_slug(name)}.json")
+        _load_cell(cell, _cell_header(cell, protocol, names))
+        cell.missing = tuple(s for s in protocol.seeds if str(s) not in cell.results)
+        plan_cells.append(cell)
+    pretraining = sum(len(c.missing) for c in plan_cells if c.corpus is not None)
+    return SweepPlan(
+        base=base,
+        cells=plan_cells,
+        protocol=protocol,
+        datasets=real,
+        prepared=prepared,
+        output_dir=output,
+        workers=workers or default_workers(protocol, pretraining),
+        skipped=skipped,
+    )
+
+
+# ------------------------------------------------------------------ run
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(temporary, path)
+
+
+def run_sweep(plan: SweepPlan, *, progress: bool = True) -> SweepReport:
+    """Run the missing seeds of every cell, writing each cell's file when it completes."""
+    tasks = plan.tasks()
+    by_name = {c.name: c for c in plan.cells}
+    names = [d.name for d in plan.datasets]
+    left = {c.name: len(c.missing) for c in plan.cells}
+    env = environment()
+
+    def on_result(i: int, out: dict) -> None:
+        task = tasks[i]
+        cell = by_name[task.method]
+        cell.results[str(task.seed)] = out["scores"]
+        cell.runs[str(task.seed)] = {k: v for k, v in out.items() if k != "scores"}
+        left[cell.name] -= 1
+        if left[cell.name] == 0:
+            data = _cell_header(cell, plan.protocol, names)
+            data |= {"results": cell.results, "runs": cell.runs, "environment": env}
+            _write_json(cell.path, data)
+
+    started = time.perf_counter()
+    plan.output_dir.mkdir(parents=True, exist_ok=True)
+    run_tasks(
+        tasks,
+        plan.protocol,
+        plan.prepared,
+        workers=plan.workers,
+        progress=progress,
+        on_result=on_result,
+    )
+    report = SweepReport.from_plan(plan, seconds=time.perf_counter() - started)
+    report.save(plan.output_dir)
+    return report
+
+
+def sweep(base: CauKerConfig | str = "10k", *, progress: bool = True, **options) -> SweepReport:
+    """Evaluate a grid of configs against a reference; see :func:`plan_sweep` for the options.
+
+    Returns the :class:`SweepReport` and writes it to ``output_dir`` (one JSON
+    per cell, ``sweep.json``, ``sweep.txt`` and ``sweep.png``).
+    """
+    return run_sweep(plan_sweep(base, **options), progress=progress)
+
+
+# ------------------------------------------------------------------ report
+
+
+@dataclasses.dataclass
+class SweepReport:
+    """The cells' accuracies, each compared with the reference cell."""
+
+    cells: dict[str, dict[str, Any]]  # name -> {"results": ..., "overrides": ..., "label": ...}
+    protocol: dict[str, Any]
+    datasets: list[str]
+    skipped: list[str]
+    seconds: float = 0.0
+
+    @classmethod
+    def from_plan(cls, plan: SweepPlan, seconds: float = 0.0) -> SweepReport:
+        seeds = [str(s) for s in plan.protocol.seeds]
+        cells = {
+            c.name: {
+                "overrides": c.overrides,
+                "label": c.corpus.label if c.corpus is not None else c.name,
+                "results": {s: c.results[s] for s in seeds},
+            }
+            for c in plan.cells
+        }
+        return cls(
+            cells=cells,
+            protocol=plan.protocol.to_dict(),
+            datasets=[d.name for d in plan.datasets],
+            skipped=plan.skipped,
+            seconds=seconds,
+        )
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every cell but the reference against it, ranked by the random forest's gap."""
+        ref = self.cells[REFERENCE]["results"]
+        out = []
+        for name, cell in self.cells.items():
+            if name == REFERENCE:
+                continue
+            row = {"cell": name}
+            for classifier in ("rf", "logreg"):
+                c = statistics.compare_tables(cell["results"], ref, classifier)
+                row[classifier] = c.to_dict()
+                row[f"{classifier}_mean"] = statistics.mean_accuracy(cell["results"], classifier)
+            out.append(row)
+        return sorted(out, key=lambda r: -r["rf"]["gap"])
+
+    def recommended(self) -> list[str]:
+        """Configs decisively better than the reference on both probes."""
+        return [
+            r["cell"]
+            for r in self.rows()
+            if r["cell"] not in BASELINES
+            and r["rf"]["verdict"] == "better"
+            and r["logreg"]["verdict"] == "better"
+        ]
+
+    def format_table(self) -> str:
+        ref = self.cells[REFERENCE]
+        p = self.protocol
+        seeds = len(p["seeds"])
+        rows = self.rows()
+        width = max(12, *(len(r["cell"]) for r in rows)) + 2
+        lines = [
+            f"Sweep: gap to the reference ({ref['label']}) in accuracy points, paired over "
+            f"{len(self.datasets)} datasets x {seeds} seeds; encoder {p['encoder']}, "
+            f"{p['series']} series, {p['recipe']['steps']} steps x {p['recipe']['batch_size']}",
+            f"reference mean accuracy: random forest "
+            f"{statistics.mean_accuracy(ref['results'], 'rf'):.2f}, logistic regression "
+            f"{statistics.mean_accuracy(ref['results'], 'logreg'):.2f}",
+            "",
+            f"{'config':<{width}}{'RF gap':>8}  {'95% interval':<17}{'p':>7}  {'verdict':<21}"
+            f"{'LR gap':>8}  {'95% interval':<17}{'p':>7}  verdict",
+        ]
+        lines.append("-" * (len(lines[-1]) + 12))
+        for r in rows:
+            line = f"{r['cell']:<{width}}"
+            for classifier in ("rf", "logreg"):
+                c = r[classifier]
+                interval = f"[{c['low']:+.2f}, {c['high']:+.2f}]"
+                line += f"{c['gap']:>+8.2f}  {interval:<17}{c['p_value']:>7.3f}  "
+                line += f"{c['verdict']:<21}"
+            lines.append(line.rstrip())
+        if self.skipped:
+            lines.append(f"same config as the reference (gap 0): {', '.join(self.skipped)}")
+        best = self.recommended()
+        lines.append(
+            "decisively better than the reference on both probes: "
+            + (", ".join(best) if best else "none")
+        )
+        lines.append(f"wall time: {self.seconds:.0f} s")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.cells[REFERENCE]["label"],
+            "protocol": self.protocol,
+            "datasets": self.datasets,
+            "ranking": self.rows(),
+            "recommended": self.recommended(),
+            "skipped": self.skipped,
+            "seconds": self.seconds,
+        }
+
+    def plot(self, path: str | os.PathLike) -> Path:
+        """A horizontal chart: each config's gap with its 95% interval, per probe."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        rows = self.rows()[::-1]  # best on top
+        colors = {"better": "tab:green", "worse": "tab:red", "no clear difference": "tab:gray"}
+        figure, axis = plt.subplots(figsize=(8, 1.2 + 0.45 * len(rows)))
+        for offset, (classifier, marker) in zip((0.15, -0.15), (("rf", "o"), ("logreg", "s"))):
+            for y, r in enumerate(rows):
+                c = r[classifier]
+                axis.errorbar(
+                    c["gap"],
+                    y + offset,
+                    xerr=[[c["gap"] - c["low"]], [c["high"] - c["gap"]]],
+                    fmt=marker,
+                    color=colors[c["verdict"]],
+                    capsize=3,
+                )
+        axis.axvline(0.0, color="black", linewidth=0.8)
+        axis.set_yticks(range(len(rows)), [r["cell"] for r in rows])
+        axis.set_xlabel("accuracy gap to the reference (points), with its 95% interval")
+        axis.legend(
+            handles=[
+                plt.Line2D([], [], marker="o", linestyle="", color="black", label="random forest"),
+                plt.Line2D(
+                    [], [], marker="s", linestyle="", color="black", label="logistic regression"
+                ),
+                *(
+                    plt.Line2D([], [], linewidth=6, color=color, label=verdict)
+                    for verdict, color in colors.items()
+                ),
+            ],
+            fontsize=7,
+            loc="best",
+        )
+        axis.set_title(
+            f"reference: {self.cells[REFERENCE]['label']}\n{len(self.datasets)} datasets x "
+            f"{len(self.protocol['seeds'])} seeds, encoder {self.protocol['encoder']}",
+            fontsize=9,
+        )
+        figure.tight_layout()
+        path = Path(path)
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+        return path
+
+    def save(self, output_dir: str | os.PathLike) -> None:
+        output = Path(output_dir)
+        output.mkdir(parents=True, exist_ok=True)
+        _write_json(output / "sweep.json", self.to_dict())
+        (output / "sweep.txt").write_text(self.format_table() + "\n")
+        self.plot(output / "sweep.png")
