@@ -1,12 +1,12 @@
-"""Where a Khatri-Rao draw stops being cheaper than a Schur draw (cauker.gp).
+"""Where a Khatri-Rao draw stops being cheaper than a Schur draw (cauker.sampler.gp).
 
     python benchmarks/khatri_rao_vs_schur.py
 
 For products of bank kernels with growing rank products, times one draw each
 way: the Khatri-Rao product of the cached exact factors (cost ~ L * prod(ranks)),
 and the batched Schur factorisation (cost ~ L^2, per matrix in a batch of 128),
-with the kernels ``cauker.acceleration`` picks (``CAUKER_COMPILED=0`` or ``1``
-to compare). ``cauker.gp.KHATRI_RAO_PER_POINT`` is discussed where it is set.
+with the kernels ``cauker.sampler.acceleration`` picks (``CAUKER_COMPILED=0`` or ``1``
+to compare). ``cauker.sampler.gp.KHATRI_RAO_PER_POINT`` is discussed where it is set.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from cauker.gp import GaussianProcessSampler, TermPlan
-from cauker.kernels import paper_bank
-from cauker.toeplitz import toeplitz_draws
+from cauker.sampler.gp import GaussianProcessSampler, TermPlan
+from cauker.sampler.kernels import paper_bank
+from cauker.sampler.toeplitz import toeplitz_draws
 
 
 def main() -> None:

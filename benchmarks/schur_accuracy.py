@@ -15,9 +15,9 @@ from collections import Counter
 import numpy as np
 from scipy.linalg import toeplitz
 
-from cauker.gp import GaussianProcessSampler
-from cauker.kernels import paper_bank, v2_bank
-from cauker.toeplitz import toeplitz_draws
+from cauker.sampler.gp import GaussianProcessSampler
+from cauker.sampler.kernels import paper_bank, v2_bank
+from cauker.sampler.toeplitz import toeplitz_draws
 
 
 def main() -> None:

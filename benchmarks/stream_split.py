@@ -24,7 +24,7 @@ from datasets.distributed import split_dataset_by_node
 from datasets.iterable_dataset import ArrowExamplesIterable
 
 import cauker
-from cauker.rows import _blas, iter_batches, sampler_for
+from cauker.sampler.rows import _blas, iter_batches, sampler_for
 from cauker.shards import work_ranges
 
 

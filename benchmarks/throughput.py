@@ -117,7 +117,7 @@ def run_dense_port(length: int, num_series: int) -> dict:
         f"""
         import functools, json, operator, resource
         import numpy as np
-        from cauker import activations, dag, kernels, means
+        from cauker.sampler import activations, dag, kernels, means
         length, num_series = {length}, {num_series}
         bank = [entry.kernel for entry in kernels.paper_bank(length)]
         acts = activations.activation_bank("paper")

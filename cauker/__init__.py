@@ -7,11 +7,11 @@ top of it, imported only when used (``export``, ``push_to_hub``).
 
 from typing import Any
 
-from cauker.arrays import series_array
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, named_config
 from cauker.loading import load_dataset
-from cauker.rows import generate, iter_batches
-from cauker.schema import arrow_schema
+from cauker.sampler.arrays import series_array
+from cauker.sampler.rows import generate, iter_batches
+from cauker.sampler.schema import arrow_schema
 
 __version__ = "0.1.0"
 

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from numbers import Integral
 from typing import Any
 
-from cauker.activations import ACTIVATION_BANKS, ACTIVATIONS
-from cauker.kernels import KERNEL_BANKS, check_kernels, exact_description
-from cauker.means import MEAN_BANKS, MEANS
+from cauker.sampler.activations import ACTIVATION_BANKS, ACTIVATIONS
+from cauker.sampler.kernels import KERNEL_BANKS, check_kernels, exact_description
+from cauker.sampler.means import MEAN_BANKS, MEANS
 
 #: Version of the generating algorithm. Any change to the bytes produced for a
 #: given config and seed bumps it (see the README).
@@ -60,7 +60,8 @@ MAX_SEED = 2**63 - 1
 #: factored, and a batch of graphs whose nodes and kernel terms hold a series each.
 _BASE_BYTES = 256 << 20
 _MATRIX_BYTES = 28  # per length ** 2
-_GRAPHS_PER_BATCH = 128  # cauker.rows.GRAPHS_PER_BATCH (not imported: rows imports this module)
+#: ``cauker.sampler.rows.GRAPHS_PER_BATCH`` (not imported: rows imports this module).
+_GRAPHS_PER_BATCH = 128
 _MEMORY_ENV = "CAUKER_MEMORY_GIB"
 
 

@@ -259,7 +259,7 @@ def config_entry(
 ) -> ConfigEntry:
     import datasets
 
-    from cauker.schema import arrow_schema
+    from cauker.sampler.schema import arrow_schema
 
     rows = {split: 0 for split in SPLITS}
     size = {split: 0 for split in SPLITS}

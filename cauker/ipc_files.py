@@ -40,8 +40,8 @@ import numpy as np
 import pyarrow as pa
 
 from cauker.config import CauKerConfig
-from cauker.rows import iter_batches
-from cauker.schema import arrow_schema
+from cauker.sampler.rows import iter_batches
+from cauker.sampler.schema import arrow_schema
 from cauker.shards import SPLITS, Shard, plan_shards
 
 #: Formats written here, by ``--format`` name.

@@ -19,7 +19,7 @@ import numpy as np
 
 from cauker.atomic_files import folder_problem, write_atomically
 from cauker.config import CauKerConfig
-from cauker.rows import generate
+from cauker.sampler.rows import generate
 
 #: The PNG text chunk that marks an export's preview.
 MARKER_KEY = "cauker"

@@ -31,8 +31,8 @@ import pyarrow.parquet as pq
 from cauker.atomic_files import is_local, open_atomically
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
 from cauker.parquet_format import open_writer, write_row_groups
-from cauker.rows import iter_batches
-from cauker.schema import arrow_schema
+from cauker.sampler.rows import iter_batches
+from cauker.sampler.schema import arrow_schema
 from cauker.shards import Shard
 
 __all__ = ["ShardFile", "complete_shard", "is_local", "shard_path", "write_shard"]

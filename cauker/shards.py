@@ -9,7 +9,7 @@ that ``num_proc`` processes and Dask workers get work on large corpora. Their
 count is a power of two (a multiple of 64 for the largest corpora), so that a
 corpus loaded from the Hub splits by files over the usual numbers of GPUs. The
 size of a row is estimated from the config. Streams do not use this plan (see
-``cauker.parts``), so the file layout and the parallelism of a stream are
+``cauker.sampler.parts``), so the file layout and the parallelism of a stream are
 independent.
 
 Files never split a graph (in univariate mode their sizes are multiples of

@@ -9,7 +9,7 @@ count, else every rank generates the whole split and keeps one row in
 public hook changes that, so this module implements ``datasets``' examples
 iterable interface (``_BaseExamplesIterable``, a private API: the supported
 ``datasets`` versions are pinned in ``pyproject.toml`` and tested) over the
-parts of ``cauker.parts``:
+parts of ``cauker.sampler.parts``:
 
 - ``num_shards`` is ``STREAM_UNITS`` = 20,160, the least common multiple of
   1-10, 12, 14, 15, 16, 20, 24, 28, 30, 32, 40, 48, 56, 60 and 64: for all those
@@ -44,7 +44,7 @@ import pyarrow as pa
 from datasets.iterable_dataset import _BaseExamplesIterable
 
 from cauker.config import CauKerConfig
-from cauker.parts import Part
+from cauker.sampler.parts import Part
 
 #: Shards a stream reports: the least common multiple of the world sizes
 #: 1-10, 12, 14, 15, 16, 20, 24, 28, 30, 32, 40, 48, 56, 60 and 64.

@@ -1,5 +1,5 @@
 """The compiled kernels (numba) give the bits of their numpy twins, and are used
-only when ``cauker.acceleration`` says so."""
+only when ``cauker.sampler.acceleration`` says so."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 import cauker
-from cauker import acceleration, linalg
-from cauker.gp import GaussianProcessSampler
-from cauker.kernels import paper_bank
-from cauker.toeplitz import RESCALE, _schur_pass
+from cauker.sampler import acceleration, linalg
+from cauker.sampler.gp import GaussianProcessSampler
+from cauker.sampler.kernels import paper_bank
+from cauker.sampler.toeplitz import RESCALE, _schur_pass
 
-compiled = pytest.importorskip("cauker.compiled")
+compiled = pytest.importorskip("cauker.sampler.compiled")
 
 
 @pytest.fixture

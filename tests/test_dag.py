@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cauker.dag import layered_dag, paper_dag
+from cauker.sampler.dag import layered_dag, paper_dag
 
 
 def test_paper_dag_parent_counts_are_uniform():

@@ -13,8 +13,8 @@ from sklearn.gaussian_process.kernels import (
     WhiteKernel,
 )
 
-from cauker.gp import GaussianProcessSampler, expand
-from cauker.kernels import kernel_bank, paper_bank, v2_bank
+from cauker.sampler.gp import GaussianProcessSampler, expand
+from cauker.sampler.kernels import kernel_bank, paper_bank, v2_bank
 
 OPS = {0: operator.add, 1: operator.mul}
 

@@ -14,8 +14,8 @@ from sklearn.gaussian_process.kernels import (
     WhiteKernel,
 )
 
-from cauker.kernel_columns import dense_matrix, is_portable, stationary_column
-from cauker.kernels import paper_bank, spec, spec_of, v2_bank
+from cauker.sampler.kernel_columns import dense_matrix, is_portable, stationary_column
+from cauker.sampler.kernels import paper_bank, spec, spec_of, v2_bank
 
 X = np.linspace(0, 1, 300)
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.linalg import toeplitz
 
-from cauker import linalg
-from cauker.kernel_columns import stationary_column
-from cauker.kernels import paper_bank
+from cauker.sampler import linalg
+from cauker.sampler.kernel_columns import stationary_column
+from cauker.sampler.kernels import paper_bank
 
 
 def test_einsum_rounds_every_product_on_this_build():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from cauker import portable_math as pm
+from cauker.sampler import portable_math as pm
 
 N = 20_000
 

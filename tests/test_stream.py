@@ -15,7 +15,7 @@ from datasets.distributed import split_dataset_by_node  # noqa: E402
 from torch.utils.data._utils import worker as torch_worker  # noqa: E402
 
 import cauker  # noqa: E402
-from cauker import parts  # noqa: E402
+from cauker.sampler import parts  # noqa: E402
 from cauker.stream import STREAM_UNITS, UnsplitStreamWarning  # noqa: E402
 
 # 64 graphs: as many as the 16 ranks x 4 workers of the largest split below.
@@ -213,7 +213,7 @@ def test_endless_stream_splits_over_ranks_and_workers_with_no_row_twice(generate
     assert max(seen.values()) == 1
     # Each part's rows are its first graphs: together, the first rows of the split.
     assert sorted(seen) == list(range(world_size * num_workers * take))
-    assert all(graphs <= cauker.rows.GRAPHS_PER_BATCH for graphs in counts.values())
+    assert all(graphs <= cauker.sampler.rows.GRAPHS_PER_BATCH for graphs in counts.values())
 
 
 def test_endless_is_streaming_only(tmp_path):
@@ -259,7 +259,7 @@ def test_bad_rank_arguments(kwargs, message):
 def test_resume_continues_exactly_and_regenerates_at_most_one_batch(fields, generated):
     counts, where = generated
     per_graph = 1 if fields.get("multivariate") else 4
-    batch = cauker.rows.GRAPHS_PER_BATCH
+    batch = cauker.sampler.rows.GRAPHS_PER_BATCH
     # Stop inside the third batch: a resume from the start would generate 2 batches more.
     head, tail = (2 * batch + 5) * per_graph + 1, 50
     fields = {"num_series": 2000, **fields}

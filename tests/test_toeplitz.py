@@ -5,8 +5,8 @@ import pytest
 from scipy.linalg import toeplitz
 from sklearn.gaussian_process.kernels import RBF, ExpSineSquared, Matern, RationalQuadratic
 
-from cauker import toeplitz as tz
-from cauker.toeplitz import DENSE, toeplitz_draws
+from cauker.sampler import toeplitz as tz
+from cauker.sampler.toeplitz import DENSE, toeplitz_draws
 
 
 def columns(length):

@@ -14,7 +14,7 @@ shifts another root's. A graph's series therefore depend on nothing but the
 config, the split and its index, and a shard regenerated alone is bit-identical.
 
 Arithmetic. Everything after the draws is element-wise IEEE arithmetic in a
-fixed order (see ``cauker.linalg``, ``cauker.portable_math``): the same bits
+fixed order (see ``cauker.sampler.linalg``, ``cauker.sampler.portable_math``): the same bits
 on every machine, whatever its CPU or BLAS.
 
 A batch of graphs is drawn in phases, each over all the graphs at once where
@@ -38,13 +38,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cauker import acceleration
-from cauker.activations import activation_bank
 from cauker.config import CauKerConfig
-from cauker.dag import Dags, draw_dags
-from cauker.gp import GaussianProcessSampler
-from cauker.kernels import compose_name, kernel_bank
-from cauker.means import MeanDraws, Means, compute_means, concatenate, draw_mean_numbers, mean_bank
+from cauker.sampler import acceleration
+from cauker.sampler.activations import activation_bank
+from cauker.sampler.dag import Dags, draw_dags
+from cauker.sampler.gp import GaussianProcessSampler
+from cauker.sampler.kernels import compose_name, kernel_bank
+from cauker.sampler.means import (
+    MeanDraws,
+    Means,
+    compute_means,
+    concatenate,
+    draw_mean_numbers,
+    mean_bank,
+)
 
 #: After this many redraws of one graph, give up with an error.
 MAX_ATTEMPTS = 1000

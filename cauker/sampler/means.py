@@ -10,7 +10,7 @@ or ``*`` (probability 1/2 each). The entries:
 
 :func:`draw_means` draws the means of all the roots of a graph at once, from a
 fixed set of random numbers per root (whatever its entries), with the same
-bits on every machine (``exp`` from :mod:`cauker.portable_math`).
+bits on every machine (``exp`` from :mod:`cauker.sampler.portable_math`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cauker import portable_math
+from cauker.sampler import portable_math
 
 MEANS = ("zero", "linear", "exponential", "anomalies")
 ZERO, LINEAR, EXPONENTIAL, ANOMALIES = range(4)

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from cauker import acceleration
 from cauker.config import CauKerConfig
 from cauker.lifeline import die_with_parent
-from cauker.schema import PROVENANCE, arrow_schema, record_batch
+from cauker.sampler import acceleration
+from cauker.sampler.schema import PROVENANCE, arrow_schema, record_batch
 
 if TYPE_CHECKING:
-    from cauker.sampler import Graph, Sampler
+    from cauker.sampler.scm import Graph, Sampler
 
 #: Graphs computed together (the batch of the Schur factorisation). The output
 #: does not depend on it.
@@ -35,7 +35,7 @@ _samplers: dict[str, Sampler] = {}
 
 def sampler_for(config: CauKerConfig) -> Sampler:
     """A per-process sampler for ``config``, reused so its factor caches are kept."""
-    from cauker.sampler import Sampler  # scikit-learn and scipy: imported when first needed
+    from cauker.sampler.scm import Sampler  # scikit-learn and scipy: imported when first needed
 
     key = config.fingerprint()  # custom kernels enter it through their repr
     if key not in _samplers:

@@ -5,7 +5,7 @@ several nodes at once (``(nodes, length)``); ``u`` holds two uniform numbers per
 node, from which entries with parameters take them (every node gets two,
 whatever its activation, so the random stream does not depend on the
 activations drawn). Transcendental functions come from
-:mod:`cauker.portable_math`: the same bits on every machine.
+:mod:`cauker.sampler.portable_math`: the same bits on every machine.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cauker import portable_math as pm
+from cauker.sampler import portable_math as pm
 
 Activation = Callable[[np.ndarray, np.ndarray], np.ndarray]
 

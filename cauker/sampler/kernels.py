@@ -6,7 +6,7 @@ tuple of :class:`BankKernel`; its order is part of the distribution (entries
 are drawn by index, and 4/L appears three times in the paper bank on purpose).
 
 A named bank is a table of :class:`KernelSpec`: a scikit-learn kernel class and
-its hyperparameters, which the sampler evaluates itself (``cauker.kernel_columns``)
+its hyperparameters, which the sampler evaluates itself (``cauker.sampler.kernel_columns``)
 without importing scikit-learn (its import alone costs about a second). The
 scikit-learn object is built only when asked for (``BankKernel.kernel``: tests,
 custom banks).

@@ -1,10 +1,10 @@
-"""Whether the compiled kernels of :mod:`cauker.compiled` (numba) run, or their numpy twins.
+"""Whether the compiled kernels of :mod:`cauker.sampler.compiled` (numba) run, or their numpy twins.
 
 Both give the same bits, so the choice only changes the speed: the compiled
 Schur sweep is about 8 times faster than the numpy one, the compiled
 Khatri-Rao draw about 2 times. But numba costs about half a second to import
 and load, and, the first time on a machine, a few seconds to compile (the code
-is then cached on disk, next to ``cauker/compiled.py``). So the compiled
+is then cached on disk, next to ``cauker/sampler/compiled.py``). So the compiled
 kernels run
 
 - when their compiled code is already cached on disk and this process has
@@ -42,7 +42,7 @@ def note_graphs(count: int) -> None:
 
 
 def expect_graphs(count: int) -> None:
-    """Announce the graphs a call is about to draw (``cauker.rows`` calls this)."""
+    """Announce the graphs a call is about to draw (``cauker.sampler.rows`` calls this)."""
     _state["expected"] = max(_state["expected"], count)
 
 
@@ -52,9 +52,9 @@ def _mode() -> str:
 
 
 def cached_on_disk() -> bool:
-    """Whether numba's cache next to ``cauker/compiled.py`` holds every kernel, newer
+    """Whether numba's cache next to ``cauker/sampler/compiled.py`` holds every kernel, newer
     than the source."""
-    found = importlib.util.find_spec("cauker.compiled")
+    found = importlib.util.find_spec("cauker.sampler.compiled")
     if found is None or found.origin is None:
         return False
     source = Path(found.origin)
@@ -70,7 +70,7 @@ def cached_on_disk() -> bool:
 
 
 def compiled() -> ModuleType | None:
-    """:mod:`cauker.compiled` if it should run now, else None (use the numpy versions)."""
+    """:mod:`cauker.sampler.compiled` if it should run now, else None (use the numpy versions)."""
     if _state["module"] is not None:
         return _state["module"]
     mode = _mode()
@@ -82,7 +82,7 @@ def compiled() -> ModuleType | None:
         if not (warm or drawn >= COMPILE_AFTER):
             return None
     try:
-        from cauker import compiled as module
+        from cauker.sampler import compiled as module
     except ImportError:  # no numba, or one that does not support this numpy
         return None
     _state["module"] = module

@@ -16,7 +16,7 @@ periodic kernels often are. So each matrix is factored with a diagonal jitter
 holds; the covariance then differs from ``T`` by ``delta`` relative to its
 diagonal (1e-12 almost always, 1e-10 at worst, by construction: far below the
 float32 resolution of the output). A matrix that breaks down even at 1e-10 is
-factored densely with a pivoted Cholesky (``cauker.linalg``), which never
+factored densely with a pivoted Cholesky (``cauker.sampler.linalg``), which never
 fails on a semi-definite matrix. Rotations use the "mixed" form, which keeps the
 factor's backward error at the level of a dense Cholesky (Bojanczyk, Brent,
 de Hoog and Sweet, SIAM J. Matrix Anal. Appl. 16, 1995).
@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cauker import acceleration
-from cauker.linalg import combine, pivoted_cholesky, toeplitz_column_getter
+from cauker.sampler import acceleration
+from cauker.sampler.linalg import combine, pivoted_cholesky, toeplitz_column_getter
 
 #: Relative diagonal jitters tried in turn. Starting at 1e-12 rather than 0
 #: saves a second sweep for the half of the matrices that are singular; above
@@ -109,7 +109,7 @@ def _schur_pass(
 def schur_pass(
     columns: np.ndarray, normals: np.ndarray, owner: np.ndarray, jitter: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_schur_pass`, compiled when ``cauker.acceleration`` says so (same bits)."""
+    """:func:`_schur_pass`, compiled when ``cauker.sampler.acceleration`` says so (same bits)."""
     kernels = acceleration.compiled()
     if kernels is None:
         return _schur_pass(columns, normals, owner, jitter)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from cauker.config import CauKerConfig
-from cauker.rows import GRAPHS_PER_BATCH, graph_rows
+from cauker.sampler.rows import GRAPHS_PER_BATCH, graph_rows
 
 
 def check_count(name: str, count, index) -> tuple[int, int]:

@@ -14,15 +14,15 @@ added. Within a term:
   - several factors whose ranks multiply to at most ``KHATRI_RAO_PER_POINT *
     length``: the Khatri-Rao product of their cached factors, which is an exact
     factor of their element-wise product;
-  - otherwise a batched O(L^2) Schur factorisation (``cauker.toeplitz``).
-  The Schur sweep and the Khatri-Rao draw also exist compiled (``cauker.compiled``,
-  the same bits), used when ``cauker.acceleration`` says it pays.
+  - otherwise a batched O(L^2) Schur factorisation (``cauker.sampler.toeplitz``).
+  The Schur sweep and the Khatri-Rao draw also exist compiled (``cauker.sampler.compiled``,
+  the same bits), used when ``cauker.sampler.acceleration`` says it pays.
 - A WhiteKernel factor makes the whole term diagonal.
 - Any other kernel (in a user's bank) is evaluated densely and the term factored
   by pivoted Cholesky, so a custom bank is still exact.
 
-Same bits on every machine. Kernel columns come from :mod:`cauker.kernel_columns`
-(portable elementary functions), factors and draws from :mod:`cauker.linalg`
+Same bits on every machine. Kernel columns come from :mod:`cauker.sampler.kernel_columns`
+(portable elementary functions), factors and draws from :mod:`cauker.sampler.linalg`
 (a fixed order of IEEE operations, no BLAS), so ranks, method choices and every
 bit of a draw are the same on every CPU. A term consumes the standard normals
 given to it (``normals_shape``: how many depends on exact ranks only).
@@ -41,17 +41,22 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.polynomial import polynomial
 
-from cauker import acceleration
-from cauker.kernel_columns import dense_matrix, is_portable_stationary, stationary_column, toeplitz
-from cauker.kernels import BankKernel
-from cauker.linalg import (
+from cauker.sampler import acceleration
+from cauker.sampler.kernel_columns import (
+    dense_matrix,
+    is_portable_stationary,
+    stationary_column,
+    toeplitz,
+)
+from cauker.sampler.kernels import BankKernel
+from cauker.sampler.linalg import (
     combine,
     khatri_rao,
     pivoted_cholesky,
     rowwise_dot,
     toeplitz_column_getter,
 )
-from cauker.toeplitz import DENSE, toeplitz_draws
+from cauker.sampler.toeplitz import DENSE, toeplitz_draws
 
 #: Largest product of factor ranks, per grid point, drawn through a Khatri-Rao
 #: product (cost ~ L * prod(ranks)); above it the Schur factorisation (cost ~

@@ -1,15 +1,15 @@
 """Compiled (numba) versions of the sampler's two heaviest loops, bit for bit the
 same as their numpy versions.
 
-- :func:`schur_pass`: the generalised Schur sweep of ``cauker.toeplitz``,
+- :func:`schur_pass`: the generalised Schur sweep of ``cauker.sampler.toeplitz``,
   one matrix at a time instead of one step at a time over a batch: the same
   operations, in the same order, on each element.
 - :func:`khatri_rao_draw`: ``sum_a first[a] * (sum_b mixing[a, b] rest[b])``,
-  each sum from 0 in increasing index, as ``cauker.linalg`` computes it.
+  each sum from 0 in increasing index, as ``cauker.sampler.linalg`` computes it.
 
 numba compiles without fast-math, so it neither fuses a multiply with an add
 nor reorders a sum: the results are the numpy versions' to the last bit (the
-tests check it). Importing this module needs numba; ``cauker.acceleration``
+tests check it). Importing this module needs numba; ``cauker.sampler.acceleration``
 decides whether to use it.
 """
 
@@ -73,7 +73,7 @@ def schur_pass(
 
 @numba.njit(cache=True, nogil=True)
 def khatri_rao_draw(first: np.ndarray, rest: np.ndarray, mixing: np.ndarray) -> np.ndarray:
-    """``rowwise_dot(first, combine(mixing, rest))`` of ``cauker.linalg``."""
+    """``rowwise_dot(first, combine(mixing, rest))`` of ``cauker.sampler.linalg``."""
     r1, length = first.shape
     r2 = rest.shape[0]
     partial = np.empty(length)

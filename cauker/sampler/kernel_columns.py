@@ -6,7 +6,7 @@ or its dense matrix (anything else). scikit-learn computes these with numpy's
 CPU-specific ``exp``/``sin`` (and BLAS for dot products), so the last bits can
 differ between machines, and a last bit can change a pivot or a rank of the
 factor built from them. Here the formulas of scikit-learn's own kernels are
-evaluated with :mod:`cauker.portable_math` and element-wise IEEE operations
+evaluated with :mod:`cauker.sampler.portable_math` and element-wise IEEE operations
 only, for the kernel classes below and any sum, product or integer power of them:
 
 - ``ExpSineSquared``, ``RBF``, ``RationalQuadratic``, ``Matern`` with
@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from cauker import portable_math as pm
-from cauker.kernels import KernelSpec, spec_of
+from cauker.sampler import portable_math as pm
+from cauker.sampler.kernels import KernelSpec, spec_of
 
 #: Matern smoothness values with a closed form (scikit-learn's own list).
 _MATERN_CLOSED_FORMS = (0.5, 1.5, 2.5, math.inf)

@@ -1,0 +1,28 @@
+"""The sampler: a config in, rows out. It knows nothing of ``datasets``, the Hub or the CLI.
+
+=====================  ======================================================
+module                 holds
+=====================  ======================================================
+``rows``               ``generate`` and ``iter_batches``: rows of a split, as Arrow
+``parts``              parts of a split (graphs ``offset + j * stride``), for streams
+``schema``             the Arrow schema of the rows, and building record batches
+``arrays``             rows as ``(n, channels, length)`` arrays for encoders
+``scm``                one random structural causal model per graph: :class:`Sampler`
+``dag``                the random DAGs
+``kernels``            kernel banks (tables of scikit-learn kernel specs)
+``means``              the mean bank of the GP roots
+``activations``        activation banks of the non-root nodes
+``gp``                 exact draws of the GP roots
+``toeplitz``           the Schur factorisation of Toeplitz covariances
+``kernel_columns``     kernels evaluated on the grid, the same bits on every CPU
+``linalg``             factors and sums in a fixed order of IEEE operations
+``portable_math``      ``exp``, ``log``, ``sin``... the same bits on every CPU
+``compiled``           numba versions of the two heaviest loops (same bits)
+``acceleration``       whether the compiled versions run
+=====================  ======================================================
+
+Data flows down this table: ``rows`` asks ``scm`` for graphs, ``scm`` draws
+DAGs, banks and GP roots, and the numerics at the bottom make every bit the
+same on every machine. Importing this package imports nothing; import the
+module you need.
+"""
