@@ -17,7 +17,7 @@ import time
 import datasets
 
 import cauker
-from cauker.shards import plan_shards
+from cauker.files.shard_plan import plan_shards
 from cauker_dataset import CauKer
 
 

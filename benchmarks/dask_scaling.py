@@ -7,7 +7,7 @@ other in this process:
 2. ``export(..., num_proc=2)``: a process pool, what 2 cores give without Dask;
 3. ``export(..., scheduler=client)`` on a ``LocalCluster`` of ``--workers``
    single-threaded worker processes made as ``scheduler="local"`` makes it
-   (``cauker.distributed.local_cluster``: Dask's worker profiler off);
+   (``cauker.files.dask_runner.local_cluster``: Dask's worker profiler off);
 4. the same on a LocalCluster with Dask's default worker settings.
 
 Prints wall time, series/s and the speed-up ratio against 1 process, checks
@@ -40,8 +40,8 @@ from pathlib import Path
 import distributed
 
 import cauker
-from cauker.distributed import local_cluster
-from cauker.shards import SPLITS, plan_shards
+from cauker.files.dask_runner import local_cluster
+from cauker.files.shard_plan import SPLITS, plan_shards
 
 
 @dataclass

@@ -25,7 +25,7 @@ import time
 import pyarrow.parquet as pq
 
 import cauker
-from cauker import parquet_format
+from cauker.files import parquet_format
 
 
 def previous_writer(sink, schema, batches) -> None:

@@ -24,8 +24,8 @@ from datasets.distributed import split_dataset_by_node
 from datasets.iterable_dataset import ArrowExamplesIterable
 
 import cauker
+from cauker.files.shard_plan import work_ranges
 from cauker.sampler.rows import _blas, iter_batches, sampler_for
-from cauker.shards import work_ranges
 
 
 def graphs_per_call(length: int, total: int = 256) -> None:

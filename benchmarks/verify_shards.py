@@ -1,7 +1,7 @@
 """What verifying every page of every shard costs on a re-run of an export.
 
 A re-run of ``cauker export`` reads every existing shard in full to check its
-page checksums (cauker.shard_files.pages_intact). This script exports the
+page checksums (cauker.files.writers.pages_intact). This script exports the
 ``10k`` config once, then times the shard step of re-runs that find every
 shard complete (``export_shards``: the checks, no preview or card), with the
 page check and with the footer check alone (the page check replaced by a
@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 import cauker
-from cauker import shard_files
-from cauker.hub_layout import export, export_shards
+from cauker.files import writers
+from cauker.files.hub_folder import export, export_shards
 
 
 def timed(config, folder: Path, step=export) -> float:
@@ -46,14 +46,14 @@ def main() -> None:
         shards = len(list((folder / "data").rglob("*.parquet")))
         rerun = timed(config, folder)
         checked, footer_only = [], []
-        real = shard_files.pages_intact
+        real = writers.pages_intact
         for _ in range(args.repeats):
             checked.append(timed(config, folder, export_shards))
-            shard_files.pages_intact = lambda fs, path: True
+            writers.pages_intact = lambda fs, path: True
             try:
                 footer_only.append(timed(config, folder, export_shards))
             finally:
-                shard_files.pages_intact = real
+                writers.pages_intact = real
     with_pages, without = statistics.median(checked), statistics.median(footer_only)
     mib = size / 2**20
     print(f"config {args.config}: {shards} shards, {mib:.0f} MiB of Parquet")

@@ -8,7 +8,7 @@ top of it, imported only when used (``export``, ``push_to_hub``).
 from typing import Any
 
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, named_config
-from cauker.loading import load_dataset
+from cauker.hf.loading import load_dataset
 from cauker.sampler.arrays import series_array
 from cauker.sampler.rows import generate, iter_batches
 from cauker.sampler.schema import arrow_schema
@@ -29,7 +29,7 @@ __all__ = [
     "series_array",
 ]
 
-_LAZY = {"export": "cauker.hub_layout", "push_to_hub": "cauker.hub"}
+_LAZY = {"export": "cauker.files.hub_folder", "push_to_hub": "cauker.hf.hub"}
 
 
 def __getattr__(name: str) -> Any:

@@ -86,11 +86,11 @@ def hub() -> LocalHub:
 def small_files():
     """Files of a few rows: the 64 files that parallel export wants, however small the
     corpus, so that tests of crashes, resumes and stale files have many of them.
-    (Real files hold at least cauker.shards.MIN_FILE_BYTES, see tests/test_shards.py.)"""
-    import cauker.shards
+    (Real files hold at least cauker.files.shard_plan.MIN_FILE_BYTES, see tests/test_shards.py.)"""
+    import cauker.files.shard_plan
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cauker.shards, "MIN_FILE_BYTES", 1)
+        patch.setattr(cauker.files.shard_plan, "MIN_FILE_BYTES", 1)
         yield
 
 

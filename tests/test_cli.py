@@ -221,9 +221,9 @@ def test_a_full_disk_during_generate_names_the_cause(tmp_path, capsys, monkeypat
 
 
 def test_preview_checks_its_output_before_generating(tmp_path, capsys, monkeypatch):
-    import cauker.preview
+    import cauker.files.preview
 
-    monkeypatch.setattr(cauker.preview, "generate", pytest.fail)
+    monkeypatch.setattr(cauker.files.preview, "generate", pytest.fail)
     (tmp_path / "afile").write_text("x")
     code, _, err = run(capsys, "preview", "10k", "--out", str(tmp_path / "afile" / "p.png"))
     assert code == 2 and err.count("\n") == 1 and "is a file" in err, err

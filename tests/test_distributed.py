@@ -19,8 +19,8 @@ dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
 import cauker  # noqa: E402
-from cauker.distributed import ShardWriteError, check_scheduler, dask_runner  # noqa: E402
-from cauker.shards import SPLITS, plan_shards  # noqa: E402
+from cauker.files.dask_runner import ShardWriteError, check_scheduler, dask_runner  # noqa: E402
+from cauker.files.shard_plan import SPLITS, plan_shards  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
 
@@ -177,7 +177,7 @@ def test_local_scheduler_starts_and_closes_its_cluster(reference, tmp_path):
 
 
 def test_local_cluster_workers_are_single_threaded_processes_without_profiler():
-    from cauker.distributed import local_cluster
+    from cauker.files.dask_runner import local_cluster
 
     def settings() -> tuple:
         return dask.config.get("distributed.worker.profile.enabled"), os.getpid()
@@ -231,7 +231,7 @@ def test_missing_dask_says_how_to_install(monkeypatch, tmp_path):
 
 def test_core_does_not_import_dask():
     code = (
-        "import sys, cauker, cauker.hub_layout, cauker.hub, cauker.cli\n"
+        "import sys, cauker, cauker.files.hub_folder, cauker.hf.hub, cauker.cli\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed'}))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -554,7 +554,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(argv, message, toy, capsys):
 
 def test_importing_the_package_does_not_import_torch():
     code = (
-        "import sys, cauker, cauker.evaluation, cauker.evaluation.cli; "
+        "import sys, cauker, cauker.evaluation, cauker.cli.evaluation_commands; "
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -18,9 +18,9 @@ from huggingface_hub import DatasetCard
 from PIL import Image
 
 import cauker
-from cauker import hub_layout as export_module
 from cauker.errors import ForeignFileError
-from cauker.hub_layout import export
+from cauker.files import hub_folder as export_module
+from cauker.files.hub_folder import export
 
 pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
 
@@ -279,9 +279,9 @@ def test_concurrent_exports_of_two_configs_keep_both_in_the_card(tmp_path, monke
 def test_a_concurrent_export_of_the_same_config_waits_and_never_deletes_a_temp_file(
     tmp_path, monkeypatch
 ):
-    from cauker import shard_files
+    from cauker.files import writers
 
-    real = shard_files.iter_batches
+    real = writers.iter_batches
     paused, go = threading.Event(), threading.Event()
 
     def first_export_pauses_mid_shard(config, split, start, stop):
@@ -291,7 +291,7 @@ def test_a_concurrent_export_of_the_same_config_waits_and_never_deletes_a_temp_f
                 assert go.wait(10)
             yield batch
 
-    monkeypatch.setattr(shard_files, "iter_batches", first_export_pauses_mid_shard)
+    monkeypatch.setattr(writers, "iter_batches", first_export_pauses_mid_shard)
     errors = []
 
     def run(name):
@@ -408,8 +408,8 @@ def test_temporary_files_never_match_the_cards_globs(tmp_path, monkeypatch):
 
     def killed_after_opening(url, name, config, shard):
         if shard.index == 2:
-            from cauker.atomic_files import temporary_path
-            from cauker.shard_files import shard_path
+            from cauker.files.atomic_files import temporary_path
+            from cauker.files.writers import shard_path
 
             path = shard_path(str(tmp_path), name, config, shard)
             Path(temporary_path(path)).write_bytes(b"")  # 0 bytes, as after a kill -9

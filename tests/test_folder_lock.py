@@ -6,8 +6,8 @@ import time
 import fsspec
 import pytest
 
-from cauker import folder_lock as lock_module
-from cauker.folder_lock import LOCK_FILE, folder_lock
+from cauker.files import folder_lock as lock_module
+from cauker.files.folder_lock import LOCK_FILE, folder_lock
 
 LOCAL = fsspec.filesystem("file")
 

@@ -11,8 +11,8 @@ import pyarrow.dataset as pads
 import pytest
 
 import cauker
-from cauker import ipc_files
 from cauker.cli import main
+from cauker.files import corpus_folder
 
 FIELDS = ["--num-series", "40", "--length", "32", "--quiet"]
 CONFIG = cauker.named_config("10k", num_series=40, length=32)
@@ -105,8 +105,8 @@ def test_same_corpus_again_writes_nothing_and_says_so(tmp_path, capsys):
 
 
 def test_interrupted_ipc_generate_resumes(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(cauker.shards, "MIN_FILE_BYTES", 1)  # several files
-    real = ipc_files.write_file
+    monkeypatch.setattr(cauker.files.shard_plan, "MIN_FILE_BYTES", 1)  # several files
+    real = corpus_folder.write_file
     written = []
 
     def crashing(output, config, format, shard):
@@ -115,10 +115,10 @@ def test_interrupted_ipc_generate_resumes(tmp_path, capsys, monkeypatch):
         written.append(shard.index)
         return real(output, config, format, shard)
 
-    monkeypatch.setattr(ipc_files, "write_file", crashing)
+    monkeypatch.setattr(corpus_folder, "write_file", crashing)
     assert generate(capsys, tmp_path / "a", "--format", "arrow")[0] == 130
     assert len(files(tmp_path / "a")) == 3 and not list((tmp_path / "a").rglob(".*tmp*"))
-    monkeypatch.setattr(ipc_files, "write_file", real)
+    monkeypatch.setattr(corpus_folder, "write_file", real)
     assert generate(capsys, tmp_path / "a", "--format", "arrow")[0] == 0
     assert generate(capsys, tmp_path / "b", "--format", "arrow")[0] == 0
     a, b = (sorted((tmp_path / d).rglob("*.arrow")) for d in "ab")

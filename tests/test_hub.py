@@ -9,10 +9,10 @@ import pytest
 from huggingface_hub import DatasetCard, HfApi
 
 import cauker
-from cauker import card as card_module
-from cauker import hub_layout as export_module
 from cauker.cli import main
-from cauker.hub import HubError, push_to_hub
+from cauker.files import card as card_module
+from cauker.files import hub_folder as export_module
+from cauker.hf.hub import HubError, push_to_hub
 
 pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
 

@@ -6,9 +6,15 @@ import pyarrow.parquet as pq
 import pytest
 
 import cauker
-from cauker import parquet_format, shards
-from cauker.hub_layout import export
-from cauker.shards import MAX_FILE_BYTES, MIN_FILE_BYTES, ShardPlan, plan_shards, row_bytes
+from cauker.files import parquet_format, shard_plan
+from cauker.files.hub_folder import export
+from cauker.files.shard_plan import (
+    MAX_FILE_BYTES,
+    MIN_FILE_BYTES,
+    ShardPlan,
+    plan_shards,
+    row_bytes,
+)
 
 
 def estimated_bytes(config, shard) -> int:
@@ -19,7 +25,7 @@ def estimated_bytes(config, shard) -> int:
 @pytest.mark.parametrize("overrides", [{}, {"length": 2048}, {"multivariate": True}])
 def test_files_are_worth_a_request_and_not_too_large(name, overrides):
     config = cauker.named_config(name, **overrides)
-    for split in shards.SPLITS:
+    for split in shard_plan.SPLITS:
         plan = plan_shards(config, split)
         whole = config.split_size(split) * row_bytes(config)
         assert sum(s.num_rows for s in plan) == config.split_size(split)
@@ -28,7 +34,7 @@ def test_files_are_worth_a_request_and_not_too_large(name, overrides):
         for shard in plan[:-1]:  # the last one holds the rest
             assert estimated_bytes(config, shard) >= min(MIN_FILE_BYTES, whole)
         assert all(estimated_bytes(config, s) <= MAX_FILE_BYTES for s in plan)
-        assert len(plan) <= max(shards.PARALLEL_FILES, whole / MAX_FILE_BYTES + 64)
+        assert len(plan) <= max(shard_plan.PARALLEL_FILES, whole / MAX_FILE_BYTES + 64)
         assert len(plan) & (len(plan) - 1) == 0 or len(plan) % 64 == 0
 
 
@@ -68,7 +74,7 @@ def test_endless_corpus_has_no_files():
 
 def test_files_on_disk_hold_what_the_plan_estimates(tmp_path, monkeypatch):
     """Scaled down: 1 MiB files instead of 32, real bytes on disk."""
-    monkeypatch.setattr(shards, "MIN_FILE_BYTES", 2**20)
+    monkeypatch.setattr(shard_plan, "MIN_FILE_BYTES", 2**20)
     config = cauker.CauKerConfig(num_series=2400, length=512)
     export(config, tmp_path, config_name="c", progress=False)
     files = sorted((tmp_path / "data" / "c").glob("train-*.parquet"))

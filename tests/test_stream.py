@@ -15,8 +15,8 @@ from datasets.distributed import split_dataset_by_node  # noqa: E402
 from torch.utils.data._utils import worker as torch_worker  # noqa: E402
 
 import cauker  # noqa: E402
+from cauker.hf.stream import STREAM_UNITS, UnsplitStreamWarning  # noqa: E402
 from cauker.sampler import parts  # noqa: E402
-from cauker.stream import STREAM_UNITS, UnsplitStreamWarning  # noqa: E402
 
 # 64 graphs: as many as the 16 ranks x 4 workers of the largest split below.
 # Small graphs, so that the 64 splits below generate the corpus quickly.
@@ -219,7 +219,7 @@ def test_endless_stream_splits_over_ranks_and_workers_with_no_row_twice(generate
 def test_endless_is_streaming_only(tmp_path):
     with pytest.raises(ValueError, match="num_series=None is an endless corpus"):
         cauker.load_dataset("10k", num_series=None, cache_dir=str(tmp_path))
-    builder = cauker.loading.builder("10k", num_series=None, cache_dir=str(tmp_path))
+    builder = cauker.hf.loading.builder("10k", num_series=None, cache_dir=str(tmp_path))
     with pytest.raises(ValueError, match="can only be streamed"):
         builder.download_and_prepare()
     config = cauker.named_config("10k", num_series=None)

@@ -5,7 +5,9 @@ contrastively on a CauKer corpus, freeze it, and score random-forest and
 logistic-regression classifiers fitted on its embeddings of real UCR datasets,
 beside a reference corpus (by default the KernelSynth ablation of the same
 config), the untrained encoder and the raw series; compare them paired over
-datasets and seeds. :func:`sweep` does the same for a grid of configs.
+datasets and seeds. :func:`sweep` does the same for a grid of configs. The
+``cauker evaluate`` and ``cauker sweep`` subcommands are in
+:mod:`cauker.cli.evaluation_commands`.
 
 =========================  ====================================================
 module                     holds
@@ -24,7 +26,6 @@ module                     holds
 ``statistics``             paired gap, interval, Wilcoxon test, verdict
 ``report``                 :class:`EvaluationReport`: table and JSON
 ``sweep``                  a grid of configs against a reference, resumable
-``cli``                    the ``evaluate`` and ``sweep`` subcommands
 =========================  ====================================================
 
 Importing this package imports neither PyTorch nor scikit-learn; running an

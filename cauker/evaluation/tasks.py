@@ -110,6 +110,9 @@ _worker_state: dict[str, Any] = {}
 def _init_worker(protocol: Protocol, datasets: Prepared, progress_queue) -> None:
     import torch
 
+    from cauker.files.lifeline import die_with_parent
+
+    die_with_parent()  # a worker ends when its parent is killed
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     torch.set_num_threads(protocol.threads)
     _worker_state.update(protocol=protocol, datasets=datasets, queue=progress_queue)

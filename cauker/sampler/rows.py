@@ -1,6 +1,6 @@
 """Rows of a split, from a config: ``generate`` (a table), ``iter_batches``
 (a stream of record batches in bounded memory) and ``graph_rows`` (the rows of
-any list of graphs, for the streams of ``cauker.stream``).
+any list of graphs, for the streams of ``cauker.hf.stream``).
 
 Row ``r`` of a univariate split is series ``r % series_per_graph`` of graph
 ``r // series_per_graph``; in multivariate mode row ``r`` is graph ``r``. Any
@@ -19,7 +19,6 @@ import numpy as np
 import pyarrow as pa
 
 from cauker.config import CauKerConfig
-from cauker.lifeline import die_with_parent
 from cauker.sampler import acceleration
 from cauker.sampler.schema import PROVENANCE, arrow_schema, record_batch
 
@@ -102,7 +101,6 @@ def iter_batches(
     ):
         raise ValueError(f"graphs_per_batch must be a positive integer, got {graphs_per_batch!r}")
     start, stop = _check_range(config, split, start, stop)
-    die_with_parent()  # a pool's worker (datasets' num_proc) ends when its parent is killed
     sampler = sampler_for(config)
     k = config.series_per_graph
     # Work in series: a multivariate row is the k series of one graph.

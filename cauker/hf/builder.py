@@ -1,9 +1,10 @@
 """Hugging Face ``datasets`` builder of CauKer corpora.
 
 ``datasets`` 4 and later no longer run dataset scripts, so use the builder
-directly, or ``cauker.load_dataset``:
+directly (also importable as ``cauker_dataset.CauKer`` from the top of the
+repository), or ``cauker.load_dataset``:
 
->>> from cauker_dataset import CauKer
+>>> from cauker.hf.builder import CauKer
 >>> builder = CauKer(config_name="10k", num_series=500)  # doctest: +SKIP
 >>> builder.download_and_prepare(num_proc=2)  # doctest: +SKIP
 >>> train = builder.as_dataset("train")  # doctest: +SKIP
@@ -16,7 +17,7 @@ the sampler yields whole Arrow tables, which ``datasets`` writes as they are
 (see the README for the measurement behind this choice).
 
 Streaming (``as_streaming_dataset``) does not go through ``_generate_tables``:
-each split is a ``cauker.stream.CauKerExamplesIterable``, which splits evenly
+each split is a ``cauker.hf.stream.CauKerExamplesIterable``, which splits evenly
 over any number of DDP ranks and DataLoader workers, resumes exactly, and may
 be endless (``num_series=None``, streaming only).
 """
@@ -30,9 +31,12 @@ import datasets
 import pyarrow as pa
 from datasets.builder import Key
 
-from cauker import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, arrow_schema, iter_batches, paper
-from cauker.lifeline import children_die_with_this_process
-from cauker.shards import SPLITS, work_ranges
+from cauker import paper
+from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig
+from cauker.files.lifeline import children_die_with_this_process, die_with_parent
+from cauker.files.shard_plan import SPLITS, work_ranges
+from cauker.sampler.rows import iter_batches
+from cauker.sampler.schema import arrow_schema
 
 _FIELDS = [f for f in dataclasses.fields(CauKerConfig)]
 
@@ -131,12 +135,13 @@ class CauKer(datasets.ArrowBasedBuilder):
             return super().download_and_prepare(*args, **kwargs)
 
     def _get_examples_iterable_for_split(self, split_generator: datasets.SplitGenerator):
-        from cauker.stream import CauKerExamplesIterable
+        from cauker.hf.stream import CauKerExamplesIterable
 
         config = self.config.cauker_config()
         return CauKerExamplesIterable(config, split_generator.gen_kwargs["split"])
 
     def _generate_tables(self, split: str, ranges: list[tuple[int, int]]):
+        die_with_parent()  # a num_proc worker ends when its parent is killed
         config = self.config.cauker_config()
         for shard, (start, stop) in enumerate(ranges):
             for batch_index, batch in enumerate(iter_batches(config, split, start, stop)):

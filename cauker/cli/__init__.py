@@ -18,7 +18,7 @@ from typing import Any
 
 from cauker.config import NAMED_SIZES, CauKerConfig, named_config
 from cauker.errors import CaukerError
-from cauker.shards import SPLITS
+from cauker.files.shard_plan import SPLITS
 
 
 class CliError(Exception):
@@ -210,7 +210,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     _progress(args)
     about = {"fingerprint": config.fingerprint(), "config": config.to_dict(), "format": args.format}
     if args.format == "parquet":
-        from cauker.loading import builder
+        from cauker.hf.loading import builder
 
         b = builder(args.config, **_overrides(args))
         try:
@@ -231,7 +231,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     else:
         from tqdm.auto import tqdm
 
-        from cauker.ipc_files import write_ipc_files
+        from cauker.files.corpus_folder import write_ipc_files
 
         if held is not None and not same:
             _remove_corpus(output, held)
@@ -272,7 +272,7 @@ def cmd_configs(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     config = _config(args)
-    from cauker.preview import save_preview
+    from cauker.files.preview import save_preview
 
     path = save_preview(config, args.out, rows=args.rows, columns=args.columns)
     print(f"wrote {path}")
@@ -281,7 +281,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     config = _config(args)  # before the heavy imports: a bad value fails at once
-    from cauker.hub_layout import export
+    from cauker.files.hub_folder import export
 
     name = args.config if args.name is None else args.name
     _progress(args)
@@ -299,7 +299,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_push(args: argparse.Namespace) -> int:
     config = _config(args)  # before the heavy imports: a bad value fails at once
-    from cauker.hub import push_to_hub
+    from cauker.hf.hub import push_to_hub
 
     name = args.config if args.name is None else args.name
     _progress(args)
@@ -382,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_push)
 
     try:
-        from cauker.evaluation.cli import register
+        from cauker.cli.evaluation_commands import register
     except ImportError:  # the evaluation extra is optional
         pass
     else:

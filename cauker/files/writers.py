@@ -3,7 +3,7 @@ under the final name, and checked so that a re-run skips what is complete.
 
 Files go through ``fsspec``: a local path, ``s3://``, ``gcs://``, ``hf://``. On a
 local file system a shard is written under a temporary name, then renamed
-(atomic, :mod:`cauker.atomic_files`). On an object store an object only appears
+(atomic, :mod:`cauker.files.atomic_files`). On an object store an object only appears
 once its upload completes, so it is written under its final name directly.
 
 A shard's name carries the first 8 hex digits of the config fingerprint,
@@ -28,12 +28,12 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cauker.atomic_files import is_local, open_atomically
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
-from cauker.parquet_format import open_writer, write_row_groups
+from cauker.files.atomic_files import is_local, open_atomically
+from cauker.files.parquet_format import open_writer, write_row_groups
+from cauker.files.shard_plan import Shard
 from cauker.sampler.rows import iter_batches
 from cauker.sampler.schema import arrow_schema
-from cauker.shards import Shard
 
 __all__ = ["ShardFile", "complete_shard", "is_local", "shard_path", "write_shard"]
 

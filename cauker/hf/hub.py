@@ -38,12 +38,12 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from cauker.atomic_files import check_writable_folder, write_atomically
-from cauker.card import is_cauker_card, tag_name, update_card
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
 from cauker.errors import CaukerError, ForeignFileError
-from cauker.hub_layout import check_config_name, check_runner, export_config
-from cauker.shards import check_finite
+from cauker.files.atomic_files import check_writable_folder, write_atomically
+from cauker.files.card import is_cauker_card, tag_name, update_card
+from cauker.files.hub_folder import check_config_name, check_runner, export_config
+from cauker.files.shard_plan import check_finite
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LOCAL = fsspec.filesystem("file")

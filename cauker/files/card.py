@@ -29,8 +29,8 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
 from cauker.errors import ForeignFileError
+from cauker.files.shard_plan import SPLITS
 from cauker.paper import CITATION
-from cauker.shards import SPLITS
 
 LICENSE = "apache-2.0"
 PRETTY_NAME = "CauKer synthetic time series"
@@ -58,7 +58,7 @@ def template() -> str:
     packaged = resources.files("cauker") / "dataset_card" / "README.md"
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).parents[1] / "dataset_card" / "README.md").read_text(encoding="utf-8")
+    return (Path(__file__).parents[2] / "dataset_card" / "README.md").read_text(encoding="utf-8")
 
 
 def tag_name(config_name: str) -> str:

@@ -12,7 +12,7 @@ in ``pyarrow.dataset`` with "Not an Arrow file". One folder per split:
 
 so that a folder holds one split only (``pyarrow.dataset`` and ``FileDataset``
 read every file of the folder they are given). Files follow the plan of
-``cauker.shards`` and hold one record batch per generation batch.
+``cauker.files.shard_plan`` and hold one record batch per generation batch.
 
 - ``arrow``: cauker's columns (``arrow_schema``): ``index``, ``target`` (a
   fixed-size list of float32), ``graph`` and the provenance.
@@ -40,9 +40,10 @@ import numpy as np
 import pyarrow as pa
 
 from cauker.config import CauKerConfig
+from cauker.files.lifeline import die_with_parent
+from cauker.files.shard_plan import SPLITS, Shard, plan_shards
 from cauker.sampler.rows import iter_batches
 from cauker.sampler.schema import arrow_schema
-from cauker.shards import SPLITS, Shard, plan_shards
 
 #: Formats written here, by ``--format`` name.
 FORMATS = ("arrow", "gluonts")
@@ -137,7 +138,9 @@ def write_ipc_files(
     else:
         # spawn: workers start clean (no inherited threads or BLAS state), as in cauker.export
         context = get_context("spawn")
-        with ProcessPoolExecutor(min(num_proc, len(todo)), mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            min(num_proc, len(todo)), mp_context=context, initializer=die_with_parent
+        ) as pool:
             for future in as_completed([pool.submit(task, shard) for shard in todo]):
                 done(future.result())
     return [shard_file(output, s) for s in shards]

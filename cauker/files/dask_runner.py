@@ -1,6 +1,6 @@
 """Run an export on a Dask cluster (``pip install cauker[dask]``): one task per shard.
 
-Each task is :func:`cauker.shard_files.write_shard`: it generates its shard on
+Each task is :func:`cauker.files.writers.write_shard`: it generates its shard on
 the worker and writes it, atomically, through fsspec to the output URL. This
 process only submits the tasks, collects each shard's metadata as it arrives
 and, back in :func:`cauker.export`, writes the card. Rows depend only
@@ -15,7 +15,7 @@ Faults are Dask's to handle:
 - a shard that still fails stops the export with a :class:`ShardWriteError`
   naming the shard and the cause, and cancels the remaining tasks.
 
-Nothing here is imported by the core: ``cauker.hub_layout`` imports this module
+Nothing here is imported by the core: ``cauker.files.hub_folder`` imports this module
 only when a ``scheduler`` is given.
 """
 
@@ -35,8 +35,8 @@ import fsspec
 
 from cauker.config import CauKerConfig
 from cauker.errors import CaukerError
-from cauker.shard_files import ShardFile, complete_shard, is_local, shard_path, write_shard
-from cauker.shards import Shard
+from cauker.files.shard_plan import Shard
+from cauker.files.writers import ShardFile, complete_shard, is_local, shard_path, write_shard
 
 #: Automatic re-runs of a shard task that raised, before the export gives up.
 RETRIES = 2
@@ -211,7 +211,7 @@ def _check_visible(url: str, config_name: str, config: CauKerConfig, shard: Shar
 def dask_runner(
     url: str, config_name: str, config: CauKerConfig, scheduler: Any
 ) -> Callable[[list[Shard], Callable[[ShardFile], None]], None]:
-    """A runner for :func:`cauker.hub_layout.export_shards` that writes shards on Dask.
+    """A runner for :func:`cauker.files.hub_folder.export_shards` that writes shards on Dask.
 
     Parameters
     ----------
@@ -231,7 +231,7 @@ def dask_runner(
     -------
     callable
         ``run(shards, done)``: submits one task per shard and calls ``done`` here
-        with each finished shard's :class:`~cauker.shard_files.ShardFile`;
+        with each finished shard's :class:`~cauker.files.writers.ShardFile`;
         returns when every shard is written, or raises :class:`ShardWriteError`
         (after cancelling the other tasks) when one cannot be.
     """

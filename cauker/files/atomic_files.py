@@ -5,13 +5,13 @@ folder, then renamed over its final name (``os.replace``, atomic on POSIX and
 Windows). On an object store (``s3://``, ``gcs://``, ``hf://``) an object
 appears only when its upload completes: small files are sent in one request
 (``pipe_file``); shards are written under their final name, and a partial
-upload is caught by the check of their footer (:mod:`cauker.shard_files`).
+upload is caught by the check of their footer (:mod:`cauker.files.writers`).
 
 A temporary name is ``.<final name>.tmp-<32 hex digits>``: hidden, and ending
 in neither ``.parquet`` nor ``.png``, so it never matches the card's globs, the
 Hub upload's patterns or ``datasets``' default patterns. A process killed
 mid-write leaves it behind; :func:`remove_temporary_files` deletes it later, and
-callers do that under the folder's lock (:mod:`cauker.folder_lock`), so that no
+callers do that under the folder's lock (:mod:`cauker.files.folder_lock`), so that no
 other process's file in flight is touched.
 """
 

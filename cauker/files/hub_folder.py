@@ -24,7 +24,7 @@ files" says the same for users):
 - The folder always loads as its card says: new shards are written beside the
   old ones under other names, the card is switched in one rename at the end,
   and only then are the old config's files removed.
-- On a local disk, exports into one folder take turns (:mod:`cauker.folder_lock`):
+- On a local disk, exports into one folder take turns (:mod:`cauker.files.folder_lock`):
   one config at a time per config name, one card merge at a time.
 """
 
@@ -42,18 +42,19 @@ import fsspec
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from cauker.atomic_files import (
+from cauker.config import CauKerConfig
+from cauker.errors import ForeignFileError
+from cauker.files.atomic_files import (
     check_writable_folder,
     is_local,
     remove_temporary_files,
     write_atomically,
 )
-from cauker.card import ConfigEntry, is_cauker_card, update_card
-from cauker.config import CauKerConfig
-from cauker.errors import ForeignFileError
-from cauker.folder_lock import folder_lock
-from cauker.lifeline import die_with_parent
-from cauker.shard_files import (
+from cauker.files.card import ConfigEntry, is_cauker_card, update_card
+from cauker.files.folder_lock import folder_lock
+from cauker.files.lifeline import die_with_parent
+from cauker.files.shard_plan import SPLITS, Shard, check_finite, plan_shards
+from cauker.files.writers import (
     ShardFile,
     complete_shard,
     data_files_pattern,
@@ -62,7 +63,6 @@ from cauker.shard_files import (
     shard_path,
     write_shard,
 )
-from cauker.shards import SPLITS, Shard, check_finite, plan_shards
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -82,7 +82,7 @@ def check_runner(num_proc: Any, scheduler: Any) -> None:
     """Refuse a bad ``num_proc`` or ``scheduler`` before any work starts."""
     _check_num_proc(num_proc)
     if scheduler is not None:
-        from cauker.distributed import check_scheduler
+        from cauker.files.dask_runner import check_scheduler
 
         check_scheduler(scheduler)
 
@@ -106,7 +106,7 @@ def _run_here(url: str, name: str, config: CauKerConfig) -> Runner:
 def _run_pool(url: str, name: str, config: CauKerConfig, num_proc: int) -> Runner:
     def run(shards: list[Shard], done: Callable[[ShardFile], None]) -> None:
         # spawn: workers start clean (no inherited threads or BLAS state); they end
-        # when this process ends, however it ends (cauker.lifeline)
+        # when this process ends, however it ends (cauker.files.lifeline)
         with ProcessPoolExecutor(
             num_proc,
             mp_context=get_context("spawn"),
@@ -158,7 +158,7 @@ def export_shards(
 
         if todo:
             if scheduler is not None:
-                from cauker.distributed import dask_runner
+                from cauker.files.dask_runner import dask_runner
 
                 runner = dask_runner(url, name, config, scheduler)
             elif _check_num_proc(num_proc) > 1:
@@ -178,7 +178,7 @@ def preview_path(name: str, config: CauKerConfig) -> str:
 
 
 def _preview_marker(fs, path: str) -> dict:
-    from cauker.preview import preview_marker
+    from cauker.files.preview import preview_marker
 
     try:
         return preview_marker(fs.cat_file(path)) or {}
@@ -236,7 +236,7 @@ def remove_stale(fs, root: str, name: str, config: CauKerConfig, shards: list[Sh
 
 def write_preview(fs, root: str, name: str, config: CauKerConfig, first: str) -> str:
     """Draw the first rows of the exported train split into ``images/<name>-<tag>.png``."""
-    from cauker.preview import render_figure
+    from cauker.files.preview import render_figure
 
     relative = preview_path(name, config)
     marker = {"config_name": name, "fingerprint": config.fingerprint()}

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cauker.atomic_files import folder_problem, write_atomically
 from cauker.config import CauKerConfig
+from cauker.files.atomic_files import folder_problem, write_atomically
 from cauker.sampler.rows import generate
 
 #: The PNG text chunk that marks an export's preview.

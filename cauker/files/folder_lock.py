@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 import fsspec
 
-from cauker.atomic_files import is_local
+from cauker.files.atomic_files import is_local
 
 try:
     import fcntl

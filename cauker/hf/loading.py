@@ -15,7 +15,7 @@ def builder(name: str = "10k", *, cache_dir: str | None = None, **overrides: Any
     from cauker.config import named_config
 
     named_config(name, **overrides)  # clear errors before datasets sees the arguments
-    from cauker_dataset import CauKer
+    from cauker.hf.builder import CauKer
 
     return CauKer(config_name=name, dataset_name="cauker", cache_dir=cache_dir, **overrides)
 

@@ -1,0 +1,22 @@
+"""The files layer: a corpus written to files, for training scripts or the Hub.
+
+===================  ==========================================================
+module               holds
+===================  ==========================================================
+``shard_plan``       the files of a split: contiguous row ranges sized for the Hub
+``writers``          the one writer: Parquet, Arrow IPC and GluonTS files
+``runners``          writing the missing files in this process or a process pool
+``dask_runner``      writing them on a Dask cluster, one task per file
+``corpus_folder``    ``cauker generate``: ``DIR/<split>/*.parquet|.arrow`` and ``cauker.json``
+``hub_folder``       ``cauker.export``: the Hub layout, ``data/``, ``images/``, ``README.md``
+``card``             the dataset card (``README.md``) of a Hub folder
+``preview``          a grid of sample series drawn to an image
+``atomic_files``     files that appear whole or not at all (local disk or fsspec)
+``folder_lock``      exports into one local folder take turns
+``lifeline``         pool workers end when the process that started them ends
+===================  ==========================================================
+
+Built on the sampler (:mod:`cauker.sampler`): data flows from a config to a
+plan of files, from the sampler's Arrow batches into each file. Importing this
+package imports nothing; import the module you need.
+"""
