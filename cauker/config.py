@@ -19,12 +19,13 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from numbers import Integral
 from typing import Any
 
+from cauker.errors import ParameterError
 from cauker.sampler.activations import ACTIVATION_BANKS, ACTIVATIONS
 from cauker.sampler.kernels import KERNEL_BANKS, check_kernels, exact_description
 from cauker.sampler.means import MEAN_BANKS, MEANS
+from cauker.validation import check_bool, check_int
 
 #: Version of the generating algorithm. Any change to the bytes produced for a
 #: given config and seed bumps it (see the README).
@@ -65,16 +66,6 @@ _GRAPHS_PER_BATCH = 128
 _MEMORY_ENV = "CAUKER_MEMORY_GIB"
 
 
-def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """Return ``value`` as an int if it is an integer in ``[low, high]``."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return int(value)
-
-
 def _check_bank(name: str, value: Any, banks: dict, entries: dict | None) -> str | tuple:
     """Normalise a bank: a known bank name, or a non-empty sequence of entries.
 
@@ -83,19 +74,21 @@ def _check_bank(name: str, value: Any, banks: dict, entries: dict | None) -> str
     """
     if isinstance(value, str):
         if value not in banks:
-            raise ValueError(f"{name} must be one of {sorted(banks)} or a sequence, got {value!r}")
+            raise ParameterError(
+                f"{name} must be one of {sorted(banks)} or a sequence, got {value!r}"
+            )
         return value
     if not isinstance(value, Sequence) or len(value) == 0:
-        raise ValueError(f"{name} must be a bank name or a non-empty sequence, got {value!r}")
+        raise ParameterError(f"{name} must be a bank name or a non-empty sequence, got {value!r}")
     value = tuple(value)
     if entries is None:
         from sklearn.gaussian_process.kernels import Kernel  # heavy: only for custom banks
     for entry in value:
         if entries is None:
             if not isinstance(entry, Kernel):
-                raise ValueError(f"{name} entries must be scikit-learn kernels, got {entry!r}")
+                raise ParameterError(f"{name} entries must be scikit-learn kernels, got {entry!r}")
         elif not isinstance(entry, str) or entry not in entries:
-            raise ValueError(f"{name} entries must be among {sorted(entries)}, got {entry!r}")
+            raise ParameterError(f"{name} entries must be among {sorted(entries)}, got {entry!r}")
     return value
 
 
@@ -109,7 +102,7 @@ def machine_memory() -> int | None:
         except ValueError:
             gib = math.nan
         if not gib > 0 or math.isinf(gib):
-            raise ValueError(f"{_MEMORY_ENV} must be a positive number of GiB, got {text!r}")
+            raise ParameterError(f"{_MEMORY_ENV} must be a positive number of GiB, got {text!r}")
         return int(gib * 2**30)
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -139,7 +132,7 @@ def _check_memory(length: int, num_nodes: int, max_kernels: int) -> None:
     a, b = _MATRIX_BYTES, _GRAPHS_PER_BATCH * 8 * (num_nodes + 4 * max_kernels)
     c = _BASE_BYTES - available
     largest = max(0, int((-b + math.sqrt(b * b - 4 * a * c)) / (2 * a))) if c < 0 else 0
-    raise ValueError(
+    raise ParameterError(
         f"length={length} needs about {needed / 2**30:,.1f} GiB in each generating process "
         f"(length x length kernel matrices, and a batch of graphs), more than the "
         f"{available / 2**30:.1f} GiB of this machine: length must be at most {largest:,} here "
@@ -208,21 +201,21 @@ class CauKerConfig:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         if self.num_series is not None:  # None: an endless train split
-            set_(self, "num_series", _check_int("num_series", self.num_series, 1, MAX_ROWS))
-        set_(self, "length", _check_int("length", self.length, 2))
-        set_(self, "num_nodes", _check_int("num_nodes", self.num_nodes, 1, MAX_NUM_NODES))
-        set_(self, "max_parents", _check_int("max_parents", self.max_parents, 0, MAX_NUM_NODES - 1))
-        set_(self, "max_kernels", _check_int("max_kernels", self.max_kernels, 1, MAX_KERNELS))
+            set_(self, "num_series", check_int("num_series", self.num_series, 1, MAX_ROWS))
+        set_(self, "length", check_int("length", self.length, 2))
+        set_(self, "num_nodes", check_int("num_nodes", self.num_nodes, 1, MAX_NUM_NODES))
+        set_(self, "max_parents", check_int("max_parents", self.max_parents, 0, MAX_NUM_NODES - 1))
+        set_(self, "max_kernels", check_int("max_kernels", self.max_kernels, 1, MAX_KERNELS))
         _check_memory(self.length, self.num_nodes, self.max_kernels)
         set_(
             self,
             "series_per_graph",
-            _check_int("series_per_graph", self.series_per_graph, 1, self.num_nodes),
+            check_int("series_per_graph", self.series_per_graph, 1, self.num_nodes),
         )
         if self.dag_depth is not None:
-            set_(self, "dag_depth", _check_int("dag_depth", self.dag_depth, 0, self.num_nodes - 1))
+            set_(self, "dag_depth", check_int("dag_depth", self.dag_depth, 0, self.num_nodes - 1))
             if self.dag_depth > 0 and self.max_parents == 0:
-                raise ValueError(
+                raise ParameterError(
                     f"dag_depth={self.dag_depth} needs max_parents >= 1, got max_parents=0"
                 )
         set_(self, "kernel_bank", _check_bank("kernel_bank", self.kernel_bank, KERNEL_BANKS, None))
@@ -234,17 +227,18 @@ class CauKerConfig:
             "activation_bank",
             _check_bank("activation_bank", self.activation_bank, ACTIVATION_BANKS, ACTIVATIONS),
         )
-        if not isinstance(self.multivariate, bool):
-            raise ValueError(f"multivariate must be True or False, got {self.multivariate!r}")
-        if not isinstance(self.redraw_constant, bool):
-            raise ValueError(f"redraw_constant must be True or False, got {self.redraw_constant!r}")
-        set_(self, "seed", _check_int("seed", self.seed, 0, MAX_SEED))
+        check_bool("multivariate", self.multivariate)
+        check_bool("redraw_constant", self.redraw_constant)
+        set_(self, "seed", check_int("seed", self.seed, 0, MAX_SEED))
         if self.num_validation is not None:
             set_(
                 self,
                 "num_validation",
-                _check_int("num_validation", self.num_validation, 0, MAX_ROWS),
+                check_int("num_validation", self.num_validation, 0, MAX_ROWS),
             )
+
+    def __hash__(self) -> int:  # custom kernel banks hold scikit-learn kernels, which do not hash
+        return hash(self.fingerprint())
 
     @property
     def endless(self) -> bool:
@@ -262,7 +256,7 @@ class CauKerConfig:
             if self.num_series is None:
                 return ENDLESS_VALIDATION
             return max(1, self.num_series // 100)
-        raise ValueError(f"split must be 'train' or 'validation', got {split!r}")
+        raise ParameterError(f"split must be 'train' or 'validation', got {split!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able fields; custom kernels appear as their ``repr``."""
@@ -290,10 +284,10 @@ class CauKerConfig:
 def named_config(name: str, **overrides: Any) -> CauKerConfig:
     """The paper's corpus ``name`` (``10k``, ``100k``, ``1m``, ``10m``), with overrides."""
     if name not in NAMED_SIZES:
-        raise ValueError(f"config name must be one of {list(NAMED_SIZES)}, got {name!r}")
+        raise ParameterError(f"config name must be one of {list(NAMED_SIZES)}, got {name!r}")
     fields = {f.name for f in dataclasses.fields(CauKerConfig)}
     unknown = sorted(set(overrides) - fields)
     if unknown:
-        raise ValueError(f"unknown config field(s) {unknown}; allowed: {sorted(fields)}")
+        raise ParameterError(f"unknown config field(s) {unknown}; allowed: {sorted(fields)}")
     overrides.setdefault("num_series", NAMED_SIZES[name])
     return CauKerConfig(**overrides)

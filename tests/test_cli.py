@@ -152,7 +152,7 @@ def test_export_command(tmp_path, capsys):
             "series_per_graph must be in [1, 18], got 30",
         ),
         (["preview", "10k", "--out", "x.txt"], "out must end in one of"),
-        (["preview", "10k", "--rows", "0"], "rows must be an integer in [1, 12], got 0"),
+        (["preview", "10k", "--rows", "0"], "rows must be in [1, 12], got 0"),
         (["export", "10k"], "the following arguments are required: --output-dir"),
         (["export", "10k", "--output-dir", "x", "--name", "a/b"], "config_name must be letters"),
         (["export", "10k", "--output-dir", "x", "--name", ""], "config_name must be letters"),

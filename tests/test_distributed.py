@@ -19,7 +19,8 @@ dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
 import cauker  # noqa: E402
-from cauker.files.dask_runner import ShardWriteError, check_scheduler, dask_runner  # noqa: E402
+from cauker.errors import ShardWriteError  # noqa: E402
+from cauker.files.dask_runner import check_scheduler, dask_runner  # noqa: E402
 from cauker.files.shard_plan import SPLITS, plan_shards  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora

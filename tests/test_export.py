@@ -169,7 +169,7 @@ def test_no_validation_split(tmp_path):
     [
         ({"config_name": "a/b"}, "config_name must be letters, digits"),
         ({"config_name": ".."}, "config_name must be letters, digits"),
-        ({"num_proc": 0}, "num_proc must be a positive integer or None, got 0"),
+        ({"num_proc": 0}, "num_proc must be >= 1 or None, got 0"),
         ({"config_name": ""}, "config_name must be letters, digits"),
     ],
 )

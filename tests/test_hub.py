@@ -10,9 +10,10 @@ from huggingface_hub import DatasetCard, HfApi
 
 import cauker
 from cauker.cli import main
+from cauker.errors import HubError
 from cauker.files import card as card_module
 from cauker.files import hub_folder as export_module
-from cauker.hf.hub import HubError, push_to_hub
+from cauker.hf.hub import push_to_hub
 
 pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
 

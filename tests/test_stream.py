@@ -15,7 +15,8 @@ from datasets.distributed import split_dataset_by_node  # noqa: E402
 from torch.utils.data._utils import worker as torch_worker  # noqa: E402
 
 import cauker  # noqa: E402
-from cauker.hf.stream import STREAM_UNITS, UnsplitStreamWarning  # noqa: E402
+from cauker.errors import UnsplitStreamWarning  # noqa: E402
+from cauker.hf.stream import STREAM_UNITS  # noqa: E402
 from cauker.sampler import parts  # noqa: E402
 
 # 64 graphs: as many as the 16 ranks x 4 workers of the largest split below.

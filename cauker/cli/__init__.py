@@ -17,12 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from cauker.config import NAMED_SIZES, CauKerConfig, named_config
-from cauker.errors import CaukerError
+from cauker.errors import CaukerError, CliError, ParameterError
 from cauker.files.shard_plan import SPLITS
-
-
-class CliError(Exception):
-    """A user error with a message meant for one line on stderr."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -107,9 +103,9 @@ def _progress(args: argparse.Namespace) -> None:
 def _check_local_output(text: str) -> Path:
     """``--output-dir`` of ``generate``: a local folder (``datasets`` replaces it whole)."""
     if text == "":
-        raise ValueError("--output-dir must be a folder, got ''")
+        raise ParameterError("--output-dir must be a folder, got ''")
     if "://" in text:
-        raise ValueError(
+        raise ParameterError(
             f"--output-dir must be a local folder, got {text!r}; to write to a URL, use "
             "`cauker export`"
         )
@@ -118,7 +114,7 @@ def _check_local_output(text: str) -> Path:
 
 def _check_export_url(text: str) -> str:
     if text.startswith("memory://"):
-        raise ValueError(
+        raise ParameterError(
             f"--output-dir {text!r}: memory:// is this process's memory, and the files would "
             "vanish when cauker exits; give a folder or a storage URL"
         )
@@ -150,7 +146,7 @@ def _held_corpus(output: Path) -> dict | None:
     marker = output / "cauker.json"
     if not marker.is_file():
         # datasets replaces the whole folder: never let it touch anything but ours.
-        raise ValueError(
+        raise ParameterError(
             f"--output-dir {output} is not empty and holds no cauker corpus; choose an "
             "empty or new folder (the whole folder would be replaced)"
         )
@@ -185,12 +181,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     marker = output / "cauker.json"
     held = _held_corpus(output)
     if held is not None and held.get("fingerprint") != config.fingerprint() and not args.overwrite:
-        raise ValueError(
+        raise ParameterError(
             f"--output-dir {output} already holds another corpus; pass --overwrite to "
             "replace it, or choose another folder"
         )
     if held is not None and held["format"] != args.format and not args.overwrite:
-        raise ValueError(
+        raise ParameterError(
             f"--output-dir {output} already holds this corpus as {held['format']} files; pass "
             f"--overwrite to replace them with {args.format} files, or choose another folder"
         )

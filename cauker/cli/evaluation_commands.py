@@ -13,6 +13,7 @@ import re
 import sys
 from pathlib import Path
 
+from cauker.errors import ParameterError
 from cauker.evaluation.protocol import ENCODER_NAMES
 
 
@@ -173,7 +174,7 @@ def _config_from_args(args: argparse.Namespace, positional: str):
         return named_config(name, **overrides)
     if overrides:
         flag = "--" + sorted(overrides)[0].replace("_", "-")
-        raise ValueError(
+        raise ParameterError(
             f"{flag} applies only to a named config ({', '.join(NAMED_SIZES)}), "
             f"not to {positional.upper()}={name!r}"
         )
@@ -237,7 +238,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         return _list_datasets(args.datasets)
     base = _config_from_args(args, "config")
     if isinstance(base, str):
-        raise ValueError(f"CONFIG must be a named config, got {base!r}")
+        raise ParameterError(f"CONFIG must be a named config, got {base!r}")
     from cauker.evaluation.sweep import plan_sweep, run_sweep
 
     plan = plan_sweep(

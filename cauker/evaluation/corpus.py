@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cauker.config import NAMED_SIZES, CauKerConfig, named_config
+from cauker.errors import ParameterError
 
 #: What ``reference="kernelsynth"`` means: every node an independent GP root
 #: with zero mean, all other fields those of the evaluated config.
@@ -103,13 +104,13 @@ def _series_array(column: pa.ChunkedArray | pa.Array, where: Path | str) -> np.n
         else:
             sizes = np.unique(np.asarray(pc.list_value_length(column).fill_null(0)))
             if len(sizes) > 1:
-                raise ValueError(
+                raise ParameterError(
                     f"corpus: series in {where} have different lengths {sizes[:5].tolist()}"
                 )
             length = int(sizes[0]) if len(sizes) else 0
         column = column.flatten()
     if length is None or not pa.types.is_floating(column.type):
-        raise ValueError(
+        raise ParameterError(
             f"corpus: column 'target' of {where} must hold lists of floats, got {column.type}"
         )
     return np.asarray(column, dtype=np.float32).reshape(-1, length)
@@ -120,23 +121,25 @@ def resolve_corpus(spec: CauKerConfig | str | os.PathLike, *, what: str = "corpu
     if isinstance(spec, CauKerConfig):
         return Corpus(label=describe_config(spec), length=spec.length, config=spec)
     if not isinstance(spec, (str, os.PathLike)):
-        raise ValueError(f"{what} must be a CauKerConfig, a config name or a path, got {spec!r}")
+        raise ParameterError(
+            f"{what} must be a CauKerConfig, a config name or a path, got {spec!r}"
+        )
     text = os.fspath(spec)
     if text in NAMED_SIZES:
         config = named_config(text)
         return Corpus(label=describe_config(config), length=config.length, config=config)
     path = Path(text).expanduser()
     if not path.exists():
-        raise ValueError(
+        raise ParameterError(
             f"{what} must be a config name ({', '.join(NAMED_SIZES)}) or an existing folder of "
             f"Parquet files, got {text!r}"
         )
     files = _parquet_files(path)
     if not files:
-        raise ValueError(f"{what}: no .parquet file under {text!r}")
+        raise ParameterError(f"{what}: no .parquet file under {text!r}")
     schema = pq.read_schema(files[0])
     if "target" not in schema.names:
-        raise ValueError(f"{what}: {files[0]} has no 'target' column (columns: {schema.names})")
+        raise ParameterError(f"{what}: {files[0]} has no 'target' column (columns: {schema.names})")
     first = pq.ParquetFile(files[0]).read_row_group(0, columns=["target"]).column("target")
     length = _series_array(first, files[0]).shape[1]
     return Corpus(label=f"parquet {path.name}", length=length, path=path)
@@ -156,7 +159,7 @@ def load_series(corpus: Corpus, count: int) -> np.ndarray:
     for file in _parquet_files(corpus.path):
         array = _series_array(pq.read_table(file, columns=["target"]).column("target"), file)
         if array.shape[1] != corpus.length:
-            raise ValueError(
+            raise ParameterError(
                 f"corpus: {file} holds series of length {array.shape[1]}, not {corpus.length}"
             )
         parts.append(array)

@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import torch
 
+from cauker.errors import MissingDependencyError, ParameterError
+
 #: ``Mantis8M`` keyword arguments per size (the full size is the class's default).
 SIZES = {
     "mantis8m": {},
@@ -59,14 +61,14 @@ def require_mantis() -> None:
     import importlib.util
 
     if importlib.util.find_spec("mantis") is None:
-        raise ImportError(
+        raise MissingDependencyError(
             "--encoder mantis needs mantis-tsfm, which is not installed: pip install 'cauker[eval]'"
         )
 
 
 def check_length(length: int) -> None:
     if length % NUM_PATCHES:
-        raise ValueError(
+        raise ParameterError(
             f"encoder mantis needs a corpus length that is a multiple of {NUM_PATCHES}, "
             f"got {length}"
         )

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from cauker.errors import ParameterError
 from cauker.evaluation.cnn_encoder import standardize
 from cauker.evaluation.encoders import ENCODERS
 from cauker.evaluation.protocol import Recipe
@@ -60,7 +61,7 @@ def pretrain(
     recipe = recipe or Recipe()
     data = torch.as_tensor(usable_series(np.asarray(series, dtype=np.float32)))
     if len(data) < 2:
-        raise ValueError(f"series must hold at least 2 non-constant rows, got {len(data)}")
+        raise ParameterError(f"series must hold at least 2 non-constant rows, got {len(data)}")
     batch_size = min(recipe.batch_size, len(data))
     devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
     with torch.random.fork_rng(devices=devices):

@@ -18,6 +18,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from cauker.errors import ParameterError
+
 CLASSIFIERS = ("rf", "logreg")
 
 
@@ -26,7 +28,7 @@ def classifier(name: str, seed: int):
         return RandomForestClassifier(n_estimators=100, random_state=seed, n_jobs=1)
     if name == "logreg":
         return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, C=1.0))
-    raise ValueError(f"classifier must be one of {CLASSIFIERS}, got {name!r}")
+    raise ParameterError(f"classifier must be one of {CLASSIFIERS}, got {name!r}")
 
 
 def accuracies(

@@ -24,7 +24,7 @@ Examples
 >>> make_protocol(steps=0)
 Traceback (most recent call last):
 ...
-ValueError: steps must be an integer >= 1, got 0
+cauker.errors.ParameterError: steps must be >= 1, got 0
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from cauker.errors import MissingDependencyError, ParameterError
+from cauker.validation import check_bool, check_int
 
 ENCODER_NAMES = ("cnn", "mantis", "mantis-small", "mantis8m")
 
@@ -73,7 +76,7 @@ class Recipe:
         for name in ("steps", "batch_size"):
             check_int(name, getattr(self, name), 1)
         if self.batch_size < 2:
-            raise ValueError(
+            raise ParameterError(
                 f"batch_size must be >= 2 (InfoNCE needs negatives), got {self.batch_size!r}"
             )
         checks = {
@@ -90,7 +93,7 @@ class Recipe:
             ok = ok and (low <= value if closed else low < value) and value < high
             if not ok:
                 bound = ">=" if closed else ">"
-                raise ValueError(
+                raise ParameterError(
                     f"{name} must be a number {bound} {low} and < {high}, got {value!r}"
                 )
 
@@ -117,27 +120,21 @@ class Protocol:
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def check_seeds(seeds: Any) -> tuple[int, ...]:
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
         seeds = (seeds,)
     if not isinstance(seeds, Sequence) or isinstance(seeds, str) or not seeds:
-        raise ValueError(f"seeds must be a non-empty sequence of integers >= 0, got {seeds!r}")
+        raise ParameterError(f"seeds must be a non-empty sequence of integers >= 0, got {seeds!r}")
     checked = tuple(check_int("seeds", s, 0) for s in seeds)
     if len(set(checked)) != len(checked):
-        raise ValueError(f"seeds must be distinct, got {list(seeds)!r}")
+        raise ParameterError(f"seeds must be distinct, got {list(seeds)!r}")
     return checked
 
 
 def resolve_encoder(name: Any, device: str = "cpu") -> str:
     """The concrete encoder: ``mantis`` is ``mantis8m`` on a GPU, ``mantis-small`` on a CPU."""
     if not isinstance(name, str) or name.lower() not in ENCODER_NAMES:
-        raise ValueError(f"encoder must be one of {list(ENCODER_NAMES)}, got {name!r}")
+        raise ParameterError(f"encoder must be one of {list(ENCODER_NAMES)}, got {name!r}")
     name = name.lower()
     if name == "mantis":
         return "mantis8m" if device.startswith("cuda") else "mantis-small"
@@ -149,12 +146,12 @@ def check_device(device: Any) -> str:
     if not isinstance(device, str) or not (
         device in ("cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())
     ):
-        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+        raise ParameterError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
     if device != "cpu":
         import torch
 
         if not torch.cuda.is_available():
-            raise ValueError(f"device={device!r}, but PyTorch sees no CUDA GPU on this machine")
+            raise ParameterError(f"device={device!r}, but PyTorch sees no CUDA GPU on this machine")
     return device
 
 
@@ -164,7 +161,7 @@ def require_packages(encoder: str) -> None:
     for module in needed:
         if importlib.util.find_spec(module) is None:
             package = {"torch": "PyTorch", "mantis": "mantis-tsfm"}[module]
-            raise ImportError(
+            raise MissingDependencyError(
                 f"cauker evaluate --encoder {encoder} needs {package}, which is not installed: "
                 "pip install 'cauker[eval]'"
             )
@@ -182,8 +179,7 @@ def make_protocol(
     threads: int = 1,
 ) -> Protocol:
     """Check the arguments and fill the unset ones from the preset (see the module docstring)."""
-    if not isinstance(thorough, bool):
-        raise ValueError(f"thorough must be True or False, got {thorough!r}")
+    check_bool("thorough", thorough)
     device = check_device(device)
     encoder = resolve_encoder(encoder, device)
     require_packages(encoder)

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cauker.errors import ParameterError
 from cauker.evaluation.ucr_files import (
     SPLIT_EXTENSIONS,
     is_npz_dataset,
@@ -45,6 +46,7 @@ from cauker.evaluation.ucr_files import (
     read_npz,
     read_split,
 )
+from cauker.validation import check_int
 
 #: Where installed packages keep their datasets (relative to the package
 #: folder), in order of preference when two ship the same name. ``local_data``
@@ -141,8 +143,7 @@ def resample(series: Sequence[np.ndarray] | np.ndarray, length: int) -> np.ndarr
 
     Returns a float32 array of shape ``(len(series), length)``.
     """
-    if isinstance(length, bool) or not isinstance(length, int) or length < 2:
-        raise ValueError(f"length must be an integer >= 2, got {length!r}")
+    length = check_int("length", length, 2)
     out = np.zeros((len(series), length), dtype=np.float32)
     for row, values in enumerate(series):
         values = np.asarray(values, dtype=np.float64).ravel()
@@ -160,7 +161,7 @@ def resample(series: Sequence[np.ndarray] | np.ndarray, length: int) -> np.ndarr
 def _build(name, train, test, source) -> RealDataset:
     (x_train, l_train), (x_test, l_test) = train, test
     if not x_train or not x_test:
-        raise ValueError(f"dataset {name}: empty train or test split in {source}")
+        raise ParameterError(f"dataset {name}: empty train or test split in {source}")
     classes = sorted(set(l_train) | set(l_test), key=_sort_key)
     code = {c: i for i, c in enumerate(classes)}
     return RealDataset(
@@ -254,7 +255,7 @@ def _load_location(name: str, where: Path) -> RealDataset:
         return _load_npz(where)
     pair = _split_files(where.parent, name)
     if pair is None:
-        raise ValueError(f"datasets: {where} has no matching {name}_TEST file")
+        raise ParameterError(f"datasets: {where} has no matching {name}_TEST file")
     return _load_pair(name, *pair)
 
 
@@ -264,20 +265,20 @@ def _load_path(path: Path) -> list[RealDataset]:
             return [_load_npz(path)]
         match = re.fullmatch(r"(.+)_(TRAIN|TEST)(\.\w+)", path.name)
         if not match or match.group(3).lower() not in SPLIT_EXTENSIONS:
-            raise ValueError(
+            raise ParameterError(
                 f"datasets: {str(path)!r} is not a NAME_TRAIN/NAME_TEST file with an extension "
                 f"in {list(SPLIT_EXTENSIONS)} nor an .npz"
             )
         pair = _split_files(path.parent, match.group(1), prefer=match.group(3))
         if pair is None:
-            raise ValueError(f"datasets: {str(path)!r} has no matching TRAIN/TEST partner")
+            raise ParameterError(f"datasets: {str(path)!r} has no matching TRAIN/TEST partner")
         return [_load_pair(match.group(1), *pair)]
     pair = _split_files(path, path.name)
     if pair:
         return [_load_pair(path.name, *pair)]
     found = _datasets_in(path)
     if not found:
-        raise ValueError(
+        raise ParameterError(
             f"datasets: no UCR dataset under {str(path)!r} (expected NAME_TRAIN and NAME_TEST "
             f"files with an extension in {list(SPLIT_EXTENSIONS)}, or .npz)"
         )
@@ -295,7 +296,7 @@ def _load_path(path: Path) -> list[RealDataset]:
             stacklevel=3,
         )
     if not loaded:
-        raise ValueError(f"datasets: no univariate classification dataset under {str(path)!r}")
+        raise ParameterError(f"datasets: no univariate classification dataset under {str(path)!r}")
     return loaded
 
 
@@ -314,7 +315,7 @@ def load_datasets(specs: str | Iterable[str] = SHIPPED) -> list[RealDataset]:
         specs = [s for s in specs.split(",")]
     specs = [str(s).strip() for s in specs]
     if not specs or any(not s for s in specs):
-        raise ValueError(f"datasets must name at least one dataset, got {specs!r}")
+        raise ParameterError(f"datasets must name at least one dataset, got {specs!r}")
     shipped = None
     loaded: dict[str, RealDataset] = {}
     for spec in specs:
@@ -322,7 +323,7 @@ def load_datasets(specs: str | Iterable[str] = SHIPPED) -> list[RealDataset]:
         if spec.lower() == SHIPPED:
             shipped = shipped if shipped is not None else shipped_datasets()
             if not shipped:
-                raise ValueError(
+                raise ParameterError(
                     "datasets='shipped' found no dataset: install the extra "
                     "(pip install 'cauker[eval]', which brings sktime's data) or pass a folder"
                 )
@@ -333,7 +334,7 @@ def load_datasets(specs: str | Iterable[str] = SHIPPED) -> list[RealDataset]:
             shipped = shipped if shipped is not None else shipped_datasets()
             by_lower = {n.lower(): n for n in shipped}
             if spec.lower() not in by_lower:
-                raise ValueError(
+                raise ParameterError(
                     f"datasets: {spec!r} is neither a local path nor a dataset shipped by an "
                     f"installed package (shipped: {sorted(shipped)}); evaluation never downloads, "
                     "so pass a folder of UCR files instead"

@@ -22,11 +22,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from cauker.config import CauKerConfig, named_config
+from cauker.errors import ParameterError
 from cauker.evaluation.corpus import Corpus, kernelsynth_of, resolve_corpus
-from cauker.evaluation.protocol import Protocol, check_int, make_protocol
+from cauker.evaluation.protocol import Protocol, make_protocol
 from cauker.evaluation.real_datasets import SHIPPED, RealDataset, load_datasets
 from cauker.evaluation.report import EvaluationReport
 from cauker.evaluation.tasks import Prepared, Task, run_tasks
+from cauker.validation import check_bool, check_int
 
 KERNELSYNTH_REFERENCE = "kernelsynth"
 #: The fields a KernelSynth ablation changes, at their CauKer (paper) values.
@@ -91,7 +93,7 @@ def _resolve_reference(reference: Any, candidate: Corpus) -> Corpus | None:
         return Corpus(label=label, length=config.length, config=config)
     resolved = resolve_corpus(reference, what="reference")
     if resolved.length != candidate.length:
-        raise ValueError(
+        raise ParameterError(
             f"reference must have the corpus length {candidate.length}, got {resolved.length}"
         )
     return dataclasses.replace(resolved, label=f"reference {resolved.label}")
@@ -146,8 +148,7 @@ def prepare(
     )
     if workers is not None:
         workers = check_int("workers", workers, 1)
-    if not isinstance(baselines, bool):
-        raise ValueError(f"baselines must be True or False, got {baselines!r}")
+    check_bool("baselines", baselines)
     candidate = resolve_corpus(corpus)
     from cauker.evaluation.encoders import ENCODERS
 

@@ -35,6 +35,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from cauker.errors import ParameterError
+
 #: Two-sided level of the signed-rank test and of the interval (1 - confidence).
 ALPHA = 0.05
 #: Bootstrap resamples; the interval's own Monte-Carlo error is below 0.05 points
@@ -86,10 +88,10 @@ def paired_differences(
     """
     seeds = [s for s in a if s in b]
     if not seeds:
-        raise ValueError(f"no seed in common: {sorted(a)} and {sorted(b)}")
+        raise ParameterError(f"no seed in common: {sorted(a)} and {sorted(b)}")
     names = [n for n in a[seeds[0]] if all(n in a[s] and n in b[s] for s in seeds)]
     if not names:
-        raise ValueError("no dataset in common between the two methods")
+        raise ParameterError("no dataset in common between the two methods")
     return np.array([[a[s][n] - b[s][n] for s in seeds] for n in names], dtype=float)
 
 
@@ -108,7 +110,9 @@ def bootstrap_interval(
     """
     d = np.asarray(differences, dtype=float)
     if d.ndim != 2 or d.size == 0:
-        raise ValueError(f"differences must be a non-empty (datasets, seeds) array, got {d.shape}")
+        raise ParameterError(
+            f"differences must be a non-empty (datasets, seeds) array, got {d.shape}"
+        )
     n, m = d.shape
     rng = np.random.default_rng(seed)
     rows = rng.integers(0, n, size=(resamples, n))
@@ -140,7 +144,7 @@ def compare(differences: np.ndarray, *, alpha: float = ALPHA) -> Comparison:
     if d.ndim == 1:
         d = d[:, None]
     if not np.isfinite(d).all():
-        raise ValueError("differences must be finite")
+        raise ParameterError("differences must be finite")
     per_dataset = d.mean(axis=1)
     low, high = bootstrap_interval(d, alpha=alpha)
     p_value = signed_rank_p_value(per_dataset)

@@ -50,9 +50,10 @@ from pathlib import Path
 from typing import Any
 
 from cauker.config import NAMED_SIZES, CauKerConfig, named_config
+from cauker.errors import ParameterError
 from cauker.evaluation import statistics
 from cauker.evaluation.corpus import Corpus, describe_config, resolve_corpus
-from cauker.evaluation.protocol import Protocol, check_int, make_protocol
+from cauker.evaluation.protocol import Protocol, make_protocol
 from cauker.evaluation.real_datasets import SHIPPED
 from cauker.evaluation.run import (
     BASELINES,
@@ -63,6 +64,7 @@ from cauker.evaluation.run import (
     prepare_datasets,
 )
 from cauker.evaluation.tasks import Task, run_tasks
+from cauker.validation import check_int
 
 #: Named cells: a few fields changed together.
 NAMED_CELLS = {
@@ -87,29 +89,31 @@ def _field_value(field: str, text: str) -> Any:
         return tuple(t.strip() for t in text.split("+")) if "+" in text else text
     if field in ("multivariate", "redraw_constant"):
         if text.lower() not in ("true", "false"):
-            raise ValueError(f"vary: {field} values must be true or false, got {text!r}")
+            raise ParameterError(f"vary: {field} values must be true or false, got {text!r}")
         return text.lower() == "true"
     try:
         return int(text)
     except ValueError:
-        raise ValueError(f"vary: {field} values must be integers, got {text!r}") from None
+        raise ParameterError(f"vary: {field} values must be integers, got {text!r}") from None
 
 
 def parse_axis(spec: str) -> list[dict[str, Any]]:
     """``"max_kernels/max_parents=3/2,4/3"`` -> ``[{max_kernels: 3, max_parents: 2}, ...]``."""
     fields = {f.name for f in dataclasses.fields(CauKerConfig)} - set(NOT_AXES)
     if not isinstance(spec, str) or "=" not in spec:
-        raise ValueError(f"vary must look like FIELD=V1,V2 or F1/F2=A1/B1,A2/B2, got {spec!r}")
+        raise ParameterError(f"vary must look like FIELD=V1,V2 or F1/F2=A1/B1,A2/B2, got {spec!r}")
     left, right = spec.split("=", 1)
     names = [n.strip().replace("-", "_") for n in left.split("/")]
     unknown = [n for n in names if n not in fields]
     if unknown:
-        raise ValueError(f"vary: unknown field(s) {unknown} in {spec!r}; allowed: {sorted(fields)}")
+        raise ParameterError(
+            f"vary: unknown field(s) {unknown} in {spec!r}; allowed: {sorted(fields)}"
+        )
     values = []
     for group in right.split(","):
         parts = group.split("/")
         if len(parts) != len(names) or not group.strip():
-            raise ValueError(f"vary: {group!r} in {spec!r} must give {len(names)} value(s)")
+            raise ParameterError(f"vary: {group!r} in {spec!r} must give {len(names)} value(s)")
         values.append({n: _field_value(n, p) for n, p in zip(names, parts, strict=True)})
     return values
 
@@ -128,7 +132,7 @@ def expand_grid(
     out: dict[str, dict[str, Any]] = {}
     for name in cells:
         if name not in NAMED_CELLS:
-            raise ValueError(f"cells: unknown cell {name!r}; allowed: {sorted(NAMED_CELLS)}")
+            raise ParameterError(f"cells: unknown cell {name!r}; allowed: {sorted(NAMED_CELLS)}")
         out[name] = dict(NAMED_CELLS[name])
     axes = [parse_axis(spec) for spec in vary]
     if product and axes:
@@ -205,10 +209,10 @@ def _load_cell(cell: Cell, header: dict) -> None:
     try:
         data = json.loads(cell.path.read_text())
     except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"sweep: cannot read {cell.path}: {error}") from error
+        raise ParameterError(f"sweep: cannot read {cell.path}: {error}") from error
     for key in ("fingerprint", "corpus", "datasets"):
         if data.get(key) != header[key]:
-            raise ValueError(
+            raise ParameterError(
                 f"sweep: {cell.path} holds results of another {key} than this sweep's; "
                 "pass another output_dir, or delete the file to recompute it"
             )
@@ -239,12 +243,12 @@ def plan_sweep(
     """Check everything, read the cells already on disk and list what remains to run."""
     if isinstance(base, str):
         if base not in NAMED_SIZES:
-            raise ValueError(
+            raise ParameterError(
                 f"base must be a CauKerConfig or one of {list(NAMED_SIZES)}, got {base!r}"
             )
         base = named_config(base)
     if not isinstance(base, CauKerConfig):
-        raise ValueError(f"base must be a CauKerConfig or a config name, got {base!r}")
+        raise ParameterError(f"base must be a CauKerConfig or a config name, got {base!r}")
     protocol = make_protocol(
         encoder=encoder,
         device=device,
@@ -262,17 +266,17 @@ def plan_sweep(
     ENCODERS[protocol.encoder].check_length(base.length)
     grid = expand_grid(vary, cells, product=product)
     if not grid:
-        raise ValueError("sweep needs at least one cell: pass vary=[...] or cells=[...]")
+        raise ParameterError("sweep needs at least one cell: pass vary=[...] or cells=[...]")
     output = Path(output_dir).expanduser()
     if output.exists() and not output.is_dir():
-        raise ValueError(f"output_dir {str(output)!r} exists and is not a folder")
+        raise ParameterError(f"output_dir {str(output)!r} exists and is not a folder")
 
     if reference is None:
         ref = Corpus(label=describe_config(base), length=base.length, config=base)
     else:
         ref = resolve_corpus(reference, what="reference")
         if ref.length != base.length:
-            raise ValueError(f"reference must have the length {base.length}, got {ref.length}")
+            raise ParameterError(f"reference must have the length {base.length}, got {ref.length}")
     entries: list[tuple[str, dict, Corpus | None]] = [(REFERENCE, {}, ref)]
     skipped = []
     for name, overrides in grid:

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cauker.errors import MissingDependencyError, ParameterError
+
 #: Extensions of a ``NAME_TRAIN`` / ``NAME_TEST`` pair, in order of preference.
 SPLIT_EXTENSIONS = (".ts", ".tsv", ".txt", ".csv", ".arff")
 NPZ_ARRAYS = ("X_train", "y_train", "X_test", "y_test")
@@ -79,19 +81,19 @@ def read_ts(path: Path) -> tuple[list[np.ndarray], list[str]]:
     """A univariate, labelled ``.ts`` file, parsed by sktime."""
     header = ts_header(path)
     if _is_true(header, "timestamps"):
-        raise ValueError(f"dataset file {path}: time-stamped .ts files are not supported")
+        raise ParameterError(f"dataset file {path}: time-stamped .ts files are not supported")
     if not _is_true(header, "classlabel"):
-        raise ValueError(
+        raise ParameterError(
             f"dataset file {path}: no class labels (@classLabel true); not a classification dataset"
         )
     if not header.get("univariate", "true").lower().startswith("true"):
-        raise ValueError(
+        raise ParameterError(
             f"dataset file {path}: @univariate false; only univariate series are supported"
         )
     try:
         from sktime.datasets import load_from_tsfile_to_dataframe
     except ImportError as error:
-        raise ImportError(
+        raise MissingDependencyError(
             f"reading {path} needs sktime, which is not installed: pip install 'cauker[eval]'"
         ) from error
     try:
@@ -99,9 +101,9 @@ def read_ts(path: Path) -> tuple[list[np.ndarray], list[str]]:
             str(path), return_separate_X_and_y=True, replace_missing_vals_with="NaN"
         )
     except (OSError, ValueError, IndexError) as error:
-        raise ValueError(f"dataset file {path}: {error}") from error
+        raise ParameterError(f"dataset file {path}: {error}") from error
     if frame.shape[1] != 1:
-        raise ValueError(
+        raise ParameterError(
             f"dataset file {path}: {frame.shape[1]} dimensions per series; "
             "only univariate series are supported"
         )
@@ -125,7 +127,7 @@ def read_text(path: Path) -> tuple[list[np.ndarray], list[str]]:
         )
         values = frame.iloc[:, 1:].to_numpy(dtype=np.float64)
     except (ValueError, pd.errors.ParserError) as error:
-        raise ValueError(f"dataset file {path}: {' '.join(str(error).split())}") from error
+        raise ParameterError(f"dataset file {path}: {' '.join(str(error).split())}") from error
     return list(values), [label_text(v) for v in frame.iloc[:, 0]]
 
 
@@ -136,12 +138,14 @@ def read_arff(path: Path) -> tuple[list[np.ndarray], list[str]]:
     try:
         data, meta = arff.loadarff(str(path))
     except (ValueError, NotImplementedError, arff.ArffError) as error:
-        raise ValueError(f"dataset file {path}: {error}") from error
+        raise ParameterError(f"dataset file {path}: {error}") from error
     names, types = meta.names(), meta.types()
     if "relational" in types:
-        raise ValueError(f"dataset file {path}: relational (multivariate) ARFF is not supported")
+        raise ParameterError(
+            f"dataset file {path}: relational (multivariate) ARFF is not supported"
+        )
     if not names or types[-1] != "nominal":
-        raise ValueError(
+        raise ParameterError(
             f"dataset file {path}: the last attribute must be the nominal class; "
             "not a classification dataset"
         )
@@ -168,14 +172,14 @@ def read_npz(path: Path) -> dict[str, tuple[list[np.ndarray], list[str]]]:
     with np.load(path, allow_pickle=False) as data:
         missing = set(NPZ_ARRAYS) - set(data.files)
         if missing:
-            raise ValueError(f"dataset file {path}: missing arrays {sorted(missing)}")
+            raise ParameterError(f"dataset file {path}: missing arrays {sorted(missing)}")
         splits = {}
         for split in ("train", "test"):
             x = np.asarray(data[f"X_{split}"], dtype=np.float64)
             if x.ndim == 3 and 1 in x.shape[1:]:
                 x = x.reshape(len(x), -1)
             if x.ndim != 2:
-                raise ValueError(
+                raise ParameterError(
                     f"dataset file {path}: X_{split} must be univariate, got shape {x.shape}"
                 )
             splits[split] = (list(x), [label_text(v) for v in data[f"y_{split}"]])

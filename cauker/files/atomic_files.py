@@ -28,6 +28,8 @@ from typing import IO
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from cauker.errors import ParameterError
+
 _TEMPORARY = re.compile(r"^\.(?P<final>.+)\.tmp-[0-9a-f]{32}$")
 
 
@@ -107,7 +109,7 @@ def check_writable_folder(path: str | os.PathLike, what: str) -> None:
     created or written to. Meant to run before any work, so a bad output fails at once."""
     text = os.fspath(path)
     if text == "":
-        raise ValueError(f"{what} must be a folder, got ''")
+        raise ParameterError(f"{what} must be a folder, got ''")
     problem = folder_problem(text)
     if problem:
-        raise ValueError(f"{what} {text!r} cannot be used as a folder: {problem}")
+        raise ParameterError(f"{what} {text!r} cannot be used as a folder: {problem}")

@@ -40,6 +40,7 @@ import numpy as np
 import pyarrow as pa
 
 from cauker.config import CauKerConfig
+from cauker.errors import ParameterError
 from cauker.files.lifeline import die_with_parent
 from cauker.files.shard_plan import SPLITS, Shard, plan_shards
 from cauker.sampler.rows import iter_batches
@@ -121,7 +122,7 @@ def write_ipc_files(
     ``"gluonts"``) under ``output``; files already complete are kept. Returns
     every file, in order. ``progress`` is called with the rows of each file done."""
     if format not in FORMATS:
-        raise ValueError(f"format must be one of {list(FORMATS)}, got {format!r}")
+        raise ParameterError(f"format must be one of {list(FORMATS)}, got {format!r}")
     output = Path(output)
     shards = [s for split in SPLITS for s in plan_shards(config, split)]
     done = progress or (lambda rows: None)

@@ -34,7 +34,12 @@ from typing import Any
 import fsspec
 
 from cauker.config import CauKerConfig
-from cauker.errors import CaukerError
+from cauker.errors import (
+    MissingDependencyError,
+    ParameterError,
+    SchedulerError,
+    ShardWriteError,
+)
 from cauker.files.shard_plan import Shard
 from cauker.files.writers import ShardFile, complete_shard, is_local, shard_path, write_shard
 
@@ -52,19 +57,11 @@ _SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 _INSTALL = "Dask is needed for scheduler=...: install it with `pip install cauker[dask]`"
 
 
-class ShardWriteError(CaukerError):
-    """A shard could not be written by the cluster, after the retries."""
-
-    def __init__(self, message: str, shard: Shard | None = None) -> None:
-        super().__init__(message)
-        self.shard = shard
-
-
 def _import_distributed():
     try:
         import distributed
     except ImportError as error:
-        raise ImportError(f"{_INSTALL} ({error})") from error
+        raise MissingDependencyError(f"{_INSTALL} ({error})") from error
     return distributed
 
 
@@ -79,14 +76,16 @@ def check_scheduler(scheduler: Any) -> Any:
     )
     if isinstance(scheduler, distributed.Client):
         if scheduler.status in ("closing", "closed"):
-            raise ValueError(f"scheduler must be {allowed}; the Client given is {scheduler.status}")
+            raise ParameterError(
+                f"scheduler must be {allowed}; the Client given is {scheduler.status}"
+            )
         return scheduler
     if not isinstance(scheduler, str):
-        raise ValueError(f"scheduler must be {allowed}, got {type(scheduler).__name__}")
+        raise ParameterError(f"scheduler must be {allowed}, got {type(scheduler).__name__}")
     if scheduler == "local" or _is_scheduler_file(scheduler):
         return scheduler
     if not _is_address(scheduler):
-        raise ValueError(f"scheduler must be {allowed}, got {scheduler!r}")
+        raise ParameterError(f"scheduler must be {allowed}, got {scheduler!r}")
     return scheduler
 
 
@@ -139,7 +138,9 @@ def _connect(scheduler: Any) -> Iterator[Any]:
             else:
                 client = distributed.Client(scheduler)
         except OSError as error:
-            raise OSError(f"cannot reach the Dask scheduler at {scheduler!r}: {error}") from error
+            raise SchedulerError(
+                f"cannot reach the Dask scheduler at {scheduler!r}: {error}"
+            ) from error
         with client:
             yield client
 
@@ -152,7 +153,7 @@ def _wait_for_file(path: str) -> None:
     deadline = time.monotonic() + timeout
     while not os.path.exists(path):
         if time.monotonic() > deadline:
-            raise OSError(f"scheduler file {path!r} did not appear within {timeout:.0f} s")
+            raise SchedulerError(f"scheduler file {path!r} did not appear within {timeout:.0f} s")
         time.sleep(0.1)
 
 

@@ -43,7 +43,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from cauker.config import CauKerConfig
-from cauker.errors import ForeignFileError
+from cauker.errors import ForeignFileError, ParameterError
 from cauker.files.atomic_files import (
     check_writable_folder,
     is_local,
@@ -63,6 +63,7 @@ from cauker.files.writers import (
     shard_path,
     write_shard,
 )
+from cauker.validation import check_int
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -71,7 +72,7 @@ Runner = Callable[[list[Shard], Callable[[ShardFile], None]], None]
 
 def check_config_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME.match(name) or name in {".", ".."}:
-        raise ValueError(
+        raise ParameterError(
             f"config_name must be letters, digits, '.', '_' or '-' (not starting with a "
             f"symbol), got {name!r}"
         )
@@ -88,11 +89,7 @@ def check_runner(num_proc: Any, scheduler: Any) -> None:
 
 
 def _check_num_proc(num_proc: Any) -> int:
-    if num_proc is None:
-        return 1
-    if isinstance(num_proc, bool) or not isinstance(num_proc, int) or num_proc < 1:
-        raise ValueError(f"num_proc must be a positive integer or None, got {num_proc!r}")
-    return num_proc
+    return check_int("num_proc", num_proc, 1, optional=True) or 1
 
 
 def _run_here(url: str, name: str, config: CauKerConfig) -> Runner:
@@ -329,13 +326,13 @@ def export(
         ``output_dir``.
     """
     if not isinstance(config, CauKerConfig):
-        raise ValueError(f"config must be a CauKerConfig, got {type(config).__name__}")
+        raise ParameterError(f"config must be a CauKerConfig, got {type(config).__name__}")
     check_finite(config)
     name = check_config_name("default" if config_name is None else config_name)
     check_runner(num_proc, scheduler)
     url = os.fspath(output_dir)
     if not isinstance(url, str) or url == "":
-        raise ValueError(f"output_dir must be a folder or an fsspec URL, got {output_dir!r}")
+        raise ParameterError(f"output_dir must be a folder or an fsspec URL, got {output_dir!r}")
     export_config(
         config,
         url,

@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from cauker.config import CauKerConfig
+from cauker.errors import MissingDependencyError, ParameterError
 from cauker.files.atomic_files import folder_problem, write_atomically
 from cauker.sampler.rows import generate
+from cauker.validation import check_int
 
 #: The PNG text chunk that marks an export's preview.
 MARKER_KEY = "cauker"
@@ -67,7 +69,9 @@ def render_figure(
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as error:  # pragma: no cover - matplotlib is a dependency
-        raise ImportError("the preview needs matplotlib: pip install matplotlib") from error
+        raise MissingDependencyError(
+            "the preview needs matplotlib: pip install matplotlib"
+        ) from error
     series = _univariate(rows)
     columns = max(1, min(columns, len(series)))
     lines = max(1, math.ceil(len(series) / columns))
@@ -110,12 +114,12 @@ def preview_marker(image: bytes) -> dict | None:
 def _check_out(out: str | Path) -> Path:
     out = Path(out)
     if out.suffix.lower() not in _FORMATS:
-        raise ValueError(f"out must end in one of {sorted(_FORMATS)}, got {str(out)!r}")
+        raise ParameterError(f"out must end in one of {sorted(_FORMATS)}, got {str(out)!r}")
     problem = folder_problem(out.parent)
     if problem:
-        raise ValueError(f"out {str(out)!r} cannot be written: {problem}")
+        raise ParameterError(f"out {str(out)!r} cannot be written: {problem}")
     if out.is_dir():
-        raise ValueError(f"out {str(out)!r} is a folder; give an image file name")
+        raise ParameterError(f"out {str(out)!r} is a folder; give an image file name")
     return out
 
 
@@ -132,9 +136,7 @@ def save_figure(rows: list[dict], config: CauKerConfig, out: str | Path, columns
 
 def save_preview(config: CauKerConfig, out: str | Path, *, rows: int = 4, columns: int = 4) -> Path:
     """Draw the first ``rows * columns`` series of ``config`` into the image ``out``."""
-    for name, value in (("rows", rows), ("columns", columns)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
-            raise ValueError(f"{name} must be an integer in [1, 12], got {value!r}")
+    rows, columns = check_int("rows", rows, 1, 12), check_int("columns", columns, 1, 12)
     _check_out(out)  # before generating anything
     wanted = rows * columns
     per_row = config.series_per_graph if config.multivariate else 1

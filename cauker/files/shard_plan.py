@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cauker.config import CauKerConfig
+from cauker.errors import ParameterError
 
 #: Smallest file, in (uncompressed) bytes, unless the whole split is smaller.
 MIN_FILE_BYTES = 32 * 2**20
@@ -102,7 +103,7 @@ def check_finite(config: CauKerConfig) -> None:
 def _finite_rows(config: CauKerConfig, split: str) -> int:
     rows = config.split_size(split)
     if rows is None:
-        raise ValueError(
+        raise ParameterError(
             f"split {split!r} of an endless corpus (num_series=None) cannot be written to "
             "files: give num_series, or stream it"
         )

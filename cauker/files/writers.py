@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
+from cauker.errors import ShardWriteError
 from cauker.files.atomic_files import is_local, open_atomically
 from cauker.files.parquet_format import open_writer, write_row_groups
 from cauker.files.shard_plan import Shard
@@ -148,5 +149,5 @@ def write_shard(url: str, config_name: str, config: CauKerConfig, shard: Shard) 
         write_row_groups(writer, iter_batches(config, shard.split, shard.start, shard.stop))
     found = read_shard_file(fs, path)
     if found is None:
-        raise OSError(f"shard {path} was written but cannot be read back")
+        raise ShardWriteError(f"shard {path} was written but cannot be read back", shard)
     return found[1]

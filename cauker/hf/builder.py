@@ -33,6 +33,7 @@ from datasets.builder import Key
 
 from cauker import paper
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig
+from cauker.errors import ParameterError
 from cauker.files.lifeline import children_die_with_this_process, die_with_parent
 from cauker.files.shard_plan import SPLITS, work_ranges
 from cauker.sampler.rows import iter_batches
@@ -125,7 +126,7 @@ class CauKer(datasets.ArrowBasedBuilder):
 
     def download_and_prepare(self, *args, **kwargs):
         if self.config.cauker_config().endless:
-            raise ValueError(
+            raise ParameterError(
                 "num_series=None is an endless corpus: it can only be streamed "
                 "(as_streaming_dataset, or cauker.load_dataset(..., streaming=True)); "
                 "give num_series to write it"

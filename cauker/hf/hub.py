@@ -39,7 +39,7 @@ from huggingface_hub.errors import (
 )
 
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
-from cauker.errors import CaukerError, ForeignFileError
+from cauker.errors import ForeignFileError, HubError, ParameterError
 from cauker.files.atomic_files import check_writable_folder, write_atomically
 from cauker.files.card import is_cauker_card, tag_name, update_card
 from cauker.files.hub_folder import check_config_name, check_runner, export_config
@@ -47,10 +47,6 @@ from cauker.files.shard_plan import check_finite
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LOCAL = fsspec.filesystem("file")
-
-
-class HubError(CaukerError):
-    """A push that cannot go on; the message says why and what to do next."""
 
 
 def default_staging_dir(repo_id: str) -> Path:
@@ -256,14 +252,14 @@ def push_to_hub(
     what to do (for a network failure: re-run the same push, which resumes).
     """
     if not isinstance(config, CauKerConfig):
-        raise ValueError(f"config must be a CauKerConfig, got {type(config).__name__}")
+        raise ParameterError(f"config must be a CauKerConfig, got {type(config).__name__}")
     check_finite(config)
     if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id):
-        raise ValueError(f"repo_id must look like 'user/name', got {repo_id!r}")
+        raise ParameterError(f"repo_id must look like 'user/name', got {repo_id!r}")
     name = check_config_name("default" if config_name is None else config_name)
     check_runner(num_proc, scheduler)
     if staging_dir is not None and os.fspath(staging_dir) == "":
-        raise ValueError("staging_dir must be a folder, got ''")
+        raise ParameterError("staging_dir must be a folder, got ''")
     staging = Path(staging_dir) if staging_dir is not None else default_staging_dir(repo_id)
     check_writable_folder(staging, "staging_dir")  # before the repo is created
     token = token or get_token()

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cauker.errors import ParameterError
+from cauker.validation import check_int
+
 
 def builder(name: str = "10k", *, cache_dir: str | None = None, **overrides: Any):
     """The ``datasets`` builder of config ``name`` with field overrides."""
@@ -24,11 +27,11 @@ def _check_node(rank: Any, world_size: Any, streaming: bool) -> None:
     if rank is None and world_size is None:
         return
     if rank is None or world_size is None:
-        raise ValueError(
+        raise ParameterError(
             f"rank and world_size go together, got rank={rank!r}, world_size={world_size!r}"
         )
     if not streaming:
-        raise ValueError(
+        raise ParameterError(
             "rank and world_size split a stream: pass streaming=True (a prepared Dataset is "
             "split with datasets.distributed.split_dataset_by_node)"
         )
@@ -78,14 +81,11 @@ def load_dataset(
     ... )  # doctest: +SKIP
     """
     if split not in (None, "train", "validation"):
-        raise ValueError(f"split must be None, 'train' or 'validation', got {split!r}")
-    if num_proc is not None and (
-        isinstance(num_proc, bool) or not isinstance(num_proc, int) or num_proc < 1
-    ):
-        raise ValueError(f"num_proc must be a positive integer or None, got {num_proc!r}")
+        raise ParameterError(f"split must be None, 'train' or 'validation', got {split!r}")
+    check_int("num_proc", num_proc, 1, optional=True)
     _check_node(rank, world_size, streaming)
     if not streaming and "num_series" in overrides and overrides["num_series"] is None:
-        raise ValueError(
+        raise ParameterError(
             "num_series=None is an endless corpus: load it with streaming=True, or give num_series"
         )
     b = builder(name, cache_dir=cache_dir, **overrides)

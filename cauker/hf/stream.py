@@ -44,15 +44,12 @@ import pyarrow as pa
 from datasets.iterable_dataset import _BaseExamplesIterable
 
 from cauker.config import CauKerConfig
+from cauker.errors import ParameterError, UnsplitStreamWarning
 from cauker.sampler.parts import Part
 
 #: Shards a stream reports: the least common multiple of the world sizes
 #: 1-10, 12, 14, 15, 16, 20, 24, 28, 30, 32, 40, 48, 56, 60 and 64.
 STREAM_UNITS = 20_160
-
-
-class UnsplitStreamWarning(UserWarning):
-    """A rank of a distributed run iterates a stream that is not split over the ranks."""
 
 
 def _world_size() -> int:
@@ -111,7 +108,7 @@ class CauKerExamplesIterable(_BaseExamplesIterable):
             return 0
         saved = (state.get("offset"), state.get("stride"))
         if saved != (self.part.offset, self.part.stride):
-            raise ValueError(
+            raise ParameterError(
                 f"this stream state was saved for the graphs {saved[0]} mod {saved[1]} of the "
                 f"split, but this stream holds the graphs {self.part.offset} mod "
                 f"{self.part.stride}: resume with the same world size and number of workers"

@@ -14,13 +14,15 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from cauker.errors import ParameterError
+
 
 def _target(rows: Any) -> pa.ChunkedArray | pa.Array:
     if isinstance(rows, pa.Table | pa.RecordBatch):
         return rows.column("target")
     if hasattr(rows, "with_format") and hasattr(rows, "column_names"):  # a datasets.Dataset
         return rows.with_format("arrow")[:]["target"]
-    raise ValueError(
+    raise ParameterError(
         "rows must be a pyarrow Table or RecordBatch or a datasets.Dataset with a 'target' "
         f"column, got {type(rows).__name__}"
     )

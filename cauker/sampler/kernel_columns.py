@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from cauker.errors import ParameterError
 from cauker.sampler import portable_math as pm
 from cauker.sampler.kernels import KernelSpec, spec_of
 
@@ -73,7 +74,7 @@ def stationary_column(spec: KernelSpec, x: np.ndarray) -> np.ndarray:
             z = z * math.sqrt(5.0)
             return (1.0 + z + (z * z) / 3.0) * pm.exp(-z)
         return pm.exp(-0.5 * (z * z))
-    raise ValueError(f"no portable column for {spec}")
+    raise ParameterError(f"no portable column for {spec}")
 
 
 def _leaf_matrix(spec: KernelSpec, x: np.ndarray) -> np.ndarray | None:

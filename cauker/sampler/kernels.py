@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cauker.errors import ParameterError
+
 if TYPE_CHECKING:
     from sklearn.gaussian_process.kernels import Kernel
 
@@ -62,7 +64,9 @@ class KernelSpec:
 
     def __post_init__(self) -> None:
         if self.kind not in SPEC_KINDS:
-            raise ValueError(f"kernel kind must be one of {list(SPEC_KINDS)}, got {self.kind!r}")
+            raise ParameterError(
+                f"kernel kind must be one of {list(SPEC_KINDS)}, got {self.kind!r}"
+            )
 
     def get(self, name: str) -> float:
         return dict(self.params).get(name, _DEFAULTS[self.kind][name])
@@ -213,7 +217,7 @@ def check_kernels(kernels: tuple[Kernel, ...], length: int) -> None:
     for i, kernel in enumerate(kernels):
         problem = _kernel_problem(pickle.dumps(kernel), length)
         if problem:
-            raise ValueError(f"kernel_bank entry {i} ({_describe(kernel)}) {problem}")
+            raise ParameterError(f"kernel_bank entry {i} ({_describe(kernel)}) {problem}")
 
 
 def _describe(kernel: Kernel) -> str:

@@ -27,18 +27,17 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from cauker.config import CauKerConfig
+from cauker.errors import ParameterError
 from cauker.sampler.rows import GRAPHS_PER_BATCH, graph_rows
+from cauker.validation import check_int
 
 
 def check_count(name: str, count, index) -> tuple[int, int]:
     """``(count, index)`` if ``count >= 1`` and ``0 <= index < count`` are integers."""
-    for label, value in ((name, count), ("index", index)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{label} must be an integer, got {value!r}")
-    if count < 1:
-        raise ValueError(f"{name} must be >= 1, got {count!r}")
+    count = check_int(name, count, 1)
+    index = check_int("index", index)
     if not 0 <= index < count:
-        raise ValueError(f"index must be in [0, {count - 1}] for {name}={count}, got {index!r}")
+        raise ParameterError(f"index must be in [0, {count - 1}] for {name}={count}, got {index!r}")
     return count, index
 
 

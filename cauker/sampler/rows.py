@@ -11,16 +11,18 @@ ranges of it need an explicit ``stop``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
-from numbers import Integral
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
 from cauker.config import CauKerConfig
+from cauker.errors import ParameterError
 from cauker.sampler import acceleration
 from cauker.sampler.schema import PROVENANCE, arrow_schema, record_batch
+from cauker.validation import check_int
 
 if TYPE_CHECKING:
     from cauker.sampler.scm import Graph, Sampler
@@ -29,40 +31,35 @@ if TYPE_CHECKING:
 #: does not depend on it.
 GRAPHS_PER_BATCH = 128
 
-_samplers: dict[str, Sampler] = {}
 
-
+@functools.lru_cache(maxsize=8)
 def sampler_for(config: CauKerConfig) -> Sampler:
-    """A per-process sampler for ``config``, reused so its factor caches are kept."""
+    """A per-process sampler for ``config``, reused so its factor caches are kept
+    (configs hash by their fingerprint, so custom kernel banks are keys too)."""
     from cauker.sampler.scm import Sampler  # scikit-learn and scipy: imported when first needed
 
-    key = config.fingerprint()  # custom kernels enter it through their repr
-    if key not in _samplers:
-        if len(_samplers) >= 8:
-            _samplers.pop(next(iter(_samplers)))
-        _samplers[key] = Sampler(config)
-    return _samplers[key]
+    return Sampler(config)
 
 
 def _check_range(config: CauKerConfig, split: str, start, stop) -> tuple[int, int]:
     size = config.split_size(split)
     if stop is None:
         if size is None:
-            raise ValueError(
+            raise ParameterError(
                 f"stop must be given for split {split!r} of an endless corpus (num_series=None)"
             )
         stop = size
-    for name, value in (("start", start), ("stop", stop)):
-        if isinstance(value, bool) or not isinstance(value, Integral):
-            raise ValueError(f"{name} must be an integer, got {value!r}")
+    start, stop = check_int("start", start), check_int("stop", stop)
     if size is None and not 0 <= start <= stop:
-        raise ValueError(f"rows [start, stop) = [{start}, {stop}) must satisfy 0 <= start <= stop")
+        raise ParameterError(
+            f"rows [start, stop) = [{start}, {stop}) must satisfy 0 <= start <= stop"
+        )
     if size is not None and not 0 <= start <= stop <= size:
-        raise ValueError(
+        raise ParameterError(
             f"rows [start, stop) = [{start}, {stop}) must satisfy 0 <= start <= stop <= {size} "
             f"(the size of split {split!r})"
         )
-    return int(start), int(stop)
+    return start, stop
 
 
 def _columns(graphs: list[Graph], first: int, last: int | None, per_graph: int) -> dict[str, list]:
@@ -94,12 +91,7 @@ def iter_batches(
     graphs_per_batch: int = GRAPHS_PER_BATCH,
 ) -> Iterator[pa.RecordBatch]:
     """Yield the rows ``[start, stop)`` of ``split`` as consecutive record batches."""
-    if (
-        isinstance(graphs_per_batch, bool)
-        or not isinstance(graphs_per_batch, Integral)
-        or graphs_per_batch < 1
-    ):
-        raise ValueError(f"graphs_per_batch must be a positive integer, got {graphs_per_batch!r}")
+    check_int("graphs_per_batch", graphs_per_batch, 1)
     start, stop = _check_range(config, split, start, stop)
     sampler = sampler_for(config)
     k = config.series_per_graph
@@ -165,6 +157,6 @@ def generate(
     (8, 64)
     """
     if not isinstance(config, CauKerConfig):
-        raise ValueError(f"config must be a CauKerConfig, got {type(config).__name__}")
+        raise ParameterError(f"config must be a CauKerConfig, got {type(config).__name__}")
     batches = list(iter_batches(config, split, start, stop))
     return pa.Table.from_batches(batches, schema=arrow_schema(config))

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cauker.config import CauKerConfig
+from cauker.errors import RedrawError
 from cauker.sampler import acceleration
 from cauker.sampler.activations import activation_bank
 from cauker.sampler.dag import Dags, draw_dags
@@ -338,7 +339,7 @@ class Sampler:
                     continue
                 attempts[plan.index] += 1
                 if attempts[plan.index] >= MAX_ATTEMPTS:
-                    raise RuntimeError(
+                    raise RedrawError(
                         f"graph {plan.index} of split {split!r} was redrawn {MAX_ATTEMPTS} "
                         f"times without a valid output; check the config {self.config}"
                     )
