@@ -1,9 +1,16 @@
 """The configuration of a CauKer corpus: one immutable, validated value.
 
 Every field is checked when the config is built, before any work starts, and a
-bad value raises :class:`ValueError` naming the field, the value and what is
-allowed. The defaults are those of the authors' V1 script (the one that produced
-the paper's numbers).
+bad value raises :class:`~cauker.errors.ParameterError` (a ``ValueError``)
+naming the field, the value and what is allowed. The defaults are those of the
+authors' V1 script (the one that produced the paper's numbers).
+
+Each field is declared once, here, with its :class:`Flag` in the field's
+metadata: its help text and how the command line reads and writes it. Every
+subcommand's config flags (:mod:`cauker.cli.config_flags`), the ``datasets``
+builder config (:mod:`cauker.hf.builder`) and the command that resumes a push
+(:func:`config_flags`) are derived from the fields, so a new field takes one
+edit: a line in :class:`CauKerConfig` and its check in ``__post_init__``.
 
 Every size is bounded by what the sampler supports (the ``MAX_*`` constants,
 each with its reason) and ``length`` by the memory of this machine
@@ -18,7 +25,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cauker.errors import ParameterError
@@ -30,6 +37,9 @@ from cauker.validation import check_bool, check_int
 #: Version of the generating algorithm. Any change to the bytes produced for a
 #: given config and seed bumps it (see the README).
 ALGORITHM_VERSION = "2.0.0"
+
+#: The splits of every corpus, in order.
+SPLITS = ("train", "validation")
 
 #: The paper's corpus sizes, by name.
 NAMED_SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
@@ -141,6 +151,67 @@ def _check_memory(length: int, num_nodes: int, max_kernels: int) -> None:
     )
 
 
+# -- the command-line form of a field ---------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Flag:
+    """How a config field is given on the command line: ``--length 1024``.
+
+    ``parse`` reads the flag's text; None makes the flag a switch without a
+    value (``--multivariate``: True). :meth:`text` writes a value back so that
+    ``parse`` reads the same value.
+    """
+
+    help: str
+    parse: Callable[[str], Any] | None = int
+
+    @property
+    def switch(self) -> bool:
+        return self.parse is None
+
+    def text(self, value: Any) -> str | None:
+        """The flag text of ``value``; None if it has none (a bank of scikit-learn kernels).
+
+        >>> Flag("", parse_bank).text(("relu", "sin")), Flag("", parse_bank).text(("relu",))
+        ('relu,sin', 'relu,')
+        """
+        if value is None:
+            return "none"
+        if isinstance(value, tuple):
+            if not all(isinstance(entry, str) for entry in value):
+                return None
+            return ",".join(value) + ("," if len(value) == 1 else "")
+        return str(value)
+
+
+def parse_optional_int(text: str) -> int | None:
+    """``none`` is None, anything else an integer."""
+    return None if text.strip().lower() == "none" else int(text)
+
+
+def parse_bank(text: str) -> str | tuple[str, ...]:
+    """A bank name stays a name (``paper``); a comma list is a tuple of entries
+    (``relu,sin``; ``relu,`` is a bank of one entry)."""
+    if "," not in text:
+        return text.strip()
+    return tuple(entry.strip() for entry in text.split(",") if entry.strip())
+
+
+def _field(default: Any = dataclasses.MISSING, *, help: str, parse=int) -> Any:
+    return dataclasses.field(default=default, metadata={"flag": Flag(help, parse)})
+
+
+def option(name: str) -> str:
+    """The command-line option of field ``name``: ``--max-kernels`` for ``max_kernels``."""
+    return "--" + name.replace("_", "-")
+
+
+def flag_of(field: dataclasses.Field) -> Flag:
+    """The :class:`Flag` declared with a field of :class:`CauKerConfig`."""
+    return field.metadata["flag"]
+
+
 @dataclasses.dataclass(frozen=True)
 class CauKerConfig:
     """Parameters of a CauKer corpus.
@@ -183,20 +254,40 @@ class CauKerConfig:
         constant (about 2-4% of V1 series are). Off by default (faithful).
     """
 
-    num_series: int | None
-    length: int = 512
-    num_nodes: int = 18
-    max_parents: int = 6
-    max_kernels: int = 7
-    series_per_graph: int = 4
-    dag_depth: int | None = None
-    kernel_bank: str | tuple = "paper"
-    mean_bank: str | tuple = "paper"
-    activation_bank: str | tuple = "paper"
-    multivariate: bool = False
-    seed: int = 0
-    num_validation: int | None = None
-    redraw_constant: bool = False
+    num_series: int | None = _field(help="rows of the train split (default: the size CONFIG names)")
+    length: int = _field(512, help="points per series")
+    num_nodes: int = _field(18, help="nodes per causal graph")
+    max_parents: int = _field(6, help="largest number of parents of a node")
+    max_kernels: int = _field(7, help="largest number of kernels composed per root")
+    series_per_graph: int = _field(4, help="distinct nodes kept per graph")
+    dag_depth: int | None = _field(
+        None,
+        help="exact depth of a layered DAG; 'none' is the paper's DAG",
+        parse=parse_optional_int,
+    )
+    kernel_bank: str | tuple = _field(
+        "paper", help=f"one of {', '.join(KERNEL_BANKS)}", parse=parse_bank
+    )
+    mean_bank: str | tuple = _field(
+        "paper",
+        help=f"one of {', '.join(MEAN_BANKS)}, or a comma list of {','.join(MEANS)}",
+        parse=parse_bank,
+    )
+    activation_bank: str | tuple = _field(
+        "paper",
+        help=f"one of {', '.join(ACTIVATION_BANKS)}, or a comma list of {','.join(ACTIVATIONS)}",
+        parse=parse_bank,
+    )
+    multivariate: bool = _field(False, help="keep a graph's series together as one row", parse=None)
+    seed: int = _field(0, help="root seed")
+    num_validation: int | None = _field(
+        None,
+        help="rows of the validation split; 'none' is 1% of num_series (at least 1)",
+        parse=parse_optional_int,
+    )
+    redraw_constant: bool = _field(
+        False, help="redraw graphs with a constant series (not in the paper)", parse=None
+    )
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -282,7 +373,27 @@ class CauKerConfig:
 
 
 def named_config(name: str, **overrides: Any) -> CauKerConfig:
-    """The paper's corpus ``name`` (``10k``, ``100k``, ``1m``, ``10m``), with overrides."""
+    """The paper's corpus ``name`` (``10k``, ``100k``, ``1m``, ``10m``), with overrides.
+
+    Parameters
+    ----------
+    name : {"10k", "100k", "1m", "10m"}
+        The size of the ``train`` split (``NAMED_SIZES``); every other field has
+        its default.
+    **overrides
+        Fields of :class:`CauKerConfig`, ``num_series`` included.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name or field, or a bad value (see :class:`CauKerConfig`).
+
+    Examples
+    --------
+    >>> config = named_config("100k", length=1024, dag_depth=4)
+    >>> config.num_series, config.length, config.dag_depth, config.num_nodes
+    (100000, 1024, 4, 18)
+    """
     if name not in NAMED_SIZES:
         raise ParameterError(f"config name must be one of {list(NAMED_SIZES)}, got {name!r}")
     fields = {f.name for f in dataclasses.fields(CauKerConfig)}
@@ -291,3 +402,27 @@ def named_config(name: str, **overrides: Any) -> CauKerConfig:
         raise ParameterError(f"unknown config field(s) {unknown}; allowed: {sorted(fields)}")
     overrides.setdefault("num_series", NAMED_SIZES[name])
     return CauKerConfig(**overrides)
+
+
+def config_flags(config: CauKerConfig, base: CauKerConfig) -> list[str] | None:
+    """The command-line flags that turn ``base`` into ``config``, in field order.
+
+    Returns None if a value that differs has no command-line form (a bank of
+    scikit-learn kernels, or a switch turned off).
+
+    Examples
+    --------
+    >>> config = named_config("10k", length=1024, mean_bank=("zero",), multivariate=True)
+    >>> config_flags(config, named_config("10k"))
+    ['--length', '1024', '--mean-bank', 'zero,', '--multivariate']
+    """
+    words: list[str] = []
+    for field in dataclasses.fields(CauKerConfig):
+        value, flag = getattr(config, field.name), flag_of(field)
+        if value == getattr(base, field.name):
+            continue
+        text = ("" if value else None) if flag.switch else flag.text(value)
+        if text is None:
+            return None
+        words += [option(field.name), text] if text else [option(field.name)]
+    return words

@@ -26,17 +26,15 @@ def test_named_configs_carry_the_version_and_sizes():
     ]
 
 
-def test_builder_config_mirrors_every_sampler_field():
-    """The builder's fields are CauKerConfig's, with the same defaults (num_series aside)."""
-    import dataclasses
-
+def test_builder_config_is_a_builder_config_with_every_field_and_default():
     from cauker_dataset import CauKerBuilderConfig
 
-    builder = {f.name: f.default for f in dataclasses.fields(CauKerBuilderConfig)}
-    for field in dataclasses.fields(cauker.CauKerConfig):
-        assert field.name in builder, field.name
-        if field.name != "num_series":
-            assert builder[field.name] == field.default, field.name
+    assert issubclass(CauKerBuilderConfig, datasets.BuilderConfig)
+    config = CauKerBuilderConfig(name="x", length=64, mean_bank=("zero",))
+    assert config.cauker_config() == cauker.CauKerConfig(
+        num_series=10_000, length=64, mean_bank=("zero",)
+    )
+    assert CauKerBuilderConfig().cauker_config() == cauker.named_config("10k")
 
 
 def test_overrides_get_their_own_cache_directory(tmp_path):

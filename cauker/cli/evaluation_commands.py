@@ -1,9 +1,10 @@
-"""The ``cauker evaluate`` and ``cauker sweep`` subcommands: thin layers over the library.
+"""The ``cauker evaluate`` and ``cauker sweep`` subcommands: thin layers over
+:mod:`cauker.evaluation`.
 
-Config flags come from the main CLI's table (``cauker.cli.add_config_overrides``),
-so every config field is a flag here as in ``generate`` or ``export``. This
-module imports neither PyTorch nor the evaluation code until a subcommand runs,
-so ``cauker --help`` stays fast without the extra.
+Config flags come from :mod:`cauker.cli.config_flags`, so every config field is
+a flag here as in ``generate`` or ``export``. This module imports neither
+PyTorch nor the evaluation code until a subcommand runs, so ``cauker --help``
+stays fast, and works without the ``cauker[eval]`` extra.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 import sys
 from pathlib import Path
 
+from cauker.cli.config_flags import add_config_flags, config_overrides
+from cauker.config import NAMED_SIZES, named_config
 from cauker.errors import ParameterError
 from cauker.evaluation.protocol import ENCODER_NAMES
 
@@ -72,8 +75,6 @@ def _add_protocol_arguments(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers) -> None:
     """Add the ``evaluate`` and ``sweep`` subcommands to an argparse ``subparsers`` object."""
-    from cauker.cli import add_config_overrides
-
     parser = subparsers.add_parser(
         "evaluate",
         help="measure corpus quality: pretrain an encoder, score it zero-shot on real data",
@@ -94,7 +95,7 @@ def register(subparsers) -> None:
         help="a named config (10k, 100k, 1m, 10m; the overrides below apply) or a folder of "
         "Parquet files with a 'target' column (default 10k)",
     )
-    add_config_overrides(parser, "config overrides (named configs only)")
+    add_config_flags(parser, "config overrides (named configs only)")
     parser.add_argument(
         "--reference",
         default="kernelsynth",
@@ -128,7 +129,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "config", nargs="?", default="10k", metavar="CONFIG", help="the base config (default 10k)"
     )
-    add_config_overrides(parser, "base config overrides")
+    add_config_flags(parser, "base config overrides")
     grid = parser.add_argument_group("grid")
     grid.add_argument(
         "--vary",
@@ -165,11 +166,8 @@ def register(subparsers) -> None:
 
 
 def _config_from_args(args: argparse.Namespace, positional: str):
-    from cauker.cli import _overrides
-    from cauker.config import NAMED_SIZES, named_config
-
     name = getattr(args, positional)
-    overrides = _overrides(args)
+    overrides = config_overrides(args)
     if name in NAMED_SIZES:
         return named_config(name, **overrides)
     if overrides:

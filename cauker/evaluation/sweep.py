@@ -49,7 +49,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cauker.config import NAMED_SIZES, CauKerConfig, named_config
+from cauker.config import NAMED_SIZES, CauKerConfig, flag_of, named_config
 from cauker.errors import ParameterError
 from cauker.evaluation import statistics
 from cauker.evaluation.corpus import Corpus, describe_config, resolve_corpus
@@ -81,18 +81,17 @@ SUMMARY_FILES = ("sweep.json", "sweep.txt", "sweep.png")
 
 
 def _field_value(field: str, text: str) -> Any:
-    """Parse one axis value as the CLI does: ints, ``none``, ``true``, banks with ``+``."""
+    """Parse one axis value as the command line does (:class:`cauker.config.Flag`), but
+    with ``+`` between bank entries (``zero+linear``: commas separate the values), and
+    ``true`` or ``false`` for a switch."""
+    flag = flag_of(next(f for f in dataclasses.fields(CauKerConfig) if f.name == field))
     text = text.strip()
-    if field == "dag_depth" and text.lower() == "none":
-        return None
-    if field in ("kernel_bank", "mean_bank", "activation_bank"):
-        return tuple(t.strip() for t in text.split("+")) if "+" in text else text
-    if field in ("multivariate", "redraw_constant"):
+    if flag.switch:
         if text.lower() not in ("true", "false"):
             raise ParameterError(f"vary: {field} values must be true or false, got {text!r}")
         return text.lower() == "true"
     try:
-        return int(text)
+        return flag.parse(text.replace("+", ","))
     except ValueError:
         raise ParameterError(f"vary: {field} values must be integers, got {text!r}") from None
 

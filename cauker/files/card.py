@@ -14,6 +14,7 @@ the user's, and ``update_card`` refuses to replace it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import string
 from dataclasses import dataclass
@@ -137,9 +138,7 @@ def update_card(existing: str | None, entry: ConfigEntry, repo_id: str) -> Datas
 
 
 def _table(blocks: list[dict[str, Any]]) -> str:
-    columns = ["num_series", "length", "num_nodes", "max_parents", "max_kernels"]
-    columns += ["series_per_graph", "dag_depth", "kernel_bank", "mean_bank", "activation_bank"]
-    columns += ["multivariate", "seed", "num_validation", "redraw_constant"]
+    columns = [field.name for field in dataclasses.fields(CauKerConfig)]
     head = ["config", "version", *columns]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for b in blocks:

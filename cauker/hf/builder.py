@@ -39,38 +39,39 @@ from cauker.files.shard_plan import SPLITS, work_ranges
 from cauker.sampler.rows import iter_batches
 from cauker.sampler.schema import arrow_schema
 
-_FIELDS = [f for f in dataclasses.fields(CauKerConfig)]
-
 #: How the builder config holds ``num_series=None`` (``datasets`` drops
 #: keyword arguments that are None when it builds a config).
 ENDLESS = "endless"
+#: ``num_series`` of a builder config made without one (``CauKerConfig`` has no default).
+DEFAULT_NUM_SERIES = NAMED_SIZES["10k"]
 
 
-@dataclasses.dataclass
-class CauKerBuilderConfig(datasets.BuilderConfig):
-    """A named corpus: the fields of ``cauker.CauKerConfig``, all overridable."""
+def _cauker_config(self) -> CauKerConfig:
+    """The validated sampler config (raises ``ParameterError`` on a bad field)."""
+    fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(CauKerConfig)}
+    if fields["num_series"] == ENDLESS:
+        fields["num_series"] = None
+    return CauKerConfig(**fields)
 
-    num_series: int | str = 10_000  # ENDLESS for num_series=None
-    length: int = 512
-    num_nodes: int = 18
-    max_parents: int = 6
-    max_kernels: int = 7
-    series_per_graph: int = 4
-    dag_depth: int | None = None
-    kernel_bank: Any = "paper"
-    mean_bank: Any = "paper"
-    activation_bank: Any = "paper"
-    multivariate: bool = False
-    seed: int = 0
-    num_validation: int | None = None
-    redraw_constant: bool = False
 
-    def cauker_config(self) -> CauKerConfig:
-        """The validated sampler config (raises ``ValueError`` on a bad field)."""
-        fields = {f.name: getattr(self, f.name) for f in _FIELDS}
-        if fields["num_series"] == ENDLESS:
-            fields["num_series"] = None
-        return CauKerConfig(**fields)
+def _builder_field(field: dataclasses.Field) -> tuple[str, Any, dataclasses.Field]:
+    default = DEFAULT_NUM_SERIES if field.name == "num_series" else field.default
+    return field.name, field.type, dataclasses.field(default=default, metadata=field.metadata)
+
+
+#: A named corpus: a ``datasets.BuilderConfig`` with every field of
+#: ``CauKerConfig`` and its default (made from them: a new field needs no edit
+#: here), plus :meth:`cauker_config`. ``num_series`` holds ``ENDLESS`` for None.
+CauKerBuilderConfig = dataclasses.make_dataclass(
+    "CauKerBuilderConfig",
+    [_builder_field(field) for field in dataclasses.fields(CauKerConfig)],
+    bases=(datasets.BuilderConfig,),
+    namespace={
+        "__module__": __name__,  # where pickle finds the class (Python < 3.12)
+        "__doc__": "A named corpus: the fields of ``cauker.CauKerConfig``, all overridable.",
+        "cauker_config": _cauker_config,
+    },
+)
 
 
 class CauKer(datasets.ArrowBasedBuilder):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from cauker.config import ALGORITHM_VERSION, CauKerConfig
+from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, config_flags, named_config
 from cauker.errors import ForeignFileError, HubError, ParameterError
 from cauker.files.atomic_files import check_writable_folder, write_atomically
 from cauker.files.card import is_cauker_card, tag_name, update_card
@@ -209,29 +210,23 @@ def _upload(api: HfApi, repo_id: str, name: str, staging: Path, entry, token: st
 
 
 def resume_command(config: CauKerConfig, name: str, repo_id: str, staging: Path) -> str:
-    """The ``cauker push`` command that resumes this push (never with the token)."""
-    import dataclasses
+    """The ``cauker push`` command that resumes this push (never with the token).
 
-    from cauker.config import NAMED_SIZES, named_config
-
-    if not isinstance(config.kernel_bank, str):
-        return "re-run the same push_to_hub call (custom kernel banks have no command line)"
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> config = named_config("10k", num_series=48, seed=11)
+    >>> resume_command(config, "a", "you/cauker", Path("staging"))
+    'cauker push 10k --repo you/cauker --name a --num-series 48 --seed 11 --staging-dir staging'
+    """
     base_name = name if name in NAMED_SIZES else "10k"
-    base = named_config(base_name)
+    flags = config_flags(config, named_config(base_name))
+    if flags is None:
+        return "re-run the same push_to_hub call (custom kernel banks have no command line)"
     words = ["cauker", "push", base_name, "--repo", repo_id]
     if name != base_name:
         words += ["--name", name]
-    for field in dataclasses.fields(CauKerConfig):
-        value = getattr(config, field.name)
-        if value == getattr(base, field.name):
-            continue
-        flag = "--" + field.name.replace("_", "-")
-        if isinstance(value, bool):
-            words += [flag]
-        else:
-            words += [flag, ",".join(value) if isinstance(value, tuple) else str(value)]
-    words += ["--staging-dir", str(staging)]
-    return " ".join(words)
+    return shlex.join([*words, *flags, "--staging-dir", str(staging)])
 
 
 def push_to_hub(

@@ -1,0 +1,54 @@
+"""The config flags of every subcommand, derived from the fields of ``CauKerConfig``.
+
+One ``--flag`` per field, with the help text and parser declared in the field's
+metadata (:class:`cauker.config.Flag`): a field added to the config is a flag
+of ``generate``, ``preview``, ``export``, ``push``, ``evaluate`` and ``sweep``
+without another edit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+from cauker.config import NAMED_SIZES, CauKerConfig, flag_of, named_config, option
+
+
+def add_config_flags(parser: argparse.ArgumentParser, title: str = "config overrides") -> None:
+    """Add one ``--flag`` per config field to ``parser``, in a group named ``title``.
+
+    A flag that is not given leaves no attribute on the parsed namespace, so
+    ``--dag-depth none`` (None) is told apart from no flag at all.
+    """
+    group = parser.add_argument_group(title)
+    for field in dataclasses.fields(CauKerConfig):
+        flag = flag_of(field)
+        text = flag.help
+        if not flag.switch and field.default is not dataclasses.MISSING:
+            text += f" (default {flag.text(field.default)})"
+        kwargs: dict[str, Any] = {"dest": field.name, "default": argparse.SUPPRESS}
+        if flag.switch:
+            kwargs["action"] = "store_true"
+        else:
+            kwargs["type"] = flag.parse
+            kwargs["metavar"] = field.name.upper()
+        group.add_argument(option(field.name), help=text.replace("%", "%%"), **kwargs)
+
+
+def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The config fields given as flags, by name."""
+    names = [field.name for field in dataclasses.fields(CauKerConfig)]
+    return {name: getattr(args, name) for name in names if hasattr(args, name)}
+
+
+def add_config_argument(parser: argparse.ArgumentParser, **kwargs: Any) -> None:
+    """The positional ``CONFIG`` (a named config), then the config flags."""
+    kwargs.setdefault("help", f"one of {', '.join(NAMED_SIZES)}")
+    parser.add_argument("config", metavar="CONFIG", **kwargs)
+    add_config_flags(parser)
+
+
+def config_from(args: argparse.Namespace) -> CauKerConfig:
+    """The named config ``args.config`` with the flags given (raises ``ParameterError``)."""
+    return named_config(args.config, **config_overrides(args))
