@@ -40,8 +40,9 @@ from pathlib import Path
 import distributed
 
 import cauker
+from cauker.config import SPLITS
 from cauker.files.dask_runner import local_cluster
-from cauker.files.shard_plan import SPLITS, plan_shards
+from cauker.files.shard_plan import plan_shards
 
 
 @dataclass

@@ -25,7 +25,7 @@ import time
 import pyarrow.parquet as pq
 
 import cauker
-from cauker.files import parquet_format
+from cauker.files import writers
 
 
 def previous_writer(sink, schema, batches) -> None:
@@ -35,15 +35,15 @@ def previous_writer(sink, schema, batches) -> None:
 
 
 def cauker_writer(sink, schema, batches) -> None:
-    with parquet_format.open_writer(sink, schema) as writer:
-        parquet_format.write_row_groups(writer, batches)
+    with writers.open_writer(sink, schema) as writer:
+        writers.write_row_groups(writer, batches)
 
 
 def no_cdc_writer(sink, schema, batches) -> None:
-    options = parquet_format.writer_options(schema)
+    options = writers.writer_options(schema)
     options.pop("use_content_defined_chunking", None)
     with pq.ParquetWriter(sink, schema, **options) as writer:
-        parquet_format.write_row_groups(writer, batches)
+        writers.write_row_groups(writer, batches)
 
 
 WRITERS = {
@@ -130,7 +130,7 @@ def main() -> None:
     if args.child:
         _child(args.child, args.rows, args.length)
         return
-    print(f"pyarrow {__import__('pyarrow').__version__}, CDC: {parquet_format.has_cdc()}")
+    print(f"pyarrow {__import__('pyarrow').__version__}, CDC: {writers.has_cdc()}")
     in_memory(args.rows, args.length)
     end_to_end(args.rows, args.length)
 

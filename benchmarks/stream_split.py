@@ -24,24 +24,22 @@ from datasets.distributed import split_dataset_by_node
 from datasets.iterable_dataset import ArrowExamplesIterable
 
 import cauker
-from cauker.files.shard_plan import work_ranges
-from cauker.sampler.rows import _blas, iter_batches, sampler_for
+from cauker.hf.builder import work_ranges
+from cauker.sampler.rows import iter_batches, sampler_for
 
 
 def graphs_per_call(length: int, total: int = 256) -> None:
     config = cauker.CauKerConfig(num_series=10**6, length=length)
     sampler = sampler_for(config)
-    with _blas().limit(limits=1, user_api="blas"):
-        sampler.graphs("train", range(100_000, 100_128))  # warm the caches
+    sampler.graphs("train", range(100_000, 100_128))  # warm the caches (the sampler uses no BLAS)
     print(f"\n{total} graphs of length {length}, by graphs per call of the sampler:\n")
     print("| graphs per call | graphs/s | vs 128 per call |")
     print("|---:|---:|---:|")
     rates = {}
     for per_call in (1, 4, 16, 64, 128):
         started = time.perf_counter()
-        with _blas().limit(limits=1, user_api="blas"):
-            for first in range(0, total, per_call):
-                sampler.graphs("train", range(first, first + per_call))
+        for first in range(0, total, per_call):
+            sampler.graphs("train", range(first, first + per_call))
         rates[per_call] = total / (time.perf_counter() - started)
     for per_call, rate in rates.items():
         print(f"| {per_call} | {rate:,.0f} | {rate / rates[128]:.2f} |")

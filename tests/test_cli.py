@@ -55,9 +55,7 @@ def test_generate_writes_loadable_files(tmp_path, capsys):
     )
     assert code == 0, err
     assert "wrote" in stdout and "load them with" in stdout
-    train = datasets.load_dataset(
-        "parquet", data_files=str(out / "*-train*.parquet"), split="train"
-    )
+    train = datasets.load_dataset("parquet", data_files=str(out / "train" / "*.parquet"))["train"]
     assert len(train) == 40 and len(train[0]["target"]) == 32
 
 
@@ -69,9 +67,7 @@ def test_generate_never_replaces_another_corpus_or_foreign_files(tmp_path, capsy
     code, _, err = run(capsys, *base, "--num-series", "40")
     assert code == 2 and "already holds another corpus; pass --overwrite" in err
     assert run(capsys, *base, "--num-series", "40", "--overwrite")[0] == 0
-    train = datasets.load_dataset(
-        "parquet", data_files=str(out / "*-train*.parquet"), split="train"
-    )
+    train = datasets.load_dataset("parquet", data_files=str(out / "train" / "*.parquet"))["train"]
     assert len(train) == 40
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -240,8 +236,8 @@ def test_generate_without_validation_prints_a_hint_that_works(tmp_path, capsys):
     code, stdout, err = run(capsys, *argv, "--output-dir", str(out), "--quiet")
     assert code == 0, err
     hint = stdout.splitlines()[-1]
-    files = ast.literal_eval(hint[hint.index("data_files=") + len("data_files=") : -1])
-    assert list(datasets.load_dataset("parquet", data_files=files)) == ["train"]
+    folder = ast.literal_eval(hint[hint.index("data_dir=") + len("data_dir=") : -1])
+    assert list(datasets.load_dataset("parquet", data_dir=folder)) == ["train"]
 
 
 def test_generate_leaves_no_lock_files_beside_the_folder(tmp_path, capsys):
@@ -252,12 +248,12 @@ def test_generate_leaves_no_lock_files_beside_the_folder(tmp_path, capsys):
 
 
 def test_a_full_disk_during_generate_names_the_cause(tmp_path, capsys, monkeypatch):
-    from datasets import arrow_writer
+    import pyarrow.parquet as pq
 
     def full(self, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(arrow_writer.ArrowWriter, "write_table", full)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
     out = tmp_path / "corpus"
     argv = ["generate", "10k", "--num-series", "8", "--length", "16", "--output-dir", str(out)]
     code, _, err = run(capsys, *argv, "--quiet")

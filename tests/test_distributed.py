@@ -19,9 +19,11 @@ dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
 import cauker  # noqa: E402
+from cauker.config import SPLITS  # noqa: E402
 from cauker.errors import ShardWriteError  # noqa: E402
 from cauker.files.dask_runner import check_scheduler, dask_runner  # noqa: E402
-from cauker.files.shard_plan import SPLITS, plan_shards  # noqa: E402
+from cauker.files.hub_folder import shard_path  # noqa: E402
+from cauker.files.shard_plan import plan_shards  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
 
@@ -120,6 +122,7 @@ def test_killed_worker_is_survived(client, reference, tmp_path):
 
 def test_rerun_after_interruption_skips_complete_shards(client, reference, tmp_path):
     shards = [s for split in SPLITS for s in plan_shards(SMALL, split)]
+    tasks = [(s, shard_path("default", SMALL, s)) for s in shards]
 
     class Interrupted(Exception):
         pass
@@ -132,7 +135,7 @@ def test_rerun_after_interruption_skips_complete_shards(client, reference, tmp_p
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        dask_runner(str(tmp_path), "default", SMALL, client)(shards, done)
+        dask_runner(str(tmp_path), SMALL, "parquet", client)(tasks, done)
     wait_until_idle(client)  # cancelled tasks already running finish their shard
     before = shard_identities(tmp_path)
     assert 3 <= len(before) < len(shards)
@@ -154,9 +157,10 @@ def test_unwritable_output_fails_fast_naming_the_shard(client, tmp_path):
     # seen only by the workers (a path local to them): the runner names the shard
     started = time.monotonic()
     shards = [s for split in SPLITS for s in plan_shards(SMALL, split)]
-    run = dask_runner(str(out), "default", SMALL, client)
+    tasks = [(s, shard_path("default", SMALL, s)) for s in shards]
+    run = dask_runner(str(out), SMALL, "parquet", client)
     with ThreadPoolExecutor(1) as pool:
-        running = pool.submit(run, shards, lambda file: None)
+        running = pool.submit(run, tasks, lambda file: None)
         with pytest.raises(ShardWriteError) as caught:
             running.result(timeout=60)
     message = str(caught.value)

@@ -20,6 +20,7 @@ from PIL import Image
 import cauker
 from cauker.errors import ForeignFileError
 from cauker.files import hub_folder as export_module
+from cauker.files import runners
 from cauker.files.hub_folder import export
 
 pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
@@ -98,16 +99,16 @@ class Crash(RuntimeError):
 
 
 def test_crash_keeps_complete_shards_and_resume_skips_them(tmp_path, monkeypatch):
-    real = export_module.write_shard
+    real = runners.write_shard
     calls = []
 
-    def crashing(url, name, config, shard):
+    def crashing(url, config, format, shard, path):
         if len(calls) == 7:
             raise Crash("simulated crash")
         calls.append(shard.index)
-        return real(url, name, config, shard)
+        return real(url, config, format, shard, path)
 
-    monkeypatch.setattr(export_module, "write_shard", crashing)
+    monkeypatch.setattr(runners, "write_shard", crashing)
     with pytest.raises(Crash):
         export(SMALL, tmp_path / "out", config_name="small", progress=False)
     folder = tmp_path / "out" / "data" / "small"
@@ -117,9 +118,7 @@ def test_crash_keeps_complete_shards_and_resume_skips_them(tmp_path, monkeypatch
         assert pq.read_metadata(folder / name).num_rows == 4
 
     calls.clear()
-    monkeypatch.setattr(
-        export_module, "write_shard", lambda *a: calls.append(a[3].index) or real(*a)
-    )
+    monkeypatch.setattr(runners, "write_shard", lambda *a: calls.append(a[3].index) or real(*a))
     export(SMALL, tmp_path / "out", config_name="small", progress=False)
     assert calls == list(range(7, 30)) + [0]  # the rest of train, then validation shard 0
     export(SMALL, tmp_path / "clean", config_name="small", progress=False)
@@ -236,12 +235,12 @@ def test_corrupted_data_pages_are_detected_and_the_shard_rewritten(tmp_path):
     path.write_bytes(bytes(data))
     assert pq.read_metadata(path).num_rows == 4  # the footer still looks complete
     written = []
-    real = export_module.write_shard
-    export_module.write_shard = lambda *a: written.append(a[3].index) or real(*a)
+    real = runners.write_shard
+    runners.write_shard = lambda *a: written.append(a[3].index) or real(*a)
     try:
         export(TINY, tmp_path, config_name="small", progress=False)
     finally:
-        export_module.write_shard = real
+        runners.write_shard = real
     assert written == [3] and digest(tmp_path) == before
 
 
@@ -319,16 +318,16 @@ def test_a_concurrent_export_of_the_same_config_waits_and_never_deletes_a_temp_f
 def test_an_interrupted_reexport_of_a_changed_config_loads_as_the_card_says(tmp_path, monkeypatch):
     export(TINY, tmp_path, config_name="small", progress=False)
     changed = dataclasses.replace(TINY, seed=1)
-    real = export_module.write_shard
+    real = runners.write_shard
     calls = []
 
-    def crashing(url, name, config, shard):
+    def crashing(url, config, format, shard, path):
         if len(calls) == 3:
             raise Crash("killed")
         calls.append(shard.index)
-        return real(url, name, config, shard)
+        return real(url, config, format, shard, path)
 
-    monkeypatch.setattr(export_module, "write_shard", crashing)
+    monkeypatch.setattr(runners, "write_shard", crashing)
     with pytest.raises(Crash):
         export(changed, tmp_path, config_name="small", progress=False)
     card = DatasetCard.load(tmp_path / "README.md")
@@ -338,7 +337,7 @@ def test_an_interrupted_reexport_of_a_changed_config_loads_as_the_card_says(tmp_
     assert loaded["validation"]["target"] == (
         cauker.generate(TINY, split="validation").column("target").to_pylist()
     )
-    monkeypatch.setattr(export_module, "write_shard", real)
+    monkeypatch.setattr(runners, "write_shard", real)
     export(changed, tmp_path, config_name="small", progress=False)  # resumes, then switches
     loaded = datasets.load_dataset(str(tmp_path), "small", split="train")
     assert loaded["target"] == cauker.generate(changed).column("target").to_pylist()
@@ -404,20 +403,19 @@ def test_a_full_disk_never_truncates_the_card_or_the_preview(tmp_path, monkeypat
 
 def test_temporary_files_never_match_the_cards_globs(tmp_path, monkeypatch):
     """A worker killed mid-write leaves its temporary file: it must not be loaded."""
-    real = export_module.write_shard
+    real = runners.write_shard
 
-    def killed_after_opening(url, name, config, shard):
+    def killed_after_opening(url, config, format, shard, path):
         if shard.index == 2:
             from cauker.files.atomic_files import temporary_path
-            from cauker.files.writers import shard_path
 
-            path = shard_path(str(tmp_path), name, config, shard)
-            Path(temporary_path(path)).write_bytes(b"")  # 0 bytes, as after a kill -9
+            # 0 bytes, as after a kill -9
+            Path(temporary_path(str(tmp_path / path))).write_bytes(b"")
             raise Crash("killed")
-        return real(url, name, config, shard)
+        return real(url, config, format, shard, path)
 
     export(TINY, tmp_path, config_name="small", progress=False)
-    monkeypatch.setattr(export_module, "write_shard", killed_after_opening)
+    monkeypatch.setattr(runners, "write_shard", killed_after_opening)
     changed = dataclasses.replace(TINY, num_series=20)
     with pytest.raises(Crash):
         export(changed, tmp_path, config_name="small", progress=False)

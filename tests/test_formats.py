@@ -12,7 +12,7 @@ import pytest
 
 import cauker
 from cauker.cli import main
-from cauker.files import corpus_folder
+from cauker.files import runners
 
 FIELDS = ["--num-series", "40", "--length", "32", "--quiet"]
 CONFIG = cauker.named_config("10k", num_series=40, length=32)
@@ -84,14 +84,15 @@ def test_mantis_layout_is_samples_channels_length():
 def test_other_format_of_the_same_corpus_is_refused_then_replaced(tmp_path, capsys):
     out = tmp_path / "ow"
     assert generate(capsys, out)[0] == 0  # parquet
-    parquet = sorted(p.name for p in out.glob("*.parquet"))
+    parquet = sorted(p.name for p in out.rglob("*.parquet"))
+    assert parquet == ["train-00000-of-00001.parquet", "validation-00000-of-00001.parquet"]
     code, stdout, err = generate(capsys, out, "--format", "arrow")
     assert code == 2 and "wrote" not in stdout
     assert "already holds this corpus as parquet files; pass --overwrite" in err
-    assert sorted(p.name for p in out.glob("*.parquet")) == parquet and not files(out)
+    assert sorted(p.name for p in out.rglob("*.parquet")) == parquet and not files(out)
     code, stdout, err = generate(capsys, out, "--format", "arrow", "--overwrite")
     assert code == 0 and "wrote 2 arrow file(s)" in stdout, err
-    assert not list(out.glob("*.parquet")) and len(files(out)) == 1
+    assert not list(out.rglob("*.parquet")) and len(files(out)) == 1
     assert json.loads((out / "cauker.json").read_text())["format"] == "arrow"
 
 
@@ -105,20 +106,20 @@ def test_same_corpus_again_writes_nothing_and_says_so(tmp_path, capsys):
 
 
 def test_interrupted_ipc_generate_resumes(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(cauker.files.shard_plan, "MIN_FILE_BYTES", 1)  # several files
-    real = corpus_folder.write_file
+    monkeypatch.setattr(cauker.files.shard_plan, "LOCAL_MIN_FILE_BYTES", 1)  # several files
+    real = runners.write_shard
     written = []
 
-    def crashing(output, config, format, shard):
+    def crashing(url, config, format, shard, path):
         if len(written) == 3:
             raise KeyboardInterrupt
         written.append(shard.index)
-        return real(output, config, format, shard)
+        return real(url, config, format, shard, path)
 
-    monkeypatch.setattr(corpus_folder, "write_file", crashing)
+    monkeypatch.setattr(runners, "write_shard", crashing)
     assert generate(capsys, tmp_path / "a", "--format", "arrow")[0] == 130
     assert len(files(tmp_path / "a")) == 3 and not list((tmp_path / "a").rglob(".*tmp*"))
-    monkeypatch.setattr(corpus_folder, "write_file", real)
+    monkeypatch.setattr(runners, "write_shard", real)
     assert generate(capsys, tmp_path / "a", "--format", "arrow")[0] == 0
     assert generate(capsys, tmp_path / "b", "--format", "arrow")[0] == 0
     a, b = (sorted((tmp_path / d).rglob("*.arrow")) for d in "ab")

@@ -12,7 +12,7 @@ import cauker
 from cauker.cli import main
 from cauker.errors import HubError
 from cauker.files import card as card_module
-from cauker.files import hub_folder as export_module
+from cauker.files import runners
 from cauker.hf.hub import push_to_hub
 
 pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
@@ -103,8 +103,8 @@ def test_failed_upload_resumes_without_regenerating(hub, tmp_path, monkeypatch, 
     hub.fail_uploads_after(None)
 
     writes = []
-    real = export_module.write_shard
-    monkeypatch.setattr(export_module, "write_shard", lambda *a: writes.append(a) or real(*a))
+    real = runners.write_shard
+    monkeypatch.setattr(runners, "write_shard", lambda *a: writes.append(a) or real(*a))
     push_to_hub(fresh, repo, config_name="a", staging_dir=staging, progress=False)
     assert writes == []  # resumed from the staged shards
     assert datasets.load_dataset(repo, "a", split="train")["target"] == targets(fresh)
@@ -113,14 +113,14 @@ def test_failed_upload_resumes_without_regenerating(hub, tmp_path, monkeypatch, 
 def test_missing_token_fails_before_any_generation(tmp_path, monkeypatch):
     monkeypatch.delenv("HF_TOKEN")
     monkeypatch.setenv("HF_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setattr(export_module, "write_shard", pytest.fail)
+    monkeypatch.setattr(runners, "write_shard", pytest.fail)
     with pytest.raises(HubError, match="no Hugging Face token: pass --token"):
         push_to_hub(A, "someuser/x", staging_dir=tmp_path / "s", progress=False)
     assert not (tmp_path / "s").exists()
 
 
 def test_bad_token_and_foreign_namespace_fail_early(hub, tmp_path, monkeypatch):
-    monkeypatch.setattr(export_module, "write_shard", pytest.fail)
+    monkeypatch.setattr(runners, "write_shard", pytest.fail)
     with pytest.raises(HubError, match="the Hub rejected the token"):
         push_to_hub(A, "someuser/x", token="hf_wrong", staging_dir=tmp_path, progress=False)
     with pytest.raises(HubError, match="no write access to otheruser/x"):
@@ -172,7 +172,7 @@ def test_a_repo_readme_that_is_not_a_cauker_card_is_never_replaced(hub, tmp_path
     api.upload_file(
         path_or_fileobj=mine, path_in_repo="README.md", repo_id=repo, repo_type="dataset"
     )
-    monkeypatch.setattr(export_module, "write_shard", pytest.fail)  # nothing generated
+    monkeypatch.setattr(runners, "write_shard", pytest.fail)  # nothing generated
     with pytest.raises(HubError, match=f"the README.md of {repo} is not a cauker dataset card"):
         push_to_hub(A, repo, config_name="a", staging_dir=tmp_path, progress=False)
     assert hub.files(repo)["README.md"] == mine

@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import cauker
-from cauker.files import parquet_format, shard_plan
+from cauker.files import shard_plan, writers
 from cauker.files.hub_folder import export
 from cauker.files.shard_plan import (
     MAX_FILE_BYTES,
@@ -25,7 +25,7 @@ def estimated_bytes(config, shard) -> int:
 @pytest.mark.parametrize("overrides", [{}, {"length": 2048}, {"multivariate": True}])
 def test_files_are_worth_a_request_and_not_too_large(name, overrides):
     config = cauker.named_config(name, **overrides)
-    for split in shard_plan.SPLITS:
+    for split in cauker.config.SPLITS:
         plan = plan_shards(config, split)
         whole = config.split_size(split) * row_bytes(config)
         assert sum(s.num_rows for s in plan) == config.split_size(split)
@@ -84,7 +84,7 @@ def test_files_on_disk_hold_what_the_plan_estimates(tmp_path, monkeypatch):
 
 
 def test_parquet_files_have_a_page_index_and_cheap_encodings(tmp_path, monkeypatch):
-    monkeypatch.setattr(parquet_format, "ROW_GROUP_BYTES", 100_000)
+    monkeypatch.setattr(writers, "ROW_GROUP_BYTES", 100_000)
     config = cauker.CauKerConfig(num_series=600, length=64)
     export(config, tmp_path, config_name="c", progress=False)
     (path,) = (tmp_path / "data" / "c").glob("train-*.parquet")
@@ -100,7 +100,7 @@ def test_parquet_files_have_a_page_index_and_cheap_encodings(tmp_path, monkeypat
         target = columns["target.list.element"]
         assert "BYTE_STREAM_SPLIT" in target.encodings and not target.has_dictionary_page
         assert columns["kernel"].has_dictionary_page
-    if parquet_format.has_cdc():
+    if writers.has_cdc():
         assert b"content_defined_chunking" in meta.metadata
     assert (
         pq.read_table(path)

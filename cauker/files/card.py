@@ -28,9 +28,8 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from cauker.config import ALGORITHM_VERSION, CauKerConfig
+from cauker.config import ALGORITHM_VERSION, SPLITS, CauKerConfig
 from cauker.errors import ForeignFileError
-from cauker.files.shard_plan import SPLITS
 from cauker.paper import CITATION
 
 LICENSE = "apache-2.0"

@@ -1,147 +1,174 @@
-"""Arrow IPC files for training scripts: ``cauker generate --format arrow`` and
-``--format gluonts``.
+"""A corpus as files for a training script (``cauker generate``): one folder per split.
 
-Both write the Arrow IPC *file* format (random access, memory-mappable, the
-``ARROW1`` magic), which is what ``pyarrow.dataset.dataset(path,
-format="arrow")``, GluonTS' ``FileDataset`` and ``datasets.load_dataset("arrow",
-...)`` read; the IPC *stream* format that ``datasets`` writes for itself fails
-in ``pyarrow.dataset`` with "Not an Arrow file". One folder per split:
+::
 
-    <output>/train/train-NNNNN-of-NNNNN.arrow
-    <output>/validation/validation-NNNNN-of-NNNNN.arrow
+    <output>/train/train-NNNNN-of-NNNNN.<parquet|arrow>
+    <output>/validation/validation-NNNNN-of-NNNNN.<parquet|arrow>
+    <output>/cauker.json   (the config, the format, and the files written)
 
-so that a folder holds one split only (``pyarrow.dataset`` and ``FileDataset``
-read every file of the folder they are given). Files follow the plan of
-``cauker.files.shard_plan`` and hold one record batch per generation batch.
+A folder holds one split only, since ``pyarrow.dataset`` and GluonTS'
+``FileDataset`` read every file of the folder they are given; and
+``datasets.load_dataset("parquet", data_dir=<output>)`` (or ``"arrow"``) names
+the splits after the folders. Files follow the plan of
+:mod:`cauker.files.shard_plan` (with ``local=True``: smaller files than on the
+Hub, so ``num_proc`` processes have work) and are written by
+:mod:`cauker.files.writers`, in any of its formats.
 
-- ``arrow``: cauker's columns (``arrow_schema``): ``index``, ``target`` (a
-  fixed-size list of float32), ``graph`` and the provenance.
-- ``gluonts``: what GluonTS' ``ArrowWriter`` writes and Chronos' training
-  script reads: ``start`` (``timestamp[s]``, 2000-01-01 for every series, as in
-  KernelSynth and the authors' V1 script) and ``target`` (a list of float32; a
-  list of such lists in multivariate mode), then ``index`` and the provenance
-  columns, which GluonTS passes through untouched.
-
-Uncompressed, so a reader can map a file instead of reading it. Each file is
-written under a temporary name and renamed when complete.
+``cauker.json`` marks the folder as cauker's. A folder that is not empty and
+has none is never written into (it is the user's), nor one that holds another
+corpus, or this one in another format, unless ``overwrite`` (which removes only
+the files that ``cauker.json`` lists). An interrupted run resumes: complete
+files are kept; the same call again writes nothing.
 """
 
 from __future__ import annotations
 
-import functools
+import json
 import os
-import uuid
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-
-from cauker.config import CauKerConfig
+from cauker.config import SPLITS, CauKerConfig
 from cauker.errors import ParameterError
-from cauker.files.lifeline import die_with_parent
-from cauker.files.shard_plan import SPLITS, Shard, plan_shards
-from cauker.sampler.rows import iter_batches
-from cauker.sampler.schema import arrow_schema
+from cauker.files.atomic_files import check_writable_folder
+from cauker.files.runners import check_runner, write_shards
+from cauker.files.shard_plan import Shard, check_finite, plan_shards
+from cauker.files.writers import EXTENSIONS, check_format
 
-#: Formats written here, by ``--format`` name.
-FORMATS = ("arrow", "gluonts")
-
-#: The ``start`` of every GluonTS series.
-GLUONTS_START = np.datetime64("2000-01-01T00:00:00", "s")
+#: The file that marks a folder as cauker's, and says what it holds.
+MARKER = "cauker.json"
 
 
-def gluonts_schema(config: CauKerConfig) -> pa.Schema:
-    """``start`` and ``target`` as GluonTS writes them, then cauker's other columns."""
-    series = pa.list_(pa.float32())
-    target = pa.list_(series) if config.multivariate else series
-    rest = [f for f in arrow_schema(config) if f.name != "target"]
-    return pa.schema(
-        [pa.field("start", pa.timestamp("s")), pa.field("target", target), *rest],
-        metadata=arrow_schema(config).metadata,
-    )
+@dataclass(frozen=True)
+class CorpusFolder:
+    """What a :func:`write_corpus_folder` call left in ``folder``."""
+
+    folder: Path
+    format: str
+    files: tuple[str, ...]  # the data files, relative to the folder
+    written: bool  # False: the folder already held this corpus, complete
+
+    def load_hint(self) -> str:
+        """The line of Python that loads the files."""
+        if self.format == "parquet":
+            return f"datasets.load_dataset('parquet', data_dir='{self.folder}')"
+        if self.format == "gluonts":
+            return f"gluonts.dataset.common.FileDataset('{self.folder}/train', freq='h')"
+        return f"pyarrow.dataset.dataset('{self.folder}/train', format='arrow')"
 
 
-def _as_gluonts(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    columns = {
-        "start": pa.array(np.full(batch.num_rows, GLUONTS_START), type=pa.timestamp("s")),
-        "target": batch.column("target").cast(schema.field("target").type),
-    }
-    arrays = [columns[f.name] if f.name in columns else batch.column(f.name) for f in schema]
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+def file_path(shard: Shard, format: str) -> str:
+    """The shard's file, relative to the folder: ``<split>/<split>-NNNNN-of-NNNNN.<ext>``."""
+    return f"{shard.split}/{shard.file_name(EXTENSIONS[format])}"
 
 
-def schema_for(config: CauKerConfig, format: str) -> pa.Schema:
-    return gluonts_schema(config) if format == "gluonts" else arrow_schema(config)
+def _held_corpus(output: Path) -> dict | None:
+    """What ``cauker.json`` says a non-empty ``output`` holds; None if it is new or empty."""
+    if not output.exists() or not any(output.iterdir()):
+        return None
+    marker = output / MARKER
+    if not marker.is_file():  # not ours to write into
+        raise ParameterError(
+            f"output_dir {output} is not empty and holds no cauker corpus; choose an "
+            "empty or new folder"
+        )
+    held = json.loads(marker.read_text())
+    held.setdefault("format", "parquet")
+    return held
 
 
-def shard_file(output: Path, shard: Shard) -> Path:
-    return output / shard.split / shard.file_name("arrow")
+def _remove_corpus(output: Path, held: dict) -> None:
+    """Delete the files that an earlier call wrote (listed in its ``cauker.json``)."""
+    for name in held.get("files", []):
+        (output / name).unlink(missing_ok=True)
+    for folder in SPLITS:
+        if (output / folder).is_dir() and not any((output / folder).iterdir()):
+            (output / folder).rmdir()
 
 
-def write_file(output: str, config: CauKerConfig, format: str, shard: Shard) -> int:
-    """Generate ``shard`` into its IPC file under ``output``; returns its rows.
-    A plain function of picklable arguments (it runs in worker processes)."""
-    path = shard_file(Path(output), shard)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    schema = schema_for(config, format)
-    temporary = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
-    try:
-        with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-            for batch in iter_batches(config, shard.split, shard.start, shard.stop):
-                writer.write_batch(_as_gluonts(batch, schema) if format == "gluonts" else batch)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return shard.num_rows
+def _check_held(output: Path, held: dict, config: CauKerConfig, format: str) -> None:
+    if held.get("fingerprint") != config.fingerprint():
+        raise ParameterError(
+            f"output_dir {output} already holds another corpus; pass --overwrite "
+            "(overwrite=True) to replace it, or choose another folder"
+        )
+    if held["format"] != format:
+        raise ParameterError(
+            f"output_dir {output} already holds this corpus as {held['format']} files; pass "
+            f"--overwrite (overwrite=True) to replace them with {format} files, or choose "
+            "another folder"
+        )
 
 
-def complete(path: Path, shard: Shard) -> bool:
-    """A file of ``shard`` that opens as an IPC file with its rows."""
-    try:
-        with pa.memory_map(str(path)) as source:
-            reader = pa.ipc.open_file(source)
-            return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches)) == (
-                shard.num_rows
-            )
-    except (OSError, pa.ArrowInvalid):
-        return False
-
-
-def write_ipc_files(
+def write_corpus_folder(
     config: CauKerConfig,
-    output: str | os.PathLike,
-    format: str,
+    output_dir: str | os.PathLike,
+    format: str = "parquet",
     *,
     num_proc: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> list[Path]:
-    """Write both splits of ``config`` as IPC files of ``format`` (``"arrow"`` or
-    ``"gluonts"``) under ``output``; files already complete are kept. Returns
-    every file, in order. ``progress`` is called with the rows of each file done."""
-    if format not in FORMATS:
-        raise ParameterError(f"format must be one of {list(FORMATS)}, got {format!r}")
-    output = Path(output)
-    shards = [s for split in SPLITS for s in plan_shards(config, split)]
-    done = progress or (lambda rows: None)
-    todo = []
-    for shard in shards:
-        if complete(shard_file(output, shard), shard):
-            done(shard.num_rows)
-        else:
-            todo.append(shard)
-    task = functools.partial(write_file, str(output), config, format)
-    if not num_proc or num_proc == 1 or len(todo) < 2:
-        for shard in todo:
-            done(task(shard))
-    else:
-        # spawn: workers start clean (no inherited threads or BLAS state), as in cauker.export
-        context = get_context("spawn")
-        with ProcessPoolExecutor(
-            min(num_proc, len(todo)), mp_context=context, initializer=die_with_parent
-        ) as pool:
-            for future in as_completed([pool.submit(task, shard) for shard in todo]):
-                done(future.result())
-    return [shard_file(output, s) for s in shards]
+    overwrite: bool = False,
+    progress: bool = True,
+) -> CorpusFolder:
+    """Write both splits of ``config`` as ``format`` files under the local folder ``output_dir``.
+
+    Parameters
+    ----------
+    config : CauKerConfig
+        A finite corpus (``num_series`` not None).
+    output_dir : str or path
+        A local folder: new, empty, or holding this corpus from an earlier call.
+    format : {"parquet", "arrow", "gluonts"}, default="parquet"
+        See :mod:`cauker.files.writers`.
+    num_proc : int, optional
+        Worker processes.
+    overwrite : bool, default=False
+        Replace another corpus (or this one in another format) written there by cauker.
+    progress : bool, default=True
+        A progress bar of rows.
+
+    Returns
+    -------
+    CorpusFolder
+
+    Raises
+    ------
+    ParameterError
+        Before anything is written: a bad argument, or a folder that is not
+        cauker's or holds another corpus (without ``overwrite``).
+
+    Examples
+    --------
+    >>> import tempfile, cauker
+    >>> config = cauker.CauKerConfig(num_series=8, length=16)
+    >>> done = write_corpus_folder(config, tempfile.mkdtemp(), "arrow", progress=False)
+    >>> done.files, done.written
+    (('train/train-00000-of-00001.arrow', 'validation/validation-00000-of-00001.arrow'), True)
+    """
+    if not isinstance(config, CauKerConfig):
+        raise ParameterError(f"config must be a CauKerConfig, got {type(config).__name__}")
+    check_finite(config)
+    format = check_format(format)
+    check_runner(num_proc, None)
+    check_writable_folder(output_dir, "output_dir")
+    output = Path(output_dir)
+    held = _held_corpus(output)
+    if held is not None and not overwrite:
+        _check_held(output, held, config, format)
+    shards = [s for split in SPLITS for s in plan_shards(config, split, local=True)]
+    tasks = [(s, file_path(s, format)) for s in shards]
+    files = tuple(path for _, path in tasks)
+    same = held is not None and held.get("fingerprint") == config.fingerprint()
+    same = same and held["format"] == format
+    if same and held.get("complete") and all((output / name).exists() for name in held["files"]):
+        return CorpusFolder(output, format, tuple(held["files"]), written=False)
+    if held is not None and not same:
+        _remove_corpus(output, held)
+    output.mkdir(parents=True, exist_ok=True)
+    about = {"fingerprint": config.fingerprint(), "config": config.to_dict(), "format": format}
+    marker = output / MARKER
+    marker.write_text(json.dumps({**about, "complete": False, "files": []}, indent=1))
+    write_shards(
+        config, str(output), format, tasks, num_proc=num_proc, progress=progress, desc="Generating"
+    )
+    marker.write_text(json.dumps({**about, "complete": True, "files": list(files)}, indent=1))
+    return CorpusFolder(output, format, files, written=True)

@@ -1,8 +1,9 @@
-"""Run an export on a Dask cluster (``pip install cauker[dask]``): one task per shard.
+"""Write the files of a corpus on a Dask cluster (``pip install cauker[dask]``): one
+task per file.
 
 Each task is :func:`cauker.files.writers.write_shard`: it generates its shard on
 the worker and writes it, atomically, through fsspec to the output URL. This
-process only submits the tasks, collects each shard's metadata as it arrives
+process only submits the tasks, collects each file's metadata as it arrives
 and, back in :func:`cauker.export`, writes the card. Rows depend only
 on the config and the shard's range, so the files are byte-identical to a
 single-process export whatever the cluster does.
@@ -15,8 +16,8 @@ Faults are Dask's to handle:
 - a shard that still fails stops the export with a :class:`ShardWriteError`
   naming the shard and the cause, and cancels the remaining tasks.
 
-Nothing here is imported by the core: ``cauker.files.hub_folder`` imports this module
-only when a ``scheduler`` is given.
+Nothing here is imported by the core: :mod:`cauker.files.runners` imports this
+module only when a ``scheduler`` is given.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import fsspec
 
@@ -40,16 +41,20 @@ from cauker.errors import (
     SchedulerError,
     ShardWriteError,
 )
+from cauker.files.atomic_files import is_local
 from cauker.files.shard_plan import Shard
-from cauker.files.writers import ShardFile, complete_shard, is_local, shard_path, write_shard
+from cauker.files.writers import ShardFile, complete_shard, write_shard
+
+if TYPE_CHECKING:
+    from cauker.files.runners import Runner
 
 #: Automatic re-runs of a shard task that raised, before the export gives up.
 RETRIES = 2
 
 #: Dask settings for workers that run shard tasks. The statistical profiler
 #: samples the task's thread every 10 ms, which slowed shards by 5-10% here
-#: (cauker/DISTRIBUTED_NOTES.md). On a cluster you start yourself, set
-#: ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``.
+#: (README, "Measured: 2 workers against 1 process"; ``benchmarks/dask_scaling.py``).
+#: On a cluster you start yourself, set ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``.
 WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 
 _HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?/?$")
@@ -157,12 +162,12 @@ def _wait_for_file(path: str) -> None:
         time.sleep(0.1)
 
 
-def _task_key(url: str, config_name: str, config: CauKerConfig, shard: Shard) -> str:
-    """The same key for the same shard of the same export, and only for it: the
+def _task_key(url: str, config: CauKerConfig, shard: Shard, path: str) -> str:
+    """The same key for the same file of the same export, and only for it: the
     scheduler then never confuses two exports that share a cluster."""
-    what = [url, config_name, config.fingerprint(), shard.split, shard.index, shard.count]
+    what = [url, path, config.fingerprint(), shard.split, shard.index, shard.count]
     token = hashlib.sha256(json.dumps(what).encode()).hexdigest()[:16]
-    return f"cauker-shard-{config_name}-{shard.split}-{shard.index:05d}-{token}"
+    return f"cauker-shard-{shard.split}-{shard.index:05d}-{token}"
 
 
 def _worker_url(url: str) -> str:
@@ -174,53 +179,42 @@ def _worker_url(url: str) -> str:
     return url
 
 
-def _file(config_name: str, config: CauKerConfig, shard: Shard) -> str:
-    """The shard's file, relative to the output folder."""
-    return shard_path("", config_name, config, shard).lstrip("/")
-
-
-def _failure(
-    error: BaseException, shard: Shard, config_name: str, config: CauKerConfig, url: str
-) -> ShardWriteError:
+def _failure(error: BaseException, shard: Shard, path: str, url: str) -> ShardWriteError:
     cause = " ".join(str(error).split()) or "no message"
     hint = ""
     if type(error).__name__ == "KilledWorker":
         hint = " (every worker that ran it died: out of memory, or killed by the batch system?)"
     return ShardWriteError(
-        f"shard {_file(config_name, config, shard)} of config {config_name!r} could not be "
-        f"written to {url} "
-        f"on the Dask cluster: {type(error).__name__}: {cause}{hint}",
+        f"shard {path} could not be written to {url} on the Dask cluster: "
+        f"{type(error).__name__}: {cause}{hint}",
         shard,
     )
 
 
-def _check_visible(url: str, config_name: str, config: CauKerConfig, shard: Shard) -> None:
+def _check_visible(url: str, config: CauKerConfig, format: str, shard: Shard, path: str) -> None:
     """Fail fast if the workers write where this process cannot read (a path local
     to each worker, ``memory://``): the card and the re-run checks need the files."""
     fs, root = fsspec.core.url_to_fs(url)
     fs.invalidate_cache()  # object-store listings cached before the workers wrote
-    if complete_shard(fs, root, config_name, config, shard) is None:
+    if complete_shard(fs, f"{root.rstrip('/')}/{path}", config, shard, format) is None:
         raise ShardWriteError(
-            f"shard {_file(config_name, config, shard)} was written by a Dask worker but cannot "
-            "be read from "
-            f"this process at {url}: the output must be storage that the workers and this "
-            "process share (a shared file system mounted at the same path, s3://, gcs://, hf://)",
+            f"shard {path} was written by a Dask worker but cannot be read from this process "
+            f"at {url}: the output must be storage that the workers and this process share "
+            "(a shared file system mounted at the same path, s3://, gcs://, hf://)",
             shard,
         )
 
 
-def dask_runner(
-    url: str, config_name: str, config: CauKerConfig, scheduler: Any
-) -> Callable[[list[Shard], Callable[[ShardFile], None]], None]:
-    """A runner for :func:`cauker.files.hub_folder.export_shards` that writes shards on Dask.
+def dask_runner(url: str, config: CauKerConfig, format: str, scheduler: Any) -> Runner:
+    """A runner (:mod:`cauker.files.runners`) that writes one Dask task per file.
 
     Parameters
     ----------
     url : str
-        The export's output folder or fsspec URL. Every worker must be able to
-        write there and this process to read: a shared file system, ``s3://``,
-        ``gcs://`` or ``hf://``.
-    config_name, config
+        The output folder or fsspec URL. Every worker must be able to write there
+        and this process to read: a shared file system, ``s3://``, ``gcs://`` or
+        ``hf://``.
+    config, format
         What to write.
     scheduler : dask.distributed.Client, str
         A connected ``Client`` (left open), a scheduler address
@@ -231,33 +225,42 @@ def dask_runner(
     Returns
     -------
     callable
-        ``run(shards, done)``: submits one task per shard and calls ``done`` here
-        with each finished shard's :class:`~cauker.files.writers.ShardFile`;
-        returns when every shard is written, or raises :class:`ShardWriteError`
-        (after cancelling the other tasks) when one cannot be.
+        ``run(tasks, done)``: submits one task per ``(shard, path)`` and calls
+        ``done`` here with each finished file's
+        :class:`~cauker.files.writers.ShardFile`; returns when every file is
+        written, or raises :class:`~cauker.errors.ShardWriteError` (after
+        cancelling the other tasks) when one cannot be.
+
+    Raises
+    ------
+    ParameterError
+        For a ``scheduler`` of another kind.
+    MissingDependencyError
+        If Dask is not installed.
     """
     scheduler = check_scheduler(scheduler)
     distributed = _import_distributed()
     target = _worker_url(url)
 
-    def run(shards: list[Shard], done: Callable[[ShardFile], None]) -> None:
-        if not shards:
+    def run(tasks: Sequence[tuple[Shard, str]], done: Callable[[ShardFile], None]) -> None:
+        if not tasks:
             return
         with _connect(scheduler) as client:
-            keys = [_task_key(target, config_name, config, s) for s in shards]
-            task = functools.partial(write_shard, target, config_name, config)
-            futures = client.map(task, shards, key=keys, retries=RETRIES)
-            shard_of = dict(zip(keys, shards))
+            keys = [_task_key(target, config, shard, path) for shard, path in tasks]
+            write = functools.partial(write_shard, target, config, format)
+            shards, paths = [s for s, _ in tasks], [p for _, p in tasks]
+            futures = client.map(write, shards, paths, key=keys, retries=RETRIES)
+            task_of = dict(zip(keys, tasks))
             checked = False
             try:
                 for future in distributed.as_completed(futures):
-                    shard = shard_of[future.key]
+                    shard, path = task_of[future.key]
                     try:
                         file = future.result()
                     except Exception as error:
-                        raise _failure(error, shard, config_name, config, url) from error
+                        raise _failure(error, shard, path, url) from error
                     if not checked:
-                        _check_visible(url, config_name, config, shard)
+                        _check_visible(url, config, format, shard, path)
                         checked = True
                     done(file)
             except BaseException:

@@ -33,16 +33,12 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from typing import Any
 
 import fsspec
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
 
-from cauker.config import CauKerConfig
+from cauker.config import SPLITS, CauKerConfig
 from cauker.errors import ForeignFileError, ParameterError
 from cauker.files.atomic_files import (
     check_writable_folder,
@@ -52,25 +48,15 @@ from cauker.files.atomic_files import (
 )
 from cauker.files.card import ConfigEntry, is_cauker_card, update_card
 from cauker.files.folder_lock import folder_lock
-from cauker.files.lifeline import die_with_parent
-from cauker.files.shard_plan import SPLITS, Shard, check_finite, plan_shards
-from cauker.files.writers import (
-    ShardFile,
-    complete_shard,
-    data_files_pattern,
-    file_tag,
-    read_shard_file,
-    shard_path,
-    write_shard,
-)
-from cauker.validation import check_int
+from cauker.files.runners import check_runner, write_shards
+from cauker.files.shard_plan import Shard, check_finite, plan_shards
+from cauker.files.writers import ShardFile, read_shard_file
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
-Runner = Callable[[list[Shard], Callable[[ShardFile], None]], None]
-
 
 def check_config_name(name: str) -> str:
+    """``name`` if it can name a config in a repo (letters, digits, ``.``, ``_``, ``-``)."""
     if not isinstance(name, str) or not _NAME.match(name) or name in {".", ".."}:
         raise ParameterError(
             f"config_name must be letters, digits, '.', '_' or '-' (not starting with a "
@@ -79,47 +65,26 @@ def check_config_name(name: str) -> str:
     return name
 
 
-def check_runner(num_proc: Any, scheduler: Any) -> None:
-    """Refuse a bad ``num_proc`` or ``scheduler`` before any work starts."""
-    _check_num_proc(num_proc)
-    if scheduler is not None:
-        from cauker.files.dask_runner import check_scheduler
-
-        check_scheduler(scheduler)
+def file_tag(config: CauKerConfig) -> str:
+    """The part of the file names that tells configs apart: 8 hex digits of the fingerprint."""
+    return config.fingerprint()[:8]
 
 
-def _check_num_proc(num_proc: Any) -> int:
-    return check_int("num_proc", num_proc, 1, optional=True) or 1
+def shard_path(config_name: str, config: CauKerConfig, shard: Shard) -> str:
+    """The shard's file, relative to the folder:
+    ``data/<config>/<split>-NNNNN-of-NNNNN-<tag>.parquet``."""
+    name = f"{shard.split}-{shard.index:05d}-of-{shard.count:05d}-{file_tag(config)}.parquet"
+    return f"data/{config_name}/{name}"
 
 
-def _run_here(url: str, name: str, config: CauKerConfig) -> Runner:
-    def run(shards: list[Shard], done: Callable[[ShardFile], None]) -> None:
-        for shard in shards:
-            done(write_shard(url, name, config, shard))
-
-    return run
+def data_files_pattern(config_name: str, config: CauKerConfig, shard: Shard) -> str:
+    """The card's glob of the shards of ``shard``'s split, and of no other file."""
+    split, count, tag = shard.split, shard.count, file_tag(config)
+    return f"data/{config_name}/{split}-*-of-{count:05d}-{tag}.parquet"
 
 
-def _run_pool(url: str, name: str, config: CauKerConfig, num_proc: int) -> Runner:
-    def run(shards: list[Shard], done: Callable[[ShardFile], None]) -> None:
-        # spawn: workers start clean (no inherited threads or BLAS state); they end
-        # when this process ends, however it ends (cauker.files.lifeline)
-        with ProcessPoolExecutor(
-            num_proc,
-            mp_context=get_context("spawn"),
-            initializer=die_with_parent,
-            initargs=(True,),  # and PR_SET_PDEATHSIG on Linux
-        ) as pool:
-            futures = [pool.submit(write_shard, url, name, config, s) for s in shards]
-            try:
-                for future in as_completed(futures):
-                    done(future.result())
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-
-    return run
+def _shards(config: CauKerConfig) -> list[Shard]:
+    return [s for split in SPLITS for s in plan_shards(config, split)]
 
 
 def export_shards(
@@ -132,41 +97,22 @@ def export_shards(
     progress: bool = True,
 ) -> list[ShardFile]:
     """Write every missing shard of both splits; returns all shards' files, in order."""
-    fs, root = fsspec.core.url_to_fs(url)
-    shards = [s for split in SPLITS for s in plan_shards(config, split)]
-    files: dict[tuple[str, int], ShardFile] = {}
-    for shard in shards:
-        found = complete_shard(fs, root, name, config, shard)
-        if found is not None:
-            files[shard.split, shard.index] = found
-    todo = [s for s in shards if (s.split, s.index) not in files]
-    total = sum(s.num_rows for s in shards)
-    with tqdm(
-        total=total,
-        initial=total - sum(s.num_rows for s in todo),
-        unit=" rows",
+    tasks = [(s, shard_path(name, config, s)) for s in _shards(config)]
+    files = write_shards(
+        config,
+        url,
+        "parquet",
+        tasks,
+        num_proc=num_proc,
+        scheduler=scheduler,
+        progress=progress,
         desc=f"Exporting {name}",
-        disable=not progress,
-    ) as bar:
-
-        def done(file: ShardFile) -> None:
-            files[file.split, file.index] = file
-            bar.update(file.num_rows)
-
-        if todo:
-            if scheduler is not None:
-                from cauker.files.dask_runner import dask_runner
-
-                runner = dask_runner(url, name, config, scheduler)
-            elif _check_num_proc(num_proc) > 1:
-                runner = _run_pool(url, name, config, min(num_proc, len(todo)))
-            else:
-                runner = _run_here(url, name, config)
-            runner(todo, done)
+    )
     # temporary files of writers killed mid-write (their shards were redone); the
     # caller holds the config's lock, so none of them is another export's in flight
+    fs, root = fsspec.core.url_to_fs(url)
     remove_temporary_files(fs, posixpath.join(root, "data", name))
-    return [files[s.split, s.index] for s in shards]
+    return files
 
 
 def preview_path(name: str, config: CauKerConfig) -> str:
@@ -215,7 +161,7 @@ def remove_stale(fs, root: str, name: str, config: CauKerConfig, shards: list[Sh
     """Delete what earlier exports of config ``name`` left and the card no longer
     names: shards of another fingerprint or plan, and older previews. Only files
     with cauker's marks are touched; a user's files in the same folders are kept."""
-    keep = {shard_path(root, name, config, s) for s in shards}
+    keep = {posixpath.join(root, shard_path(name, config, s)) for s in shards}
     folder = posixpath.join(root, "data", name)
     for path in fs.ls(folder, detail=False) if fs.isdir(folder) else []:
         if path not in keep and path.endswith(".parquet") and fs.isfile(path):
@@ -368,8 +314,8 @@ def export_config(
         files = export_shards(
             config, url, name, num_proc=num_proc, scheduler=scheduler, progress=progress
         )
-        shards = [s for split in SPLITS for s in plan_shards(config, split)]
-        first = shard_path(root, name, config, shards[0])
+        shards = _shards(config)
+        first = posixpath.join(root, shard_path(name, config, shards[0]))
         preview = write_preview(fs, root, name, config, first)
         entry = config_entry(config, name, shards, files, preview)
         waiting = f"waiting for another export to finish writing the card of {url}"

@@ -1,5 +1,5 @@
-"""The plan of the files of a split (contiguous row ranges, one file each, sized
-for the Hub), and the work ranges of the ``datasets`` builder.
+"""The plan of the files of a split: contiguous row ranges, one file each, sized
+for the Hub.
 
 Files are sized for the Hugging Face Hub, not for parallelism: at least
 ``MIN_FILE_BYTES`` of rows each (a request to the Hub is worth it), unless the
@@ -37,10 +37,10 @@ PARALLEL_FILES = 64
 #: node, flags, and the kernel, mean and activation names).
 PROVENANCE_BYTES = 64
 
-#: Work ranges of the builder's ``download_and_prepare``: at least this many
-#: when there are enough graphs, of at most ``MAX_WORK_ROWS`` rows.
-MIN_WORK_RANGES = 64
-MAX_WORK_ROWS = 10_000
+#: Smallest file of a local folder for a training script (``cauker generate``):
+#: no request to pay for, so smaller files, and ``--num-proc`` has work from
+#: about 4,000 series of length 512 on.
+LOCAL_MIN_FILE_BYTES = 4 * 2**20
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ class Shard:
     def num_rows(self) -> int:
         return self.stop - self.start
 
-    def file_name(self, extension: str = "parquet") -> str:
+    def file_name(self, extension: str) -> str:
+        """``<split>-NNNNN-of-NNNNN.<extension>``."""
         return f"{self.split}-{self.index:05d}-of-{self.count:05d}.{extension}"
 
 
@@ -123,29 +124,23 @@ def _gpu_friendly(files: int) -> int:
     return math.ceil(files / PARALLEL_FILES) * PARALLEL_FILES
 
 
-def plan_shards(config: CauKerConfig, split: str) -> ShardPlan:
-    """The files covering the rows of ``split``, in order."""
+def plan_shards(config: CauKerConfig, split: str, *, local: bool = False) -> ShardPlan:
+    """The files covering the rows of ``split``, in order: of at least
+    ``MIN_FILE_BYTES`` each (``LOCAL_MIN_FILE_BYTES`` if ``local``), unless the
+    split is smaller.
+
+    Examples
+    --------
+    >>> import cauker
+    >>> plan = plan_shards(cauker.named_config("1m"), "train")
+    >>> len(plan), plan[0].num_rows, plan[-1].stop
+    (32, 31252, 1000000)
+    """
     rows = _finite_rows(config, split)
     step = _rows_per_graph(config)
     total = rows * row_bytes(config)
-    files = max(math.ceil(total / MAX_FILE_BYTES), min(PARALLEL_FILES, total // MIN_FILE_BYTES))
+    smallest = LOCAL_MIN_FILE_BYTES if local else MIN_FILE_BYTES
+    files = max(math.ceil(total / MAX_FILE_BYTES), min(PARALLEL_FILES, total // smallest))
     size = math.ceil(rows / _gpu_friendly(files))
     size = max(step, math.ceil(size / step) * step)
     return ShardPlan(split, rows, size)
-
-
-def work_ranges(config: CauKerConfig, split: str) -> list[tuple[int, int]]:
-    """Row ranges for the jobs of the builder's ``download_and_prepare(num_proc=...)``:
-    at least ``MIN_WORK_RANGES`` when there are enough graphs, at most
-    ``MAX_WORK_ROWS`` rows each. Empty for an endless split (nothing to prepare)."""
-    rows = config.split_size(split)
-    if not rows:
-        return []
-    step = _rows_per_graph(config)
-    size = min(MAX_WORK_ROWS, math.ceil(rows / MIN_WORK_RANGES))
-    size = max(step, math.ceil(size / step) * step)
-    return [(start, min(rows, start + size)) for start in range(0, rows, size)]
-
-
-#: The splits of every corpus, in order.
-SPLITS = ("train", "validation")

@@ -1,73 +1,167 @@
-"""One Parquet file per shard, written so that a crash never leaves a partial file
-under the final name, and checked so that a re-run skips what is complete.
+"""The one writer of corpus files: one file per shard, as Parquet, Arrow IPC or GluonTS.
+
+Both layouts write through here: the Hub folder of ``cauker export`` and ``push``
+(:mod:`cauker.files.hub_folder`, Parquet) and the training folder of ``cauker
+generate`` (:mod:`cauker.files.corpus_folder`, any format). A file is written
+so that a crash never leaves a partial file under its final name, and checked
+so that a re-run skips what is complete.
 
 Files go through ``fsspec``: a local path, ``s3://``, ``gcs://``, ``hf://``. On a
-local file system a shard is written under a temporary name, then renamed
-(atomic, :mod:`cauker.files.atomic_files`). On an object store an object only appears
+local file system a file is written under a temporary name, then renamed
+(:mod:`cauker.files.atomic_files`); on an object store an object only appears
 once its upload completes, so it is written under its final name directly.
 
-A shard's name carries the first 8 hex digits of the config fingerprint,
-``data/<config>/<split>-NNNNN-of-NNNNN-<tag>.parquet``, and the card's glob
-names them (with the shard count): a re-export of a changed config writes
-beside the old files, which the card keeps describing until it is switched.
+Formats (``FORMATS``):
 
-Every file carries, in its Parquet key-value metadata, the config fingerprint,
-the algorithm version and the shard's row range, and a CRC32 checksum in every
-data page. A shard counts as complete if a file with its final name exists,
-its footer agrees on all of these and on the row count, and every page
-matches its checksum (so a re-run reads every existing shard once).
+- ``parquet``: the columns of ``arrow_schema`` with ``datasets``' features in
+  the schema metadata, and, in the key-value metadata, the config fingerprint,
+  the algorithm version and the shard's row range. How it is written:
+
+  - a **page index** (readers, the Hub's dataset viewer among them, fetch single
+    pages) and a **CRC32 checksum** per page, so damaged pages can be found;
+  - **content-defined chunking** where pyarrow has it (21 and later), with
+    ``datasets``' options, so the Hub's Xet storage deduplicates unchanged data;
+  - the float series ``BYTE_STREAM_SPLIT`` and never dictionary-encoded;
+    dictionaries only for the other columns. pyarrow's default tries a
+    dictionary for the floats first, which made writing five to nine times
+    slower and the files about 75% larger (``benchmarks/parquet_files.py``);
+  - **row groups** of about ``ROW_GROUP_BYTES``, whatever the generation batch.
+
+  It is complete if its footer agrees on all the metadata and the row count
+  and every page matches its checksum.
+- ``arrow``: the Arrow IPC *file* format (random access, memory-mappable, the
+  ``ARROW1`` magic), which ``pyarrow.dataset.dataset(path, format="arrow")`` and
+  ``datasets.load_dataset("arrow", ...)`` read (the IPC *stream* format that
+  ``datasets`` writes for itself fails in ``pyarrow.dataset`` with "Not an
+  Arrow file"), one record batch per generation batch, uncompressed so that
+  readers can map it.
+- ``gluonts``: the same IPC files with what GluonTS' ``ArrowWriter`` writes and
+  Chronos' training script reads first: ``start`` (``timestamp[s]``, 2000-01-01
+  for every series, as in KernelSynth and the authors' V1 script) and
+  ``target`` (a list of float32; a list of such lists in multivariate mode),
+  then ``index`` and the provenance columns, which GluonTS passes through.
+
+  An IPC file is complete if it opens and holds the shard's rows.
+
+The values are the same bytes whatever the format's options; only the layout
+of the file changes.
 """
 
 from __future__ import annotations
 
 import json
-import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import fsspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
 from cauker.errors import ShardWriteError
 from cauker.files.atomic_files import is_local, open_atomically
-from cauker.files.parquet_format import open_writer, write_row_groups
 from cauker.files.shard_plan import Shard
 from cauker.sampler.rows import iter_batches
 from cauker.sampler.schema import arrow_schema
+from cauker.validation import check_choice
 
-__all__ = ["ShardFile", "complete_shard", "is_local", "shard_path", "write_shard"]
+#: The formats, by ``--format`` name.
+FORMATS = ("parquet", "arrow", "gluonts")
+#: The file name extension of each format.
+EXTENSIONS = {"parquet": "parquet", "arrow": "arrow", "gluonts": "arrow"}
 
+#: The key of cauker's metadata in a Parquet footer.
 METADATA_KEY = b"cauker"
-#: How the shard's pages are protected; part of the metadata a complete shard must have.
+#: How a Parquet file's pages are protected; part of the metadata a complete file must have.
 CHECKSUMS = "crc32-pages"
+#: Uncompressed bytes of a Parquet row group (the viewer reads at most ~286 MiB at once).
+ROW_GROUP_BYTES = 32 * 2**20
+#: ``datasets``' own content-defined chunking options (``datasets.config.DEFAULT_CDC_OPTIONS``).
+CDC_OPTIONS = {"min_chunk_size": 256 * 1024, "max_chunk_size": 1024 * 1024, "norm_level": 0}
+#: The ``start`` of every GluonTS series.
+GLUONTS_START = np.datetime64("2000-01-01T00:00:00", "s")
 
 
 @dataclass(frozen=True)
 class ShardFile:
-    """What the card needs to know of a written shard."""
+    """What the card and the progress bar need to know of a written file."""
 
     split: str
     index: int
     num_rows: int
-    num_bytes: int  # uncompressed, as Parquet counts it
+    num_bytes: int  # uncompressed, as Parquet counts it (an IPC file: its size)
     file_size: int
 
 
-def file_tag(config: CauKerConfig) -> str:
-    """The part of the file names that tells configs apart: 8 hex digits of the fingerprint."""
-    return config.fingerprint()[:8]
+def check_format(format: str) -> str:
+    """``format`` if it is one of ``FORMATS`` (else :class:`~cauker.errors.ParameterError`)."""
+    return check_choice("format", format, FORMATS)
 
 
-def shard_path(root: str, config_name: str, config: CauKerConfig, shard: Shard) -> str:
-    name = f"{shard.split}-{shard.index:05d}-of-{shard.count:05d}-{file_tag(config)}.parquet"
-    return posixpath.join(root, "data", config_name, name)
+def write_shard(url: str, config: CauKerConfig, format: str, shard: Shard, path: str) -> ShardFile:
+    """Generate ``shard`` into the file ``path`` (relative to ``url``, a folder or
+    fsspec URL) in ``format``; returns its sizes.
+
+    A plain function of picklable arguments, so it runs in this process, in a
+    process pool or as a Dask task alike.
+
+    Raises
+    ------
+    ShardWriteError
+        If the file cannot be read back once written.
+    OSError
+        From the file system (a full disk...); no partial file is left under ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, cauker
+    >>> from cauker.files.shard_plan import plan_shards
+    >>> config = cauker.CauKerConfig(num_series=8, length=16)
+    >>> shard = plan_shards(config, "train")[0]
+    >>> folder = tempfile.mkdtemp()
+    >>> write_shard(folder, config, "arrow", shard, "train/part.arrow").num_rows
+    8
+    """
+    fs, root = fsspec.core.url_to_fs(url)
+    full = f"{root.rstrip('/')}/{path}"
+    fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
+    batches = iter_batches(config, shard.split, shard.start, shard.stop)
+    with open_atomically(fs, full) as f:
+        if format == "parquet":
+            with open_writer(f, _parquet_schema(config, shard)) as writer:
+                write_row_groups(writer, batches)
+        else:
+            schema = gluonts_schema(config) if format == "gluonts" else arrow_schema(config)
+            with pa.ipc.new_file(f, schema) as writer:
+                for batch in batches:
+                    writer.write_batch(_as_gluonts(batch, schema) if format == "gluonts" else batch)
+    if format != "parquet":
+        size = fs.size(full)
+        return ShardFile(shard.split, shard.index, shard.num_rows, size, size)
+    found = read_shard_file(fs, full)
+    if found is None:
+        raise ShardWriteError(f"shard {full} was written but cannot be read back", shard)
+    return found[1]
 
 
-def data_files_pattern(config_name: str, config: CauKerConfig, shard: Shard) -> str:
-    """The card's glob of the shards of ``shard``'s split, and of no other file."""
-    split, count, tag = shard.split, shard.count, file_tag(config)
-    return f"data/{config_name}/{split}-*-of-{count:05d}-{tag}.parquet"
+def complete_shard(
+    fs: fsspec.AbstractFileSystem, path: str, config: CauKerConfig, shard: Shard, format: str
+) -> ShardFile | None:
+    """The file at ``path`` if it is complete and belongs to this config and shard, else None."""
+    if format != "parquet":
+        return _complete_ipc(fs, path, shard)
+    found = read_shard_file(fs, path)
+    if found is None:
+        return None
+    info, file = found
+    expected = _expected_metadata(config, shard)
+    if any(info.get(k) != v for k, v in expected.items()) or file.num_rows != shard.num_rows:
+        return None
+    return file if pages_intact(fs, path) else None
+
+
+# -- Parquet ---------------------------------------------------------------------
 
 
 def _expected_metadata(config: CauKerConfig, shard: Shard) -> dict:
@@ -83,7 +177,7 @@ def _expected_metadata(config: CauKerConfig, shard: Shard) -> dict:
     }
 
 
-def _schema(config: CauKerConfig, shard: Shard):
+def _parquet_schema(config: CauKerConfig, shard: Shard) -> pa.Schema:
     import datasets
 
     features = datasets.Features.from_arrow_schema(arrow_schema(config))
@@ -96,7 +190,8 @@ def _schema(config: CauKerConfig, shard: Shard):
 
 
 def read_shard_file(fs: fsspec.AbstractFileSystem, path: str) -> tuple[dict, ShardFile] | None:
-    """The cauker metadata and sizes of a shard file, or None if absent or unreadable."""
+    """The cauker metadata and sizes of a Parquet file, or None if absent, unreadable
+    or not written by cauker."""
     try:
         with fs.open(path, "rb") as f:
             meta = pq.read_metadata(f)
@@ -120,34 +215,96 @@ def pages_intact(fs: fsspec.AbstractFileSystem, path: str) -> bool:
     return True
 
 
-def complete_shard(
-    fs: fsspec.AbstractFileSystem, root: str, config_name: str, config: CauKerConfig, shard: Shard
-) -> ShardFile | None:
-    """The shard's file if it is complete, intact and belongs to this config and range."""
-    path = shard_path(root, config_name, config, shard)
-    found = read_shard_file(fs, path)
-    if found is None:
+def has_cdc() -> bool:
+    """Whether the installed pyarrow writes content-defined chunks (pyarrow >= 21)."""
+    return int(pa.__version__.split(".")[0]) >= 21
+
+
+def _leaves(name: str, kind: pa.DataType) -> list[tuple[str, pa.DataType]]:
+    """Leaf column paths as Parquet names them (``target.list.element``)."""
+    if pa.types.is_list(kind) or pa.types.is_fixed_size_list(kind) or pa.types.is_large_list(kind):
+        return _leaves(f"{name}.list.element", kind.value_type)
+    if pa.types.is_struct(kind):
+        return [leaf for field in kind for leaf in _leaves(f"{name}.{field.name}", field.type)]
+    return [(name, kind)]
+
+
+def writer_options(schema: pa.Schema) -> dict:
+    """Keyword arguments of ``pyarrow.parquet.ParquetWriter`` for ``schema``."""
+    leaves = [leaf for field in schema for leaf in _leaves(field.name, field.type)]
+    floats = [path for path, kind in leaves if pa.types.is_floating(kind)]
+    options = {
+        "compression": "snappy",
+        "write_page_index": True,
+        "write_page_checksum": True,  # readers can verify every page (CRC32)
+        "use_dictionary": [path for path, _ in leaves if path not in floats],
+        "column_encoding": dict.fromkeys(floats, "BYTE_STREAM_SPLIT"),
+    }
+    if has_cdc():
+        options["use_content_defined_chunking"] = CDC_OPTIONS
+    return options
+
+
+def open_writer(where, schema: pa.Schema) -> pq.ParquetWriter:
+    """A ``ParquetWriter`` on a path or file object, with ``writer_options``."""
+    writer = pq.ParquetWriter(where, schema, **writer_options(schema))
+    if has_cdc():  # as datasets records it
+        writer.add_key_value_metadata({"content_defined_chunking": json.dumps(CDC_OPTIONS)})
+    return writer
+
+
+def write_row_groups(
+    writer: pq.ParquetWriter,
+    batches: Iterable[pa.RecordBatch],
+    row_group_bytes: int | None = None,
+) -> None:
+    """Write ``batches`` in row groups of about ``row_group_bytes`` (default
+    ``ROW_GROUP_BYTES``; the last group smaller)."""
+    row_group_bytes = ROW_GROUP_BYTES if row_group_bytes is None else row_group_bytes
+    pending: list[pa.RecordBatch] = []
+    size = 0
+    for batch in batches:
+        pending.append(batch)
+        size += batch.nbytes
+        if size >= row_group_bytes:
+            writer.write_table(pa.Table.from_batches(pending), row_group_size=None)
+            pending, size = [], 0
+    if pending:
+        writer.write_table(pa.Table.from_batches(pending), row_group_size=None)
+
+
+# -- Arrow IPC and GluonTS ----------------------------------------------------------
+
+
+def gluonts_schema(config: CauKerConfig) -> pa.Schema:
+    """``start`` and ``target`` as GluonTS writes them, then cauker's other columns."""
+    series = pa.list_(pa.float32())
+    target = pa.list_(series) if config.multivariate else series
+    rest = [f for f in arrow_schema(config) if f.name != "target"]
+    return pa.schema(
+        [pa.field("start", pa.timestamp("s")), pa.field("target", target), *rest],
+        metadata=arrow_schema(config).metadata,
+    )
+
+
+def _as_gluonts(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    columns = {
+        "start": pa.array(np.full(batch.num_rows, GLUONTS_START), type=pa.timestamp("s")),
+        "target": batch.column("target").cast(schema.field("target").type),
+    }
+    arrays = [columns[f.name] if f.name in columns else batch.column(f.name) for f in schema]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _complete_ipc(fs: fsspec.AbstractFileSystem, path: str, shard: Shard) -> ShardFile | None:
+    """The IPC file at ``path`` if it opens as an IPC file with the shard's rows."""
+    try:
+        with pa.memory_map(path) if is_local(fs) else fs.open(path, "rb") as source:
+            reader = pa.ipc.open_file(source)
+            rows = sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+        size = fs.size(path)
+    except (OSError, pa.ArrowInvalid):
         return None
-    info, file = found
-    expected = _expected_metadata(config, shard)
-    if any(info.get(k) != v for k, v in expected.items()) or file.num_rows != shard.num_rows:
+    if rows != shard.num_rows:
         return None
-    return file if pages_intact(fs, path) else None
-
-
-def write_shard(url: str, config_name: str, config: CauKerConfig, shard: Shard) -> ShardFile:
-    """Generate ``shard`` and write it to ``<url>/data/<config_name>/``; returns its sizes.
-
-    A plain function of picklable arguments, so it runs in a process pool or as
-    a Dask task alike.
-    """
-    fs, root = fsspec.core.url_to_fs(url)
-    path = shard_path(root, config_name, config, shard)
-    fs.makedirs(posixpath.dirname(path), exist_ok=True)
-    schema = _schema(config, shard)
-    with open_atomically(fs, path) as f, open_writer(f, schema) as writer:
-        write_row_groups(writer, iter_batches(config, shard.split, shard.start, shard.stop))
-    found = read_shard_file(fs, path)
-    if found is None:
-        raise ShardWriteError(f"shard {path} was written but cannot be read back", shard)
-    return found[1]
+    return ShardFile(shard.split, shard.index, rows, size, size)

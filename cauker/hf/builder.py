@@ -25,6 +25,7 @@ be endless (``num_series=None``, streaming only).
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import datasets
@@ -32,10 +33,9 @@ import pyarrow as pa
 from datasets.builder import Key
 
 from cauker import paper
-from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig
+from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, SPLITS, CauKerConfig
 from cauker.errors import ParameterError
 from cauker.files.lifeline import children_die_with_this_process, die_with_parent
-from cauker.files.shard_plan import SPLITS, work_ranges
 from cauker.sampler.rows import iter_batches
 from cauker.sampler.schema import arrow_schema
 
@@ -44,6 +44,24 @@ from cauker.sampler.schema import arrow_schema
 ENDLESS = "endless"
 #: ``num_series`` of a builder config made without one (``CauKerConfig`` has no default).
 DEFAULT_NUM_SERIES = NAMED_SIZES["10k"]
+
+#: Work ranges of ``download_and_prepare(num_proc=...)``: at least this many
+#: when there are enough graphs, of at most ``MAX_WORK_ROWS`` rows each.
+MIN_WORK_RANGES = 64
+MAX_WORK_ROWS = 10_000
+
+
+def work_ranges(config: CauKerConfig, split: str) -> list[tuple[int, int]]:
+    """Row ranges for the jobs of ``download_and_prepare(num_proc=...)``: at least
+    ``MIN_WORK_RANGES`` when there are enough graphs, at most ``MAX_WORK_ROWS`` rows
+    each, whole graphs. Empty for an endless split (nothing to prepare)."""
+    rows = config.split_size(split)
+    if not rows:
+        return []
+    step = 1 if config.multivariate else config.series_per_graph
+    size = min(MAX_WORK_ROWS, math.ceil(rows / MIN_WORK_RANGES))
+    size = max(step, math.ceil(size / step) * step)
+    return [(start, min(rows, start + size)) for start in range(0, rows, size)]
 
 
 def _cauker_config(self) -> CauKerConfig:

@@ -43,7 +43,8 @@ from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, config_f
 from cauker.errors import ForeignFileError, HubError, ParameterError
 from cauker.files.atomic_files import check_writable_folder, write_atomically
 from cauker.files.card import is_cauker_card, tag_name, update_card
-from cauker.files.hub_folder import check_config_name, check_runner, export_config
+from cauker.files.hub_folder import check_config_name, export_config
+from cauker.files.runners import check_runner
 from cauker.files.shard_plan import check_finite
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
