@@ -84,19 +84,31 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_hub_layout_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that ``export`` and ``push`` share."""
+    parser.add_argument("--name", help="config name in the repo (default CONFIG)")
+    parser.add_argument("--num-proc", type=int, default=None, help="worker processes")
+    parser.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'local'")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _hub_layout_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of ``export`` and ``push_to_hub`` that their options give."""
+    return {
+        "config_name": args.config if args.name is None else args.name,
+        "num_proc": args.num_proc,
+        "scheduler": args.scheduler,
+        "progress": not args.quiet,
+    }
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     config = config_from(args)  # before the heavy imports: a bad value fails at once
     from cauker.files.hub_folder import export
 
-    name = args.config if args.name is None else args.name
-    out = export(
-        config,
-        _check_export_url(args.output_dir),
-        config_name=name,
-        num_proc=args.num_proc,
-        scheduler=args.scheduler,
-        progress=not args.quiet,
-    )
+    options = _hub_layout_options(args)
+    out = export(config, _check_export_url(args.output_dir), **options)
+    name = options["config_name"]
     print(f"exported to {out}; load with datasets.load_dataset({str(out)!r}, {name!r})")
     return 0
 
@@ -105,18 +117,16 @@ def cmd_push(args: argparse.Namespace) -> int:
     config = config_from(args)  # before the heavy imports: a bad value fails at once
     from cauker.hf.hub import push_to_hub
 
-    name = args.config if args.name is None else args.name
+    options = _hub_layout_options(args)
     url = push_to_hub(
         config,
         args.repo,
-        config_name=name,
         token=args.token,
         private=args.private,
         staging_dir=args.staging_dir,
-        num_proc=args.num_proc,
-        scheduler=args.scheduler,
-        progress=not args.quiet,
+        **options,
     )
+    name = options["config_name"]
     print(f"pushed {url}; load with datasets.load_dataset({args.repo!r}, {name!r})")
     return 0
 
@@ -155,20 +165,14 @@ def register(sub) -> None:
     p = sub.add_parser("export", help="write the Hub layout (Parquet shards and card) locally")
     add_config_argument(p)
     p.add_argument("--output-dir", required=True, help="folder or fsspec URL")
-    p.add_argument("--name", help="config name in the repo (default CONFIG)")
-    p.add_argument("--num-proc", type=int, default=None, help="worker processes")
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'local'")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_hub_layout_arguments(p)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("push", help="generate a config and publish it to the Hugging Face Hub")
     add_config_argument(p)
     p.add_argument("--repo", required=True, help="dataset repo id, USER/NAME")
-    p.add_argument("--name", help="config name in the repo (default CONFIG)")
     p.add_argument("--private", action="store_true", help="create the repo private")
     p.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the login)")
     p.add_argument("--staging-dir", default=None, help="local staging folder (default: cache)")
-    p.add_argument("--num-proc", type=int, default=None, help="worker processes")
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'local'")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_hub_layout_arguments(p)
     p.set_defaults(func=cmd_push)

@@ -114,40 +114,45 @@ def baseline_tasks(seeds: Sequence[int]) -> list[Task]:
     return [Task(kind, s, kind) for kind in BASELINES for s in seeds]
 
 
+def checked_protocol(
+    workers: int | None, protocol_options: dict[str, Any]
+) -> tuple[Protocol, int | None]:
+    """The protocol of ``protocol_options`` (the arguments of
+    :func:`~cauker.evaluation.protocol.make_protocol`), and ``workers``, checked.
+
+    Raises
+    ------
+    ParameterError
+        Naming the first bad value.
+    MissingDependencyError
+        If PyTorch (or mantis-tsfm, for a Mantis encoder) is missing.
+    """
+    protocol = make_protocol(**protocol_options)
+    return protocol, check_int("workers", workers, 1, optional=True)
+
+
 def prepare(
     corpus: CauKerConfig | str | os.PathLike = "10k",
     *,
     reference: CauKerConfig | str | os.PathLike | None = KERNELSYNTH_REFERENCE,
     datasets: str | Sequence[str] = SHIPPED,
-    encoder: str = "cnn",
-    device: str = "cpu",
-    series: int | None = None,
-    steps: int | None = None,
-    batch_size: int | None = None,
-    seeds: Sequence[int] | None = None,
-    thorough: bool = False,
     baselines: bool = True,
     workers: int | None = None,
-    threads: int = 1,
+    **protocol_options: Any,
 ) -> EvaluationPlan:
     """Check the arguments of :func:`evaluate`, load the data and list the tasks.
 
-    Raises ValueError naming the first bad argument, and ImportError with the
-    install hint when PyTorch or mantis-tsfm is missing; nothing is trained.
+    Takes the arguments of :func:`evaluate` but ``progress``; nothing is trained.
+
+    Raises
+    ------
+    ParameterError
+        Naming the first bad argument.
+    MissingDependencyError
+        With the install hint, when PyTorch or mantis-tsfm is missing.
     """
     started = time.perf_counter()
-    protocol = make_protocol(
-        encoder=encoder,
-        device=device,
-        series=series,
-        steps=steps,
-        batch_size=batch_size,
-        seeds=seeds,
-        thorough=thorough,
-        threads=threads,
-    )
-    if workers is not None:
-        workers = check_int("workers", workers, 1)
+    protocol, workers = checked_protocol(workers, protocol_options)
     check_bool("baselines", baselines)
     candidate = resolve_corpus(corpus)
     from cauker.evaluation.encoders import ENCODERS
@@ -245,19 +250,8 @@ def report(plan: EvaluationPlan, outputs: Sequence[dict[str, Any]]) -> Evaluatio
 def evaluate(
     corpus: CauKerConfig | str | os.PathLike = "10k",
     *,
-    reference: CauKerConfig | str | os.PathLike | None = KERNELSYNTH_REFERENCE,
-    datasets: str | Sequence[str] = SHIPPED,
-    encoder: str = "cnn",
-    device: str = "cpu",
-    series: int | None = None,
-    steps: int | None = None,
-    batch_size: int | None = None,
-    seeds: Sequence[int] | None = None,
-    thorough: bool = False,
-    baselines: bool = True,
-    workers: int | None = None,
-    threads: int = 1,
     progress: bool = True,
+    **options: Any,
 ) -> EvaluationReport:
     """Measure how well a corpus pretrains a classification encoder, on real data.
 
@@ -300,23 +294,20 @@ def evaluate(
     progress : bool, default True
         Show progress bars.
 
+    All but ``corpus`` and ``progress`` go to :func:`prepare`, which passes
+    ``encoder``, ``device``, ``series``, ``steps``, ``batch_size``, ``seeds``,
+    ``thorough`` and ``threads`` to :func:`~cauker.evaluation.protocol.make_protocol`.
+
     Returns
     -------
     EvaluationReport
+
+    Raises
+    ------
+    ParameterError
+        Before any work, naming the first bad argument.
+    MissingDependencyError
+        With the install hint, when PyTorch or mantis-tsfm is missing.
     """
-    plan = prepare(
-        corpus,
-        reference=reference,
-        datasets=datasets,
-        encoder=encoder,
-        device=device,
-        series=series,
-        steps=steps,
-        batch_size=batch_size,
-        seeds=seeds,
-        thorough=thorough,
-        baselines=baselines,
-        workers=workers,
-        threads=threads,
-    )
+    plan = prepare(corpus, **options)
     return report(plan, run(plan, progress=progress))

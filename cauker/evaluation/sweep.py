@@ -53,18 +53,18 @@ from cauker.config import NAMED_SIZES, CauKerConfig, flag_of, named_config
 from cauker.errors import ParameterError
 from cauker.evaluation import statistics
 from cauker.evaluation.corpus import Corpus, describe_config, resolve_corpus
-from cauker.evaluation.protocol import Protocol, make_protocol
+from cauker.evaluation.protocol import Protocol
 from cauker.evaluation.real_datasets import SHIPPED
 from cauker.evaluation.run import (
     BASELINES,
     baseline_tasks,
+    checked_protocol,
     corpus_tasks,
     default_workers,
     environment,
     prepare_datasets,
 )
 from cauker.evaluation.tasks import Task, run_tasks
-from cauker.validation import check_int
 
 #: Named cells: a few fields changed together.
 NAMED_CELLS = {
@@ -228,18 +228,17 @@ def plan_sweep(
     reference: CauKerConfig | str | os.PathLike | None = None,
     output_dir: str | os.PathLike = "sweep",
     datasets: str | Sequence[str] = SHIPPED,
-    encoder: str = "cnn",
-    device: str = "cpu",
-    series: int | None = None,
-    steps: int | None = None,
-    batch_size: int | None = None,
-    seeds: Sequence[int] | None = None,
-    thorough: bool = False,
     baselines: bool = True,
     workers: int | None = None,
-    threads: int = 1,
+    **protocol_options: Any,
 ) -> SweepPlan:
-    """Check everything, read the cells already on disk and list what remains to run."""
+    """Check everything, read the cells already on disk and list what remains to run.
+
+    ``vary``, ``cells`` and ``product`` make the grid (:func:`expand_grid`);
+    ``reference`` is what every cell is compared with (default: ``base``);
+    ``output_dir`` holds one JSON file per cell. The other arguments are those of
+    :func:`cauker.evaluation.evaluate` (the protocol of every cell).
+    """
     if isinstance(base, str):
         if base not in NAMED_SIZES:
             raise ParameterError(
@@ -248,18 +247,7 @@ def plan_sweep(
         base = named_config(base)
     if not isinstance(base, CauKerConfig):
         raise ParameterError(f"base must be a CauKerConfig or a config name, got {base!r}")
-    protocol = make_protocol(
-        encoder=encoder,
-        device=device,
-        series=series,
-        steps=steps,
-        batch_size=batch_size,
-        seeds=seeds,
-        thorough=thorough,
-        threads=threads,
-    )
-    if workers is not None:
-        workers = check_int("workers", workers, 1)
+    protocol, workers = checked_protocol(workers, protocol_options)
     from cauker.evaluation.encoders import ENCODERS
 
     ENCODERS[protocol.encoder].check_length(base.length)
