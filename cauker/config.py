@@ -252,6 +252,24 @@ class CauKerConfig:
     redraw_constant : bool, default=False
         Not in the paper: redraw a graph if one of its chosen series is
         constant (about 2-4% of V1 series are). Off by default (faithful).
+
+    Raises
+    ------
+    ParameterError
+        Naming the first bad field, its value and what is allowed.
+
+    Examples
+    --------
+    >>> from cauker import CauKerConfig
+    >>> config = CauKerConfig(num_series=10_000, max_kernels=3, max_parents=2)
+    >>> config.split_size("validation"), config.fingerprint() == CauKerConfig(
+    ...     num_series=10_000, max_kernels=3, max_parents=2
+    ... ).fingerprint()
+    (100, True)
+    >>> CauKerConfig(num_series=10, num_nodes=0)
+    Traceback (most recent call last):
+        ...
+    cauker.errors.ParameterError: num_nodes must be in [1, 1024], got 0
     """
 
     num_series: int | None = _field(help="rows of the train split (default: the size CONFIG names)")

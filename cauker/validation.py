@@ -42,6 +42,12 @@ def check_int(
     ------
     ParameterError
         If ``value`` is not an integer (``True`` and ``2.0`` are not), or out of bounds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_int("seed", np.int64(7), 0)
+    7
     """
     if value is None and optional:
         return None

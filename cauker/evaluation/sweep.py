@@ -74,7 +74,6 @@ NAMED_CELLS = {
 REFERENCE = "reference"
 #: Fields that are not corpus properties, so not axes.
 NOT_AXES = ("num_series", "seed", "num_validation")
-SUMMARY_FILES = ("sweep.json", "sweep.txt", "sweep.png")
 
 
 # ------------------------------------------------------------------ grid

@@ -34,8 +34,6 @@ from tqdm.auto import tqdm
 from cauker.evaluation.corpus import Corpus, load_series
 from cauker.evaluation.protocol import Protocol
 
-TASK_KINDS = ("pretrain", "random_init", "raw")
-
 #: ``{dataset: (train_x, train_y, test_x, test_y)}``, series resampled to the corpus length.
 Prepared = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
 
@@ -46,7 +44,7 @@ class Task:
 
     method: str
     seed: int
-    kind: str
+    kind: str  # "pretrain", "random_init" or "raw"
     corpus: Corpus | None = None
 
 

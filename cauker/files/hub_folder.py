@@ -270,6 +270,26 @@ def export(
     -------
     str
         ``output_dir``.
+
+    Raises
+    ------
+    ParameterError
+        Before any work: a bad argument, an endless config, or an output that
+        cannot be a folder.
+    ForeignFileError
+        Before any work: a README.md or an image that cauker did not write
+        stands where it would write.
+    ShardWriteError
+        A shard could not be written (on a Dask cluster: after the retries).
+
+    Examples
+    --------
+    >>> import tempfile, cauker, datasets
+    >>> config = cauker.CauKerConfig(num_series=8, length=16)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     out = cauker.export(config, folder, config_name="tiny", progress=False)
+    ...     datasets.load_dataset(folder, "tiny", split="train").num_rows
+    8
     """
     if not isinstance(config, CauKerConfig):
         raise ParameterError(f"config must be a CauKerConfig, got {type(config).__name__}")

@@ -4,11 +4,16 @@
 directly (also importable as ``cauker_dataset.CauKer`` from the top of the
 repository), or ``cauker.load_dataset``:
 
+>>> import tempfile
 >>> from cauker.hf.builder import CauKer
->>> builder = CauKer(config_name="10k", num_series=500)  # doctest: +SKIP
->>> builder.download_and_prepare(num_proc=2)  # doctest: +SKIP
->>> train = builder.as_dataset("train")  # doctest: +SKIP
->>> stream = builder.as_streaming_dataset("train")  # doctest: +SKIP
+>>> with tempfile.TemporaryDirectory() as cache:
+...     builder = CauKer(config_name="10k", num_series=40, length=16, cache_dir=cache)
+...     builder.download_and_prepare()  # num_proc=N: the same bytes
+...     builder.as_dataset("train").num_rows
+40
+>>> stream = builder.as_streaming_dataset("train")  # generated on the fly
+>>> next(iter(stream))["index"]
+0
 
 Named configs are the paper's corpus sizes with the defaults of
 ``cauker.CauKerConfig``; every field can be overridden, and each set of

@@ -244,8 +244,42 @@ def push_to_hub(
 ) -> str:
     """Generate ``config`` and publish it as config ``config_name`` of ``repo_id``.
 
-    Returns the repo's URL. Raises :class:`HubError` with a message that says
-    what to do (for a network failure: re-run the same push, which resumes).
+    Parameters
+    ----------
+    config : CauKerConfig
+    repo_id : str
+        ``user/name``: the dataset repo, created if needed.
+    config_name : str, optional
+        The config's name in the repo (default ``"default"``).
+    token : str, optional
+        A write token (default: ``HF_TOKEN`` or the saved login); never printed.
+    private : bool, default=False
+        Create the repo private.
+    staging_dir : str or path, optional
+        Where the files are generated first (default: under ``~/.cache/cauker``);
+        kept, so that a failed push resumes.
+    num_proc, scheduler, progress
+        As in :func:`cauker.export`.
+
+    Returns
+    -------
+    str
+        The repo's URL.
+
+    Raises
+    ------
+    ParameterError
+        Before any work: a bad argument.
+    HubError
+        With a message that says what to do (for a network failure: the command
+        that resumes the push).
+
+    Examples
+    --------
+    >>> import cauker
+    >>> config = cauker.named_config("100k", length=1024)
+    >>> cauker.push_to_hub(config, "you/cauker", config_name="100k-L1024")  # doctest: +SKIP
+    'https://huggingface.co/datasets/you/cauker'
     """
     if not isinstance(config, CauKerConfig):
         raise ParameterError(f"config must be a CauKerConfig, got {type(config).__name__}")

@@ -72,13 +72,22 @@ def load_dataset(
         Fields of ``cauker.CauKerConfig``; ``num_series=None`` makes the train
         split endless (streaming only).
 
+    Raises
+    ------
+    ParameterError
+        For an unknown name, split or field, or a bad value.
+
     Examples
     --------
     >>> import cauker
-    >>> train = cauker.load_dataset("10k", split="train", num_series=40)  # doctest: +SKIP
+    >>> stream = cauker.load_dataset("10k", split="train", streaming=True, length=16)
+    >>> next(iter(stream))["index"]
+    0
     >>> part = cauker.load_dataset(
-    ...     "1m", split="train", streaming=True, rank=3, world_size=11
-    ... )  # doctest: +SKIP
+    ...     "1m", split="train", streaming=True, length=16, rank=3, world_size=11
+    ... )
+    >>> [row["graph"] for row, _ in zip(part, range(6))]  # graphs 3, 14, 25...: 3 mod 11
+    [3, 3, 3, 3, 14, 14]
     """
     if split not in (None, "train", "validation"):
         raise ParameterError(f"split must be None, 'train' or 'validation', got {split!r}")

@@ -31,6 +31,21 @@ def _target(rows: Any) -> pa.ChunkedArray | pa.Array:
 def series_array(rows: Any) -> np.ndarray:
     """The ``target`` series of ``rows`` as a float32 array ``(n, channels, length)``.
 
+    Parameters
+    ----------
+    rows : pyarrow.Table, pyarrow.RecordBatch or datasets.Dataset
+        Rows with a ``target`` column, univariate or multivariate.
+
+    Returns
+    -------
+    numpy.ndarray
+        A writable float32 array: one channel per series of a row.
+
+    Raises
+    ------
+    ParameterError
+        If ``rows`` is none of these.
+
     Examples
     --------
     >>> import cauker

@@ -90,7 +90,39 @@ def iter_batches(
     *,
     graphs_per_batch: int = GRAPHS_PER_BATCH,
 ) -> Iterator[pa.RecordBatch]:
-    """Yield the rows ``[start, stop)`` of ``split`` as consecutive record batches."""
+    """Yield the rows ``[start, stop)`` of ``split`` as consecutive record batches.
+
+    Memory stays bounded whatever the range: ``graphs_per_batch`` graphs are
+    drawn at a time (the rows do not depend on it).
+
+    Parameters
+    ----------
+    config : CauKerConfig
+    split : {"train", "validation"}, default="train"
+    start, stop : int, optional
+        The rows, ``0 <= start <= stop <= config.split_size(split)``; ``stop``
+        defaults to the size of the split (it must be given for the ``train``
+        split of an endless corpus).
+    graphs_per_batch : int, default=128
+        Graphs drawn per call of the sampler.
+
+    Yields
+    ------
+    pyarrow.RecordBatch
+        Rows with the columns of :func:`~cauker.sampler.schema.arrow_schema`.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown split or a range outside it.
+
+    Examples
+    --------
+    >>> import cauker
+    >>> config = cauker.CauKerConfig(num_series=300, length=16)
+    >>> [batch.num_rows for batch in cauker.iter_batches(config, graphs_per_batch=32)]
+    [128, 128, 44]
+    """
     check_int("graphs_per_batch", graphs_per_batch, 1)
     start, stop = _check_range(config, split, start, stop)
     sampler = sampler_for(config)
@@ -147,7 +179,25 @@ def generate(
     """Rows ``[start, stop)`` of ``split`` (``"train"`` or ``"validation"``) as a table.
 
     The result is a pure function of the arguments: any sub-range equals the
-    same rows of the whole split, byte for byte.
+    same rows of the whole split, byte for byte, on any machine.
+
+    Parameters
+    ----------
+    config : CauKerConfig
+    split : {"train", "validation"}, default="train"
+    start, stop : int, optional
+        The rows; ``stop`` defaults to the size of the split.
+
+    Returns
+    -------
+    pyarrow.Table
+        The columns of :func:`~cauker.sampler.schema.arrow_schema`.
+
+    Raises
+    ------
+    ParameterError
+        For a config that is not a :class:`~cauker.config.CauKerConfig`, an
+        unknown split, or a range outside it.
 
     Examples
     --------

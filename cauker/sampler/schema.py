@@ -23,7 +23,17 @@ _TYPES = {
 
 
 def arrow_schema(config: CauKerConfig) -> pa.Schema:
-    """Schema of the rows of ``config``."""
+    """Schema of the rows of ``config``.
+
+    Examples
+    --------
+    >>> import cauker
+    >>> schema = cauker.arrow_schema(cauker.CauKerConfig(num_series=8, length=64))
+    >>> schema.names[:4], schema.names[-1]
+    (['index', 'target', 'graph', 'node'], 'redraws')
+    >>> schema.field("target").type
+    FixedSizeListType(fixed_size_list<item: float>[64])
+    """
     series = pa.list_(pa.float32(), config.length)
     if config.multivariate:
         k = config.series_per_graph
