@@ -1,8 +1,24 @@
 """CauKer: synthetic time series from random causal graphs over Gaussian-process roots.
 
-The pure sampler (``CauKerConfig``, ``generate``, ``iter_batches``) knows
-nothing of ``datasets``, the Hub or the command line; those are thin layers on
-top of it, imported only when used (``export``, ``push_to_hub``).
+The package, by layer (data flows down the list: a layer imports the ones above it,
+never one below; ``config`` reads the bank tables of ``sampler/`` to check names):
+
+==================  ===========================================================
+``config``          :class:`CauKerConfig`, every field declared once; named configs
+``errors``          every exception cauker defines (``CaukerError`` and its subclasses)
+``validation``      the checks of arguments, one message shape
+``sampler/``        a config in, Arrow rows out: banks, DAGs, GP draws, ``generate``
+``files/``          rows into files: the plan, the one writer, runners, Hub folder, card
+``hf/``             ``datasets`` builder, ``load_dataset``, streaming, push to the Hub
+``cli/``            the ``cauker`` command line
+``evaluation/``     corpus quality on real data (``cauker evaluate``, ``cauker sweep``)
+==================  ===========================================================
+
+The sampler knows nothing of ``datasets``, the Hub or the command line; the
+other layers are thin, and imported only when used (``export``,
+``push_to_hub``). ``cauker_dataset.py``, at the top of the repository,
+re-exports the builder of :mod:`cauker.hf.builder`; no module of the package
+imports it.
 """
 
 from typing import Any
