@@ -208,7 +208,7 @@ class Sampler:
         weights = rng.standard_normal(parents)
         biases = rng.standard_normal(inner)
         activation = rng.integers(0, len(self.activations), inner)
-        activation_uniforms = rng.random((inner, 2))
+        activation_uniforms = rng.random(inner * 2).reshape(inner, 2)
         plan = GraphPlan(index, attempt, kernel_ids, ops, activation)
         return _Numbers(plan, means, weights, biases, activation_uniforms)
 
@@ -316,7 +316,7 @@ class Sampler:
     def graphs(self, split: str, indices: range) -> list[Graph]:
         """The graphs ``indices`` of ``split``, in order, redrawn until valid."""
         key = split_key(split)
-        acceleration.note_graphs(len(indices))
+        acceleration.note_graphs(len(indices), self.config.length)
         attempts = dict.fromkeys(indices, 0)
         done: dict[int, Graph] = {}
         todo = list(indices)
