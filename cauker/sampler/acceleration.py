@@ -12,6 +12,9 @@ kernels run
 - or once this process has drawn ``COMPILE_AFTER`` graphs, where compiling
   starts to pay for itself.
 
+Graphs are counted at length 512: a graph of length ``L`` counts ``(L / 512)**2``
+(the Schur sweep, which the compiled kernels speed up most, costs ``L**2``).
+
 ``CAUKER_COMPILED=0`` never uses them, ``CAUKER_COMPILED=1`` always does.
 Without numba (an interpreter it does not support yet) the numpy versions run.
 """
@@ -36,14 +39,18 @@ KERNELS = ("schur_pass", "khatri_rao_draw")
 _state = {"graphs": 0, "expected": 0, "module": None}
 
 
-def note_graphs(count: int) -> None:
+def _weight(length: int) -> float:
+    return max(1.0, (length / 512) ** 2)
+
+
+def note_graphs(count: int, length: int = 512) -> None:
     """Count graphs drawn by this process (the sampler calls this)."""
-    _state["graphs"] += count
+    _state["graphs"] += count * _weight(length)
 
 
-def expect_graphs(count: int) -> None:
+def expect_graphs(count: int, length: int = 512) -> None:
     """Announce the graphs a call is about to draw (``cauker.sampler.rows`` calls this)."""
-    _state["expected"] = max(_state["expected"], count)
+    _state["expected"] = max(_state["expected"], count * _weight(length))
 
 
 def _mode() -> str:

@@ -50,12 +50,15 @@ def schur_pass(
             rho = (b * v[0]) / (a * u[0])
             c = np.sqrt((1.0 - rho) * (1.0 + rho))
             s = rho * b / a
-            for i in range(n - 1):
-                u[i] = u[i] - v[i] * s
             a = a / c
-            s = rho * a / (c * b)
-            for i in range(n - 2):
-                v[i] = v[i + 1] - u[i + 1] * s
+            t2 = rho * a / (c * b)
+            # u' = u - v s, then v' = v[1:] - u'[1:] t2: one pass, the same operations.
+            fresh = u[0] - v[0] * s
+            u[0] = fresh
+            for i in range(1, n - 1):
+                fresh = u[i] - v[i] * s
+                u[i] = fresh
+                v[i - 1] = v[i] - fresh * t2
             b = b * c
             if k % rescale == rescale - 1:
                 for i in range(n - 1):
@@ -73,17 +76,48 @@ def schur_pass(
 
 @numba.njit(cache=True, nogil=True)
 def khatri_rao_draw(first: np.ndarray, rest: np.ndarray, mixing: np.ndarray) -> np.ndarray:
-    """``rowwise_dot(first, combine(mixing, rest))`` of ``cauker.sampler.linalg``."""
+    """``rowwise_dot(first, combine(mixing, rest))`` of ``cauker.sampler.linalg``.
+
+    Four rows of ``combine`` are accumulated at once, each in its own array and
+    in the same order as alone, so each row of ``rest`` is read once per four.
+    """
     r1, length = first.shape
     r2 = rest.shape[0]
-    partial = np.empty(length)
+    p0 = np.empty(length)
+    p1 = np.empty(length)
+    p2 = np.empty(length)
+    p3 = np.empty(length)
     out = np.zeros(length)
-    for a in range(r1):
-        partial[:] = 0.0
+    a = 0
+    while a + 4 <= r1:
+        p0[:] = 0.0
+        p1[:] = 0.0
+        p2[:] = 0.0
+        p3[:] = 0.0
         for b in range(r2):
-            m = mixing[a, b]
+            m0 = mixing[a, b]
+            m1 = mixing[a + 1, b]
+            m2 = mixing[a + 2, b]
+            m3 = mixing[a + 3, b]
             for i in range(length):
-                partial[i] = partial[i] + m * rest[b, i]
+                x = rest[b, i]
+                p0[i] = p0[i] + m0 * x
+                p1[i] = p1[i] + m1 * x
+                p2[i] = p2[i] + m2 * x
+                p3[i] = p3[i] + m3 * x
         for i in range(length):
-            out[i] = out[i] + first[a, i] * partial[i]
+            acc = out[i] + first[a, i] * p0[i]
+            acc = acc + first[a + 1, i] * p1[i]
+            acc = acc + first[a + 2, i] * p2[i]
+            out[i] = acc + first[a + 3, i] * p3[i]
+        a += 4
+    while a < r1:
+        p0[:] = 0.0
+        for b in range(r2):
+            m0 = mixing[a, b]
+            for i in range(length):
+                p0[i] = p0[i] + m0 * rest[b, i]
+        for i in range(length):
+            out[i] = out[i] + first[a, i] * p0[i]
+        a += 1
     return out

@@ -116,7 +116,7 @@ def paper_dags(generators: list[np.random.Generator], num_nodes: int, max_parent
     for g, rng in enumerate(generators):
         node_ids[g] = rng.permutation(n)
         counts[g] = rng.integers(0, caps)
-        keys[g] = rng.random((n, n))
+        keys[g] = rng.random(n * n).reshape(n, n)
     keys[:, _upper(n)] = np.inf
     return Dags(node_ids, counts, np.argsort(keys, axis=2))
 

@@ -102,15 +102,16 @@ def poly_product(p: tuple[float, ...], q: tuple[float, ...]) -> tuple[float, ...
     return tuple(out)
 
 
-def expand(kernel_ids: np.ndarray, ops: np.ndarray) -> list[tuple[int, ...]]:
+def expand(kernel_ids, ops) -> list[tuple[int, ...]]:
     """Terms of the left fold: ``ops[i]`` joins ``kernel_ids[i + 1]`` (0: +, 1: *)."""
-    terms = [[int(kernel_ids[0])]]
-    for kid, op in zip(kernel_ids[1:], ops):
+    ids = [int(k) for k in kernel_ids]
+    terms = [[ids[0]]]
+    for kid, op in zip(ids[1:], [int(o) for o in ops]):
         if op:
             for term in terms:
-                term.append(int(kid))
+                term.append(kid)
         else:
-            terms.append([int(kid)])
+            terms.append([kid])
     return [tuple(sorted(t)) for t in terms]
 
 
@@ -126,14 +127,16 @@ class Term:
     white: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TermPlan:
-    """How one term is drawn, with everything that does not depend on the draw.
+    """How one term is drawn, with everything that does not depend on the draw
+    (cached and shared: never modified after ``__post_init__``).
 
     ``method`` is one of ``white`` (``std * g``), ``polynomial`` (``sum_j g_j
     scales_j``), ``factor`` and ``dense`` (``sum_j scales_j * (g_j @ rows)``),
     ``khatri_rao`` (the same with the rows of the Khatri-Rao product of
-    ``rows`` and ``others``, never formed) and ``schur``.
+    ``rows`` and ``others``, never formed) and ``schur``. A draw consumes
+    standard normals of shape ``shape`` (``size`` of them).
     """
 
     method: str
@@ -142,13 +145,22 @@ class TermPlan:
     rows: np.ndarray | None = None  # factor (rank x L): factor, dense, khatri_rao's first
     others: tuple[np.ndarray, ...] = ()  # khatri_rao: the other factors' rows
     column: np.ndarray | None = None  # schur: first Toeplitz column
+    shape: tuple[int, ...] = ()
+    size: int = 0
 
-    def normals_per_power(self) -> int:
-        if self.method in ("factor", "dense"):
-            return self.rows.shape[0]
-        if self.method == "khatri_rao":
-            return self.rows.shape[0] * math.prod(o.shape[0] for o in self.others)
-        return self.column.size  # schur
+    def __post_init__(self) -> None:
+        if self.method in ("white", "polynomial"):
+            self.shape = (len(self.scales) if self.method == "polynomial" else self.scales.size,)
+        elif self.method == "dense":
+            self.shape = (1, self.rows.shape[0])
+        elif self.method == "factor":
+            self.shape = (len(self.scales), self.rows.shape[0])
+        elif self.method == "khatri_rao":
+            per_power = self.rows.shape[0] * math.prod(o.shape[0] for o in self.others)
+            self.shape = (len(self.scales), per_power)
+        else:  # schur
+            self.shape = (len(self.scales), self.column.size)
+        self.size = math.prod(self.shape)
 
 
 class GaussianProcessSampler:
@@ -159,6 +171,7 @@ class GaussianProcessSampler:
         self.x = np.linspace(0.0, 1.0, length)
         self.components = [resolve(entry, self.x) for entry in bank]
         self._powers = [np.ones(length), self.x]
+        self._scales_cache: dict[tuple[float, ...], tuple[np.ndarray, bool]] = {}
         self._factors: dict[int, np.ndarray] = {}
         # About a quarter of the terms are unique, so a larger cache helps little;
         # its size keeps the cached scales and columns within about 64 MiB.
@@ -199,6 +212,14 @@ class GaussianProcessSampler:
             column = column * self.components[i].column
         return column
 
+    def _scales(self, poly: tuple[float, ...]) -> tuple[np.ndarray, bool]:
+        """``sqrt(c_j) x^j`` for the positive coefficients, and whether that is just 1."""
+        if poly not in self._scales_cache:
+            powers = [j for j, c in enumerate(poly) if c > 0]
+            scales = np.array([math.sqrt(poly[j]) * self._power(j) for j in powers])
+            self._scales_cache[poly] = (scales, powers == [0] and poly[0] == 1.0)
+        return self._scales_cache[poly]
+
     def _power(self, j: int) -> np.ndarray:
         """``x**j`` as ``j - 1`` products, in order (numpy's ``power`` differs by CPU)."""
         while len(self._powers) <= j:
@@ -233,11 +254,9 @@ class GaussianProcessSampler:
             matrix = self._dense_matrix(term)
             rows = pivoted_cholesky(lambda p: matrix[:, p], np.diag(matrix))
             return TermPlan("dense", rows=rows)
-        powers = [j for j, c in enumerate(term.poly) if c > 0]
-        scales = np.array([math.sqrt(term.poly[j]) * self._power(j) for j in powers])
+        scales, unit = self._scales(term.poly)
         if not term.stationary:
             return TermPlan("polynomial", scales=scales)
-        unit = powers == [0] and term.poly[0] == 1.0
         factors = sorted((self.factor(i) for i in term.stationary), key=lambda f: -f.shape[0])
         if len(factors) == 1:
             return TermPlan("factor", scales=scales, unit=unit, rows=factors[0])
@@ -254,15 +273,10 @@ class GaussianProcessSampler:
         """The plans of the terms of one root's fold, in order."""
         return [self.plan(ids) for ids in expand(kernel_ids, ops)]
 
-    def normals_shape(self, plan: TermPlan) -> tuple[int, ...]:
+    @staticmethod
+    def normals_shape(plan: TermPlan) -> tuple[int, ...]:
         """The standard normals a term consumes (a draw uses exactly these)."""
-        if plan.method == "white":
-            return (self.length,)
-        if plan.method == "polynomial":
-            return (len(plan.scales),)
-        if plan.method == "dense":
-            return (1, plan.rows.shape[0])
-        return (len(plan.scales), plan.normals_per_power())
+        return plan.shape
 
     def draw(self, plans: list[TermPlan], normals: list[np.ndarray]) -> list[np.ndarray]:
         """The value of each term from its own standard normals (``normals_shape``).

@@ -89,12 +89,14 @@ def draw_mean_numbers(
     rng: np.random.Generator, length: int, bank: np.ndarray, count: int
 ) -> MeanDraws:
     """Everything random about the means of ``count`` roots, in a fixed order."""
-    kinds = bank[rng.integers(0, bank.size, (count, 2))]
+    # Flat sizes, reshaped: the same numbers as shaped draws (C order), without
+    # numpy's per-call shape handling.
+    kinds = bank[rng.integers(0, bank.size, count * 2).reshape(count, 2)]
     multiply = rng.integers(0, 2, count)
-    u = rng.random((count, 2, 2))
-    spikes = rng.integers(1, MAX_SPIKES + 1, (count, 2))
-    where = rng.integers(0, length, (count, 2, MAX_SPIKES))
-    heights = rng.uniform(-5.0, 5.0, (count, 2, MAX_SPIKES))
+    u = rng.random(count * 4).reshape(count, 2, 2)
+    spikes = rng.integers(1, MAX_SPIKES + 1, count * 2).reshape(count, 2)
+    where = rng.integers(0, length, count * 2 * MAX_SPIKES).reshape(count, 2, MAX_SPIKES)
+    heights = rng.uniform(-5.0, 5.0, count * 2 * MAX_SPIKES).reshape(count, 2, MAX_SPIKES)
     return MeanDraws(kinds, multiply, u, spikes, where, heights)
 
 

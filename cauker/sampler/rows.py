@@ -133,7 +133,7 @@ def iter_batches(
         return
     graph = first // k
     last_graph = (last - 1) // k
-    acceleration.expect_graphs(last_graph - graph + 1)
+    acceleration.expect_graphs(last_graph - graph + 1, config.length)
     while graph <= last_graph:
         indices = range(graph, min(graph + graphs_per_batch, last_graph + 1))
         graphs = sampler.graphs(split, indices)  # no BLAS: one thread, whatever the machine

@@ -32,7 +32,6 @@ Redraws: a graph whose chosen series are not all finite in float32 (or, with
 
 from __future__ import annotations
 
-import math
 import zlib
 from dataclasses import dataclass
 
@@ -66,10 +65,13 @@ def split_key(split: str) -> int:
     return zlib.crc32(split.encode("utf-8"))
 
 
-def _split(values: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+def _split(values: list, sizes: list[int]) -> list[list]:
     """``values`` cut into consecutive pieces of the given sizes."""
-    ends = np.cumsum(sizes).tolist()
-    return [values[end - size : end] for end, size in zip(ends, sizes.tolist())]
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(values[start : start + size])
+        start += size
+    return pieces
 
 
 @dataclass
@@ -78,8 +80,8 @@ class GraphPlan:
 
     index: int
     attempt: int
-    kernel_ids: list[np.ndarray]  # per evaluated root
-    ops: list[np.ndarray]  # per evaluated root
+    kernel_ids: list[list[int]]  # per evaluated root
+    ops: list[list[int]]  # per evaluated root
     activation: np.ndarray  # per evaluated non-root node, index in the bank
     means: Means | None = None
 
@@ -206,16 +208,15 @@ class Sampler:
     ) -> _Numbers:
         """One graph's draws after its DAG and chosen nodes, in their fixed order."""
         c = self.config
-        kernel_counts = rng.integers(1, c.max_kernels + 1, roots)
-        kernel_ids = _split(
-            rng.integers(0, len(self.kernel_names), kernel_counts.sum()), kernel_counts
-        )
-        ops = _split(rng.integers(0, 2, kernel_counts.sum() - roots), kernel_counts - 1)
+        kernel_counts = rng.integers(1, c.max_kernels + 1, roots).tolist()
+        total = sum(kernel_counts)
+        kernel_ids = _split(rng.integers(0, len(self.kernel_names), total).tolist(), kernel_counts)
+        ops = _split(rng.integers(0, 2, total - roots).tolist(), [k - 1 for k in kernel_counts])
         means = draw_mean_numbers(rng, c.length, self.means, roots)
         weights = rng.standard_normal(parents)
         biases = rng.standard_normal(inner)
         activation = rng.integers(0, len(self.activations), inner)
-        activation_uniforms = rng.random((inner, 2))
+        activation_uniforms = rng.random(inner * 2).reshape(inner, 2)
         plan = GraphPlan(index, attempt, kernel_ids, ops, activation)
         return _Numbers(plan, means, weights, biases, activation_uniforms)
 
@@ -229,15 +230,15 @@ class Sampler:
         for g, n in enumerate(numbers):
             for r, (kernel_ids, ops) in enumerate(zip(n.plan.kernel_ids, n.plan.ops)):
                 root_plans = self.gp.root_plans(kernel_ids, ops)
-                shapes = [self.gp.normals_shape(p) for p in root_plans]
-                sizes = [math.prod(shape) for shape in shapes]
-                drawn = self._sub_stream(origins[g], r).standard_normal(sum(sizes))
+                drawn = self._sub_stream(origins[g], r).standard_normal(
+                    sum(p.size for p in root_plans)
+                )
                 start = 0
-                for p, shape, size in zip(root_plans, shapes, sizes):
+                for p in root_plans:
                     plans.append(p)
-                    normals.append(drawn[start : start + size].reshape(shape))
+                    normals.append(drawn[start : start + p.size].reshape(p.shape))
                     owner.append(root)
-                    start += size
+                    start += p.size
                 root += 1
         means = compute_means(concatenate([n.means for n in numbers]), self.x)
         start = 0
@@ -259,8 +260,9 @@ class Sampler:
         """The chosen series (float64), ``(graphs, series_per_graph, length)``.
 
         Level by level (a node's depth is one more than its deepest parent's),
-        nodes with the same number of parents are computed together, and each
-        activation is applied once per level to all the nodes that drew it. Per
+        the pre-activations of nodes with the same number of parents are
+        computed together, then each activation is applied once per level to all
+        the nodes that drew it. Per
         node the operations and their order are those of ``act(w_0 v_0 + w_1 v_1
         + ... + b)``, so the bits do not depend on what else is in the batch.
         """
@@ -269,26 +271,26 @@ class Sampler:
         counts = dags.counts[graph, position]
         first_weight = np.cumsum(counts) - counts
         depth = batch.depth[graph, position]
+        own_row = batch.row[graph, position]
         with np.errstate(all="ignore"):  # non-finite series are redrawn, not warned about
-            for level in np.unique(depth):
-                at_level = depth == level
-                for count in np.unique(counts[at_level]):
-                    nodes = np.flatnonzero(at_level & (counts == count))
+            for level in np.unique(depth).tolist():
+                nodes = np.flatnonzero(depth == level)
+                for count in np.unique(counts[nodes]).tolist():
+                    same = nodes[counts[nodes] == count]
                     parent_rows = batch.row[
-                        graph[nodes, None], dags.order[graph[nodes], position[nodes], :count]
+                        graph[same, None], dags.order[graph[same], position[same], :count]
                     ]
-                    w = batch.weights[first_weight[nodes, None] + np.arange(count)]
+                    w = batch.weights[first_weight[same, None] + np.arange(count)]
                     a = w[:, :1] * values[parent_rows[:, 0]]
                     for j in range(1, count):
                         a = a + w[:, j : j + 1] * values[parent_rows[:, j]]
-                    a = a + batch.biases[nodes, None]
-                    kinds = batch.activation[nodes]
-                    rows = batch.row[graph[nodes], position[nodes]]
-                    for kind in np.unique(kinds):
-                        mine = kinds == kind
-                        values[rows[mine]] = self.activations[kind][1](
-                            a[mine], batch.activation_uniforms[nodes[mine]]
-                        )
+                    values[own_row[same]] = a + batch.biases[same, None]  # pre-activations
+                kinds = batch.activation[nodes]
+                for kind in np.unique(kinds).tolist():
+                    mine = nodes[kinds == kind]
+                    rows = own_row[mine]
+                    activate = self.activations[kind][1]
+                    values[rows] = activate(values[rows], batch.activation_uniforms[mine])
         return values[batch.row[np.arange(len(batch.plans))[:, None], batch.chosen]]
 
     # -- output -----------------------------------------------------------------
@@ -322,7 +324,7 @@ class Sampler:
     def graphs(self, split: str, indices: range) -> list[Graph]:
         """The graphs ``indices`` of ``split``, in order, redrawn until valid."""
         key = split_key(split)
-        acceleration.note_graphs(len(indices))
+        acceleration.note_graphs(len(indices), self.config.length)
         attempts = dict.fromkeys(indices, 0)
         done: dict[int, Graph] = {}
         todo = list(indices)
