@@ -3,6 +3,8 @@ only when ``cauker.sampler.acceleration`` says so."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -78,3 +80,31 @@ def test_policy(monkeypatch, reset_acceleration):
     monkeypatch.setattr(acceleration, "_state", {"graphs": 10**9, "expected": 0, "module": None})
     monkeypatch.setenv("CAUKER_COMPILED", "0")
     assert acceleration.compiled() is None
+
+
+def test_the_cache_is_looked_for_where_numba_keeps_it(monkeypatch, tmp_path):
+    """cache_folders names numba's own cache paths for the module: NUMBA_CACHE_DIR
+    alone when set, else __pycache__ then the user-wide folder."""
+    from numba.core import caching, config
+
+    source = Path(compiled.__file__)
+    function = compiled.schur_pass.py_func
+    monkeypatch.setattr(config, "CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    expected = caching.UserProvidedCacheLocator(function, str(source)).get_cache_path()
+    assert acceleration.cache_folders(source) == [Path(expected)]
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    in_tree = caching.InTreeCacheLocator(function, str(source)).get_cache_path()
+    user_wide = caching.UserWideCacheLocator(function, str(source)).get_cache_path()
+    assert acceleration.cache_folders(source) == [Path(in_tree), Path(user_wide)]
+
+
+def test_an_empty_numba_cache_dir_is_not_a_warm_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert not acceleration.cached_on_disk()
+    folder = acceleration.cache_folders(Path(compiled.__file__))[0]
+    folder.mkdir(parents=True)
+    for name in acceleration.KERNELS:
+        (folder / f"compiled.{name}-1.py311.nbi").write_bytes(b"")
+    assert acceleration.cached_on_disk()

@@ -4,7 +4,8 @@ Both give the same bits, so the choice only changes the speed: the compiled
 Schur sweep is about 8 times faster than the numpy one, the compiled
 Khatri-Rao draw about 2 times. But numba costs about half a second to import
 and load, and, the first time on a machine, a few seconds to compile (the code
-is then cached on disk, next to ``cauker/sampler/compiled.py``). So the compiled
+is then cached on disk, where numba keeps it: next to
+``cauker/sampler/compiled.py``, or in ``NUMBA_CACHE_DIR``). So the compiled
 kernels run
 
 - when their compiled code is already cached on disk and this process has
@@ -21,8 +22,10 @@ Without numba (an interpreter it does not support yet) the numpy versions run.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -58,22 +61,47 @@ def _mode() -> str:
     return {"0": "never", "false": "never", "1": "always", "true": "always"}.get(value, "auto")
 
 
+def cache_folders(source: Path) -> list[Path]:
+    """Where numba keeps the compiled code of the module ``source``, in the order it
+    looks: ``NUMBA_CACHE_DIR`` if set (and then only there), else the module's
+    ``__pycache__``, else the user-wide cache (when ``__pycache__`` is not writable).
+
+    Written out rather than asked of numba, whose import costs what we try to save
+    (``numba.core.caching``: ``UserProvidedCacheLocator``, ``InTreeCacheLocator``,
+    ``UserWideCacheLocator``).
+    """
+    folder = os.path.dirname(os.path.abspath(source))
+    subpath = f"{os.path.basename(folder)}_{hashlib.sha1(folder.encode()).hexdigest()}"
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return [Path(os.environ["NUMBA_CACHE_DIR"]) / subpath]
+    if sys.platform == "win32":
+        user = Path(os.environ.get("LOCALAPPDATA", Path.home())) / "numba" / "Cache"
+    elif sys.platform == "darwin":
+        user = Path.home() / "Library" / "Caches" / "numba"
+    else:
+        user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "numba"
+    return [Path(folder) / "__pycache__", user / subpath]
+
+
 def cached_on_disk() -> bool:
-    """Whether numba's cache next to ``cauker/sampler/compiled.py`` holds every kernel, newer
-    than the source."""
+    """Whether numba's cache (:func:`cache_folders`) holds every kernel of
+    ``cauker/sampler/compiled.py``, newer than the source."""
     found = importlib.util.find_spec("cauker.sampler.compiled")
     if found is None or found.origin is None:
         return False
     source = Path(found.origin)
-    cache = source.parent / "__pycache__"
     try:
         newer = source.stat().st_mtime
-        return all(
-            any(f.stat().st_mtime >= newer for f in cache.glob(f"compiled.{name}-*.nbi"))
-            for name in KERNELS
-        )
     except OSError:
         return False
+
+    def holds(folder: Path, name: str) -> bool:
+        try:
+            return any(f.stat().st_mtime >= newer for f in folder.glob(f"compiled.{name}-*.nbi"))
+        except OSError:
+            return False
+
+    return any(all(holds(folder, name) for name in KERNELS) for folder in cache_folders(source))
 
 
 def compiled() -> ModuleType | None:
