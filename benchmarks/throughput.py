@@ -243,6 +243,7 @@ def plot(path: str, by_length: dict, by_count: dict, baseline_name: str) -> None
         left.plot(lengths, [points[x] for x in lengths], marker="o", label=name)
     left.set(xscale="log", yscale="log", xlabel="series length L", ylabel="series / s")
     left.set_xticks([512, 1024, 2048], ["512", "1024", "2048"])
+    left.minorticks_off()
     left.legend(fontsize=8)
     left.set_title("throughput against L (end to end)")
     counts = sorted(by_count)
