@@ -48,6 +48,8 @@ def main() -> None:
     parser.add_argument("--output-dir", default="ablations")
     parser.add_argument("--thorough", action="store_true", help="10 seeds instead of 3")
     parser.add_argument("--tiny", action="store_true", help="a small version, end to end")
+    parser.add_argument("--steps", type=int, help="pretraining steps per run (default 300)")
+    parser.add_argument("--seeds", help="pretraining seeds, e.g. 0,1 (default 0,1,2)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
     options = {}
@@ -55,6 +57,10 @@ def main() -> None:
     if args.tiny:
         base = named_config("10k", length=64)
         options = dict(series=128, steps=2, batch_size=32, seeds=(0, 1), datasets="GunPoint")
+    if args.steps is not None:
+        options["steps"] = args.steps
+    if args.seeds is not None:
+        options["seeds"] = tuple(int(s) for s in args.seeds.split(","))
     plan = plan_sweep(
         base,
         vary=VARY,
