@@ -18,12 +18,15 @@ plus the untrained encoder and the raw series as anchors. The same as::
         --vary num_nodes=10,20,30,40,50 --vary dag_depth=2,4,6,8 \\
         --output-dir ablations
 
-16 corpora x 3 seeds = 48 pretraining runs; on 2 quiet cores about 1.5
-hours (``--thorough``: 10 seeds, about 5 hours). Interrupt it at any time and
-run it again: finished cells are kept. ``--tiny`` runs a small version (length
-64, 2 steps, one dataset) end to end in a few minutes, to check the machinery.
+16 corpora x 3 seeds = 48 pretraining runs of 300 steps (14,400 steps): about 4
+hours on this shared 2-core machine, which made about 1 step per second with
+both cores (``--thorough``: 10 seeds, about 3 times that). ``--steps 100 --seeds
+0,1`` (3,200 steps) took 69 minutes. Interrupt it at any time and run it again:
+finished cells are kept. ``--tiny`` runs a small version (length 64, 2 steps,
+one dataset) end to end in a few minutes, to check the machinery.
 
     python benchmarks/paper_ablations.py [--output-dir ablations] [--thorough] [--tiny]
+        [--steps N] [--seeds 0,1]
 """
 
 from __future__ import annotations
