@@ -84,7 +84,8 @@ def register(subparsers) -> None:
             "of real UCR datasets (loaded offline, never downloaded), beside a reference corpus "
             "(default: the KernelSynth ablation of the same config), the untrained encoder and "
             "the raw series, with paired intervals and a verdict. Needs the extra: pip install "
-            "'cauker[eval]'. The defaults cost about 1,800 pretraining steps: 9 to 28 minutes on 2 CPU cores, by their speed (see the README)."
+            "'cauker[eval]'. The defaults cost about 1,800 pretraining steps: 9 to 28 minutes "
+            "on 2 CPU cores, by their speed (see the README)."
         ),
     )
     parser.add_argument(
