@@ -19,7 +19,7 @@ compiled = pytest.importorskip("cauker.sampler.compiled")
 
 @pytest.fixture
 def reset_acceleration(monkeypatch):
-    monkeypatch.setattr(acceleration, "_state", {"graphs": 0, "expected": 0, "module": None})
+    monkeypatch.setattr(acceleration, "_state", dict(acceleration.INITIAL_STATE))
 
 
 def sampler(length):
@@ -71,15 +71,33 @@ def test_policy(monkeypatch, reset_acceleration):
     acceleration.expect_graphs(acceleration.LOAD_AFTER)
     assert acceleration.compiled() is compiled  # cached on disk and a large enough job
 
-    monkeypatch.setattr(acceleration, "_state", {"graphs": 0, "expected": 10**6, "module": None})
+    fresh = acceleration.INITIAL_STATE
+    monkeypatch.setattr(acceleration, "_state", dict(fresh))
     monkeypatch.setattr(acceleration, "cached_on_disk", lambda: False)
-    assert acceleration.compiled() is None  # not compiled yet: compiling would not pay yet
-    acceleration.note_graphs(acceleration.COMPILE_AFTER)
+    acceleration.expect_graphs(acceleration.COMPILE_AFTER - 1)
+    assert acceleration.compiled() is None  # not compiled yet: compiling would not pay
+    acceleration.note_graphs(1)
     assert acceleration.compiled() is compiled  # this process has drawn enough to compile
 
-    monkeypatch.setattr(acceleration, "_state", {"graphs": 10**9, "expected": 0, "module": None})
+    monkeypatch.setattr(acceleration, "_state", dict(fresh))
+    acceleration.expect_graphs(acceleration.COMPILE_AFTER)
+    assert acceleration.compiled() is compiled  # a large job compiles before its first graph
+
+    monkeypatch.setattr(acceleration, "_state", {**fresh, "graphs": 10**9})
     monkeypatch.setenv("CAUKER_COMPILED", "0")
     assert acceleration.compiled() is None
+
+
+def test_the_disk_is_looked_at_once_per_batch_not_once_per_draw(monkeypatch, reset_acceleration):
+    monkeypatch.setenv("CAUKER_COMPILED", "auto")
+    looks = []
+    monkeypatch.setattr(acceleration, "cached_on_disk", lambda: looks.append(1) or False)
+    acceleration.expect_graphs(acceleration.LOAD_AFTER)
+    assert all(acceleration.compiled() is None for _ in range(100))
+    assert len(looks) == 1
+    acceleration.note_graphs(128)  # the next batch: another process may have compiled since
+    assert acceleration.compiled() is None
+    assert len(looks) == 2
 
 
 def test_the_cache_is_looked_for_where_numba_keeps_it(monkeypatch, tmp_path):
@@ -88,7 +106,7 @@ def test_the_cache_is_looked_for_where_numba_keeps_it(monkeypatch, tmp_path):
     from numba.core import caching, config
 
     source = Path(compiled.__file__)
-    function = compiled.schur_pass.py_func
+    function = compiled.schur_sweep.py_func
     monkeypatch.setattr(config, "CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     expected = caching.UserProvidedCacheLocator(function, str(source)).get_cache_path()

@@ -10,8 +10,12 @@ kernels run
 
 - when their compiled code is already cached on disk and this process has
   drawn, or is about to draw, ``LOAD_AFTER`` graphs;
-- or once this process has drawn ``COMPILE_AFTER`` graphs, where compiling
-  starts to pay for itself.
+- or, not cached yet, when this process has drawn, or is about to draw,
+  ``COMPILE_AFTER`` graphs, where compiling pays for itself: a large job
+  compiles before its first graph rather than after its first ``COMPILE_AFTER``.
+
+Whether the cache is on disk is looked up at most once per batch of graphs
+(another process may compile meanwhile), never once per draw.
 
 Graphs are counted at length 512: a graph of length ``L`` counts ``(L / 512)**2``
 (the Schur sweep, which the compiled kernels speed up most, costs ``L**2``).
@@ -29,17 +33,20 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-#: Graphs a process draws before it compiles the kernels (about 33,000 series):
-#: about where the compile time (2-3 s of CPU) is won back.
+#: Graphs a process draws, or is asked to draw, before it compiles the kernels
+#: (about 33,000 series): beyond this the compile time (about 5 s of CPU on a
+#: 2-core AMD EPYC) is won back.
 COMPILE_AFTER = 8192
 #: Graphs a process draws, or is asked to draw, before it loads compiled
 #: kernels cached on disk (about 4,000 series): where loading numba pays.
 LOAD_AFTER = 1024
 
 #: The compiled functions, by name (their cache files must all exist).
-KERNELS = ("schur_pass", "khatri_rao_draw")
+KERNELS = ("schur_sweep", "khatri_rao_sum")
 
-_state = {"graphs": 0, "expected": 0, "module": None}
+#: What a process knows before its first graph (``_state`` starts as a copy).
+INITIAL_STATE = {"graphs": 0, "expected": 0, "module": None, "on_disk": None, "missing": False}
+_state = dict(INITIAL_STATE)
 
 
 def _weight(length: int) -> float:
@@ -49,6 +56,7 @@ def _weight(length: int) -> float:
 def note_graphs(count: int, length: int = 512) -> None:
     """Count graphs drawn by this process (the sampler calls this)."""
     _state["graphs"] += count * _weight(length)
+    _state["on_disk"] = None  # look again at the next decision
 
 
 def expect_graphs(count: int, length: int = 512) -> None:
@@ -109,16 +117,21 @@ def compiled() -> ModuleType | None:
     if _state["module"] is not None:
         return _state["module"]
     mode = _mode()
-    if mode == "never":
+    if mode == "never" or _state["missing"]:
         return None
     if mode == "auto":
-        drawn, expected = _state["graphs"], _state["expected"]
-        warm = drawn + expected >= LOAD_AFTER and cached_on_disk()
-        if not (warm or drawn >= COMPILE_AFTER):
+        planned = _state["graphs"] + _state["expected"]
+        if planned < LOAD_AFTER:
             return None
+        if planned < COMPILE_AFTER:
+            if _state["on_disk"] is None:
+                _state["on_disk"] = cached_on_disk()
+            if not _state["on_disk"]:
+                return None
     try:
         from cauker.sampler import compiled as module
     except ImportError:  # no numba, or one that does not support this numpy
+        _state["missing"] = True
         return None
     _state["module"] = module
     return module

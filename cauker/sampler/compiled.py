@@ -11,6 +11,11 @@ numba compiles without fast-math, so it neither fuses a multiply with an add
 nor reorders a sum: the results are the numpy versions' to the last bit (the
 tests check it). Importing this module needs numba; ``cauker.sampler.acceleration``
 decides whether to use it.
+
+The compiled functions (``schur_sweep``, ``khatri_rao_sum``) are plain loops
+over arrays they are given, with no array expressions: that halves the time
+numba takes to compile them on a new machine (about 2.5 s instead of 5 s on a
+2-core AMD EPYC) at the same speed. Thin Python wrappers prepare their inputs.
 """
 
 from __future__ import annotations
@@ -19,18 +24,39 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
 def schur_pass(
     columns: np.ndarray, normals: np.ndarray, owner: np.ndarray, jitter: float, rescale: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draws ``R_m^T g_d`` (``m = owner[d]``) and which matrices held (see ``_schur_pass``)."""
-    count, length = columns.shape
+    columns = np.ascontiguousarray(columns, dtype=np.float64)
+    normals = np.ascontiguousarray(normals, dtype=np.float64)
+    owner = np.asarray(owner, dtype=np.int64)
+    order = np.argsort(owner, kind="stable")
+    starts = np.searchsorted(owner[order], np.arange(len(columns) + 1))
     out = np.zeros_like(normals)
-    held = np.ones(count, dtype=np.bool_)
+    held = np.ones(len(columns), dtype=np.bool_)
+    schur_sweep(columns, normals, order, starts, jitter, rescale, out, held)
+    return out, held
+
+
+def khatri_rao_draw(first: np.ndarray, rest: np.ndarray, mixing: np.ndarray) -> np.ndarray:
+    """``rowwise_dot(first, combine(mixing, rest))`` of ``cauker.sampler.linalg``."""
+    out = np.zeros(first.shape[1])
+    khatri_rao_sum(first, np.ascontiguousarray(rest), np.ascontiguousarray(mixing), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def schur_sweep(columns, normals, order, starts, jitter, rescale, out, held):
+    """One Schur sweep per matrix ``m``, adding ``R_m^T g_d`` to ``out[d]`` for the draws
+    ``d = order[starts[m]:starts[m + 1]]``; ``held[m] = False`` if one is not finite.
+
+    The same operations, in the same order, as each column of ``_schur_pass``.
+    """
+    count, length = columns.shape
     u = np.empty(length)
     v = np.empty(length)
     for m in range(count):
-        mine = np.flatnonzero(owner == m)
         root = np.sqrt(columns[m, 0] * (1.0 + jitter))
         for i in range(length):
             u[i] = columns[m, i] / root
@@ -41,7 +67,8 @@ def schur_pass(
         b = 1.0
         for k in range(length):
             n = length - k
-            for d in mine:
+            for j in range(starts[m], starts[m + 1]):
+                d = order[j]
                 t = a * normals[d, k]
                 for i in range(n):
                     out[d, k + i] = out[d, k + i] + u[i] * t
@@ -67,33 +94,33 @@ def schur_pass(
                     v[i] = v[i] * b
                 a = 1.0
                 b = 1.0
-        for d in mine:
+        for j in range(starts[m], starts[m + 1]):
+            d = order[j]
             for i in range(length):
-                if not np.isfinite(out[d, i]):
+                x = out[d, i]
+                if x - x != 0.0:  # nan or inf
                     held[m] = False
-    return out, held
 
 
 @numba.njit(cache=True, nogil=True)
-def khatri_rao_draw(first: np.ndarray, rest: np.ndarray, mixing: np.ndarray) -> np.ndarray:
-    """``rowwise_dot(first, combine(mixing, rest))`` of ``cauker.sampler.linalg``.
-
-    Four rows of ``combine`` are accumulated at once, each in its own array and
-    in the same order as alone, so each row of ``rest`` is read once per four.
-    """
+def khatri_rao_sum(first, rest, mixing, out):
+    """``out += sum_a first[a] * (sum_b mixing[a, b] rest[b])``, each sum from 0 in
+    increasing index. Four rows of the inner sum are accumulated at once, each in
+    its own array and in the same order as alone, so each row of ``rest`` is read
+    once per four."""
     r1, length = first.shape
     r2 = rest.shape[0]
     p0 = np.empty(length)
     p1 = np.empty(length)
     p2 = np.empty(length)
     p3 = np.empty(length)
-    out = np.zeros(length)
     a = 0
     while a + 4 <= r1:
-        p0[:] = 0.0
-        p1[:] = 0.0
-        p2[:] = 0.0
-        p3[:] = 0.0
+        for i in range(length):
+            p0[i] = 0.0
+            p1[i] = 0.0
+            p2[i] = 0.0
+            p3[i] = 0.0
         for b in range(r2):
             m0 = mixing[a, b]
             m1 = mixing[a + 1, b]
@@ -112,7 +139,8 @@ def khatri_rao_draw(first: np.ndarray, rest: np.ndarray, mixing: np.ndarray) -> 
             out[i] = acc + first[a + 3, i] * p3[i]
         a += 4
     while a < r1:
-        p0[:] = 0.0
+        for i in range(length):
+            p0[i] = 0.0
         for b in range(r2):
             m0 = mixing[a, b]
             for i in range(length):
@@ -120,4 +148,3 @@ def khatri_rao_draw(first: np.ndarray, rest: np.ndarray, mixing: np.ndarray) -> 
         for i in range(length):
             out[i] = out[i] + first[a, i] * p0[i]
         a += 1
-    return out

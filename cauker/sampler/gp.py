@@ -330,13 +330,17 @@ class GaussianProcessSampler:
         rest = khatri_rao([o.T for o in plan.others]).T
         first = plan.rows
         kernels = acceleration.compiled()
-        draws = np.empty((len(normals), self.length))
+        if kernels is None:
+            draws = np.empty((len(normals), self.length))
+            for j in range(len(normals)):
+                mixing = normals[j].reshape(first.shape[0], rest.shape[0])
+                draws[j] = rowwise_dot(first, combine(mixing, rest))
+            return draws
+        rest = np.ascontiguousarray(rest)
+        draws = np.zeros((len(normals), self.length))
         for j in range(len(normals)):
             mixing = normals[j].reshape(first.shape[0], rest.shape[0])
-            if kernels is None:
-                draws[j] = rowwise_dot(first, combine(mixing, rest))
-            else:
-                draws[j] = kernels.khatri_rao_draw(first, np.ascontiguousarray(rest), mixing)
+            kernels.khatri_rao_sum(first, rest, mixing, draws[j])
         return draws
 
     @staticmethod
