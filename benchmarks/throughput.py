@@ -16,8 +16,12 @@ imports included, as a user runs them), with its peak RSS:
 - (b) the I/O floor: the same number of random float32 rows written to Parquet;
 - ``cauker.generate`` in one process and in two (each half of the rows), with
   the compiled kernels (numba, cached on disk beforehand) and, at L = 512, with
-  the numpy kernels only (``CAUKER_COMPILED=0``);
-- a sweep over the number of series at L = 512, one process.
+  the numpy kernels only (``CAUKER_COMPILED=0``) and with an empty numba cache
+  (a fresh machine: the process compiles the kernels itself);
+- a sweep over the number of series at L = 512, one process;
+- this machine's own ceiling for two processes: the same pure-Python loop, and
+  the same numpy loop, in one process and in two (each doing the whole loop),
+  so that "2 processes / 1 process" can be read against what the machine gives.
 
 Ratios are against (a) at the same length, measured in the same run, because
 this machine is shared and its absolute speed varies. ``--plot FILE`` draws
@@ -174,7 +178,31 @@ def run_io_floor(length: int, num_series: int) -> dict:
     return {"series": num_series, **_run([sys.executable, "-c", code], dict(os.environ))}
 
 
-def run_cauker(length: int, num_series: int, processes: int, compiled: str = "auto") -> dict:
+def two_process_ceiling() -> dict[str, float]:
+    """Work per second of 2 processes over 1, for a pure-Python and a numpy loop."""
+    loops = {
+        "pure Python": "s = 0\nfor i in range(20_000_000):\n    s += i",
+        "numpy (in cache)": (
+            "import numpy as np\na = np.ones(20_000)\n"
+            "for _ in range(40_000):\n    a = a * 1.0000001 + 0.5"
+        ),
+    }
+    ceilings = {}
+    for name, code in loops.items():
+        seconds = []
+        for processes in (1, 2):
+            start = time.perf_counter()
+            children = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(processes)]
+            if any(child.wait() for child in children):
+                raise RuntimeError(f"the {name} loop failed")
+            seconds.append(time.perf_counter() - start)
+        ceilings[name] = 2 * seconds[0] / seconds[1]
+    return ceilings
+
+
+def run_cauker(
+    length: int, num_series: int, processes: int, compiled: str = "auto", cache: str | None = None
+) -> dict:
     """``import cauker`` and generate the rows (streamed, nothing kept), in one or
     several fresh processes, each taking a contiguous part of the rows."""
     code = textwrap.dedent(
@@ -189,6 +217,8 @@ def run_cauker(length: int, num_series: int, processes: int, compiled: str = "au
         """
     )
     env = {**os.environ, "CAUKER_COMPILED": {"auto": "auto", "numpy": "0"}[compiled]}
+    if cache is not None:  # numba's cache folder (an empty one: a fresh machine)
+        env["NUMBA_CACHE_DIR"] = cache
     cuts = [round(num_series * p / processes) for p in range(processes + 1)]
     start = time.perf_counter()
     children = [
@@ -284,6 +314,9 @@ def main() -> None:
             rows.append((length, "(b) Parquet I/O floor", run_io_floor(length, n), base))
             numpy_only = run_cauker(length, n, 1, compiled="numpy")
             rows.append((length, "cauker, 1 process, numpy kernels only", numpy_only, base))
+            with tempfile.TemporaryDirectory() as empty:
+                cold = run_cauker(length, n, 1, cache=empty)
+            rows.append((length, "cauker, 1 process, empty numba cache", cold, base))
         one = run_cauker(length, n, 1)
         two = run_cauker(length, n, 2)
         rows.append((length, "cauker, 1 process", one, base))
@@ -299,6 +332,11 @@ def main() -> None:
     print(table(rows))
     print("\nseries/s against N at L = 512 (one process, start-up included):")
     print("  " + ", ".join(f"{n:,}: {rate:,.0f}" for n, rate in by_count.items()))
+    ceilings = two_process_ceiling()
+    print(
+        "this machine, 2 processes / 1 process: "
+        + ", ".join(f"{name} loop {ratio:.2f}" for name, ratio in ceilings.items())
+    )
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end")
     if args.plot:
         by_length[f"(a) {baseline_name}"] = by_length.pop("(a)")

@@ -3,7 +3,7 @@
 Both give the same bits, so the choice only changes the speed: the compiled
 Schur sweep is about 8 times faster than the numpy one, the compiled
 Khatri-Rao draw about 2 times. But numba costs about half a second to import
-and load, and, the first time on a machine, a few seconds to compile (the code
+and load, and, the first time on a machine, about 3 seconds to compile (the code
 is then cached on disk, where numba keeps it: next to
 ``cauker/sampler/compiled.py``, or in ``NUMBA_CACHE_DIR``). So the compiled
 kernels run
@@ -34,9 +34,11 @@ from pathlib import Path
 from types import ModuleType
 
 #: Graphs a process draws, or is asked to draw, before it compiles the kernels
-#: (about 33,000 series): beyond this the compile time (about 5 s of CPU on a
-#: 2-core AMD EPYC) is won back.
-COMPILE_AFTER = 8192
+#: (about 16,000 series at length 512): compiling costs about 3.5 s of CPU on a
+#: 2-core AMD EPYC (numba's import and start-up included) and saves about 0.25
+#: ms per series (1,650 against 2,900 series/s), so it pays from about 13,000
+#: series on.
+COMPILE_AFTER = 4096
 #: Graphs a process draws, or is asked to draw, before it loads compiled
 #: kernels cached on disk (about 4,000 series): where loading numba pays.
 LOAD_AFTER = 1024
