@@ -42,6 +42,19 @@ def test_schur_pass_is_bit_for_bit_the_numpy_one(jitter):
     assert np.array_equal(expected[rows], got[rows])
 
 
+def test_an_exact_breakdown_is_reported_not_raised():
+    """An all-ones column breaks down exactly (a division by zero at the first step):
+    the compiled sweep reports the matrix as not held, as numpy does, and raises nothing."""
+    columns = np.ones((2, 16))
+    columns[1] = 0.5 ** np.arange(16)  # a healthy matrix beside it
+    normals = np.random.default_rng(2).standard_normal((2, 16))
+    owner = np.arange(2)
+    expected, held = _schur_pass(columns, normals, owner, 0.0)
+    got, got_held = compiled.schur_pass(columns, normals, owner, 0.0, RESCALE)
+    assert held.tolist() == got_held.tolist() == [False, True]
+    assert np.array_equal(got[1], expected[1])
+
+
 def test_khatri_rao_draw_is_bit_for_bit_the_numpy_one():
     gp, stationary = sampler(256)
     rng = np.random.default_rng(1)

@@ -46,7 +46,9 @@ def khatri_rao_draw(first: np.ndarray, rest: np.ndarray, mixing: np.ndarray) -> 
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+# error_model="numpy": a division by zero (a breakdown) gives inf or nan, as in numpy,
+# and is caught by ``held``; numba's default would raise ZeroDivisionError.
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def schur_sweep(columns, normals, order, starts, jitter, rescale, out, held):
     """One Schur sweep per matrix ``m``, adding ``R_m^T g_d`` to ``out[d]`` for the draws
     ``d = order[starts[m]:starts[m + 1]]``; ``held[m] = False`` if one is not finite.
