@@ -3,48 +3,25 @@
     git worktree add ../before <commit>
     python benchmarks/compare_checkouts.py ../before . --length 2048 --series 3000 --reps 3
 
-Each run imports cauker from the checkout it measures (``PYTHONPATH``, from a
-neutral working folder) and draws the rows with the compiled kernels, in one
-process and in two (each half of the rows). The runs alternate between the
-checkouts, so that the drift of a shared machine falls on both alike; the
-result is the ratio of the median rates (new over old).
+Each run imports cauker from the checkout it measures and draws the rows with
+the compiled kernels, in one process and in two (each half of the rows), as
+``throughput.py`` runs cauker. The runs alternate between the checkouts, so
+that the drift of a shared machine falls on both alike; the result is the
+ratio of the median rates (new over old).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
-CODE = """
-import sys, cauker
-length, start, stop, total = map(int, sys.argv[1:5])
-config = cauker.CauKerConfig(num_series=total, length=length)
-for _ in cauker.iter_batches(config, start=start, stop=stop):
-    pass
-"""
+from throughput import run_cauker
 
 
-def rate(checkout: Path, length: int, series: int, processes: int, cwd: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(checkout), "CAUKER_COMPILED": "1"}
-    cuts = [series * p // processes for p in range(processes + 1)]
-    start = time.perf_counter()
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", CODE, str(length), str(a), str(b), str(series)],
-            env=env,
-            cwd=cwd,
-        )
-        for a, b in zip(cuts, cuts[1:])
-    ]
-    if any(child.wait() for child in children):
-        raise RuntimeError(f"a run of {checkout} failed")
-    return series / (time.perf_counter() - start)
+def rate(checkout: Path, length: int, series: int, processes: int) -> float:
+    run = run_cauker(length, series, processes, compiled="always", checkout=checkout)
+    return series / run["seconds"]
 
 
 def main() -> None:
@@ -56,16 +33,15 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args()
     checkouts = [args.old.resolve(), args.new.resolve()]
-    with tempfile.TemporaryDirectory() as neutral:
-        for checkout in checkouts:  # compile or load each checkout's kernels once
-            rate(checkout, 16, 8, 1, neutral)
-        rates = {(c, p): [] for c in checkouts for p in (1, 2)}
-        for _ in range(args.reps):
-            for processes in (1, 2):
-                for checkout in checkouts:
-                    rates[checkout, processes].append(
-                        rate(checkout, args.length, args.series, processes, neutral)
-                    )
+    for checkout in checkouts:  # compile or load each checkout's kernels once
+        rate(checkout, 16, 8, 1)
+    rates = {(c, p): [] for c in checkouts for p in (1, 2)}
+    for _ in range(args.reps):
+        for processes in (1, 2):
+            for checkout in checkouts:
+                rates[checkout, processes].append(
+                    rate(checkout, args.length, args.series, processes)
+                )
     for processes in (1, 2):
         old, new = (rates[c, processes] for c in checkouts)
         print(

@@ -201,10 +201,20 @@ def two_process_ceiling() -> dict[str, float]:
 
 
 def run_cauker(
-    length: int, num_series: int, processes: int, compiled: str = "auto", cache: str | None = None
+    length: int,
+    num_series: int,
+    processes: int,
+    compiled: str = "auto",
+    cache: str | None = None,
+    checkout: Path | None = None,
 ) -> dict:
     """``import cauker`` and generate the rows (streamed, nothing kept), in one or
-    several fresh processes, each taking a contiguous part of the rows."""
+    several fresh processes, each taking a contiguous part of the rows.
+
+    ``compiled``: ``auto`` (cauker decides), ``always`` or ``numpy`` (never);
+    ``cache``: numba's cache folder; ``checkout``: import cauker from this
+    source folder (run from a neutral folder, so the current one cannot shadow it).
+    """
     code = textwrap.dedent(
         """
         import json, resource, sys
@@ -216,22 +226,26 @@ def run_cauker(
         print(json.dumps({"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
         """
     )
-    env = {**os.environ, "CAUKER_COMPILED": {"auto": "auto", "numpy": "0"}[compiled]}
+    env = {**os.environ, "CAUKER_COMPILED": {"auto": "auto", "always": "1", "numpy": "0"}[compiled]}
     if cache is not None:  # numba's cache folder (an empty one: a fresh machine)
         env["NUMBA_CACHE_DIR"] = cache
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)
     cuts = [round(num_series * p / processes) for p in range(processes + 1)]
-    start = time.perf_counter()
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, str(length), str(a), str(b), str(num_series)],
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for a, b in zip(cuts, cuts[1:])
-    ]
-    outputs = [child.communicate()[0] for child in children]
-    seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as neutral:
+        start = time.perf_counter()
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(length), str(a), str(b), str(num_series)],
+                env=env,
+                cwd=neutral if checkout is not None else None,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for a, b in zip(cuts, cuts[1:])
+        ]
+        outputs = [child.communicate()[0] for child in children]
+        seconds = time.perf_counter() - start
     if any(child.returncode for child in children):
         raise RuntimeError("a cauker process failed")
     rss = max(json.loads(out.strip().splitlines()[-1])["rss_mib"] for out in outputs)
