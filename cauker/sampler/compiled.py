@@ -42,7 +42,8 @@ def schur_pass(
 def khatri_rao_draw(first: np.ndarray, rest: np.ndarray, mixing: np.ndarray) -> np.ndarray:
     """``rowwise_dot(first, combine(mixing, rest))`` of ``cauker.sampler.linalg``."""
     out = np.zeros(first.shape[1])
-    khatri_rao_sum(first, np.ascontiguousarray(rest), np.ascontiguousarray(mixing), out)
+    first, rest, mixing = (np.ascontiguousarray(a, dtype=np.float64) for a in (first, rest, mixing))
+    khatri_rao_sum(first, rest, mixing, out)
     return out
 
 

@@ -329,18 +329,15 @@ class GaussianProcessSampler:
         """``sum_{a, b} M[a, b] first[a] * rest[b]`` per power, ``M`` from the normals."""
         rest = khatri_rao([o.T for o in plan.others]).T
         first = plan.rows
-        kernels = acceleration.compiled()
-        if kernels is None:
-            draws = np.empty((len(normals), self.length))
-            for j in range(len(normals)):
-                mixing = normals[j].reshape(first.shape[0], rest.shape[0])
-                draws[j] = rowwise_dot(first, combine(mixing, rest))
-            return draws
         rest = np.ascontiguousarray(rest)
+        kernels = acceleration.compiled()
         draws = np.zeros((len(normals), self.length))
         for j in range(len(normals)):
             mixing = normals[j].reshape(first.shape[0], rest.shape[0])
-            kernels.khatri_rao_sum(first, rest, mixing, draws[j])
+            if kernels is None:
+                draws[j] = rowwise_dot(first, combine(mixing, rest))
+            else:
+                kernels.khatri_rao_sum(first, rest, mixing, draws[j])  # adds to draws[j]
         return draws
 
     @staticmethod
