@@ -8,6 +8,7 @@ module                 holds
 ``schema``             the Arrow schema of the rows, and building record batches
 ``arrays``             rows as ``(n, channels, length)`` arrays for encoders
 ``scm``                one random structural causal model per graph: :class:`Sampler`
+``streams``            the graphs' random streams, seeded a batch at a time
 ``dag``                the random DAGs
 ``kernels``            kernel banks (tables of scikit-learn kernel specs)
 ``means``              the mean bank of the GP roots

@@ -1,7 +1,8 @@
 """One random structural causal model per graph index, and its chosen series.
 
 Randomness. Each graph has one stream, ``PCG64(SeedSequence(config.seed,
-spawn_key=(split_key, graph_index, attempt)))``. Its first draws are the
+spawn_key=(split_key, graph_index, attempt)))`` (the streams of a batch are
+seeded together by ``cauker.sampler.streams``, to the same states). Its first draws are the
 structure, a whole array at a time in this order: the DAG (node labels, parent
 counts, parent keys), the chosen nodes, then for the evaluated roots their
 kernel counts, kernel ids, fold operators and means, and for the evaluated
@@ -52,6 +53,7 @@ from cauker.sampler.means import (
     draw_mean_numbers,
     mean_bank,
 )
+from cauker.sampler.streams import MAX_WORD, StreamSeeder, agrees_with_numpy, numpy_state
 
 #: After this many redraws of one graph, give up with an error.
 MAX_ATTEMPTS = 1000
@@ -145,6 +147,29 @@ class Sampler:
         # One generator, repositioned for each root's sub-stream.
         self._noise_bits = np.random.PCG64(0)
         self._noise = np.random.Generator(self._noise_bits)
+        self._seeders: dict[int, StreamSeeder | None] = {}
+        self._stream_pool: list[np.random.Generator] = []
+
+    def _stream_states(self, key: int, indices: list[int], attempts: dict[int, int]) -> list[dict]:
+        """The first state of each graph's stream (see ``cauker.sampler.streams``)."""
+        tries = [attempts[index] for index in indices]
+        if key not in self._seeders:
+            seeder = StreamSeeder(self.config.seed, key)
+            self._seeders[key] = (
+                seeder if agrees_with_numpy(seeder, self.config.seed, key) else None
+            )
+        seeder = self._seeders[key]
+        if seeder is not None and max(indices) <= MAX_WORD and max(tries) <= MAX_WORD:
+            return seeder.states(np.array(indices), np.array(tries))
+        return [numpy_state(self.config.seed, (key, i, a)) for i, a in zip(indices, tries)]
+
+    def _streams(self, states: list[dict]) -> list[np.random.Generator]:
+        """Generators at the given states (reused from batch to batch)."""
+        while len(self._stream_pool) < len(states):
+            self._stream_pool.append(np.random.Generator(np.random.PCG64(0)))
+        for rng, state in zip(self._stream_pool, states):
+            rng.bit_generator.state = state
+        return self._stream_pool[: len(states)]
 
     def _sub_stream(self, origin: dict, number: int) -> np.random.Generator:
         self._noise_bits.state = origin
@@ -155,12 +180,8 @@ class Sampler:
     def plan(self, key: int, indices: list[int], attempts: dict[int, int]) -> Batch:
         """Draw everything random about the graphs ``indices``, and their root values."""
         c = self.config
-        generators, origins = [], []
-        for index in indices:
-            seq = np.random.SeedSequence(c.seed, spawn_key=(key, index, attempts[index]))
-            bits = np.random.PCG64(seq)
-            origins.append(bits.state)
-            generators.append(np.random.Generator(bits))
+        origins = self._stream_states(key, indices, attempts)
+        generators = self._streams(origins)
         dags = draw_dags(generators, c.num_nodes, c.max_parents, c.dag_depth)
         chosen = np.array(
             [rng.permutation(c.num_nodes)[: c.series_per_graph] for rng in generators]
