@@ -62,23 +62,49 @@ def _check_range(config: CauKerConfig, split: str, start, stop) -> tuple[int, in
     return start, stop
 
 
-def _columns(graphs: list[Graph], first: int, last: int | None, per_graph: int) -> dict[str, list]:
+#: The columns :func:`_columns` gives as arrays, and their dtypes (the rest are lists).
+_ARRAYS = {
+    "series": np.int64,
+    "graph": np.int64,
+    "redraws": np.int64,
+    "node": np.int32,
+    "is_root": np.bool_,
+    "depth": np.int32,
+}
+#: Per-series columns that a :class:`~cauker.sampler.scm.Graph` holds as arrays.
+_GRAPH_ARRAYS = ("values", "node", "is_root", "depth")
+
+
+def _columns(
+    graphs: list[Graph], first: int, last: int | None, per_graph: int
+) -> dict[str, list | np.ndarray]:
     """Flat per-series columns of the series ``[first, last)`` of ``graphs``
-    (``last=None``: no end), with each series' number in ``series``."""
-    columns: dict[str, list] = {
-        name: [] for name in ("values", "series", "graph", "redraws", *PROVENANCE)
-    }
+    (``last=None``: no end), with each series' number in ``series``: ``values``
+    as a ``(series, length)`` array, the columns of ``_ARRAYS`` as arrays, the
+    text columns as lists."""
+    names = ("values", "series", "graph", "redraws", *PROVENANCE)
+    parts: dict[str, list] = {name: [] for name in names}
     for g in graphs:
-        for slot in range(per_graph):
-            series = g.index * per_graph + slot
-            if series < first or (last is not None and series >= last):
-                continue
-            columns["values"].append(g.values[slot])
-            columns["series"].append(series)
-            columns["graph"].append(g.index)
-            columns["redraws"].append(g.redraws)
-            for name in PROVENANCE:
-                columns[name].append(getattr(g, name)[slot])
+        base = g.index * per_graph
+        lo = max(first - base, 0)
+        hi = per_graph if last is None else min(last - base, per_graph)
+        if lo >= hi:
+            continue
+        parts["series"].extend(range(base + lo, base + hi))
+        parts["graph"].extend([g.index] * (hi - lo))
+        parts["redraws"].extend([g.redraws] * (hi - lo))
+        for name in _GRAPH_ARRAYS:
+            parts[name].append(getattr(g, name)[lo:hi])
+        for name in ("kernel", "mean", "activation"):
+            parts[name].extend(getattr(g, name)[lo:hi])
+    columns: dict[str, list | np.ndarray] = {}
+    for name in names:
+        if name in _GRAPH_ARRAYS:
+            columns[name] = np.concatenate(parts[name]) if parts[name] else []
+        else:
+            columns[name] = parts[name]
+        if name in _ARRAYS:
+            columns[name] = np.asarray(columns[name], dtype=_ARRAYS[name])
     return columns
 
 

@@ -64,8 +64,8 @@ def _bitmap(flags: np.ndarray) -> pa.Buffer:
     return pa.py_buffer(np.packbits(np.asarray(flags, dtype=bool), bitorder="little"))
 
 
-def _column(values: list, kind: pa.DataType) -> pa.Array:
-    """An Arrow array of ``kind`` from a list (strings may be None)."""
+def _column(values: list | np.ndarray, kind: pa.DataType) -> pa.Array:
+    """An Arrow array of ``kind`` from an array, or a list (strings may be None)."""
     if kind == pa.bool_():
         return pa.Array.from_buffers(kind, len(values), [None, _bitmap(values)])
     if kind != pa.string():
@@ -101,7 +101,7 @@ def record_batch(
     arrays["target"] = target
     arrays["graph"] = _numeric(np.asarray(columns["graph"][::k]), pa.int64())
     for name in PROVENANCE:
-        flat = _column(list(columns[name]), _TYPES[name])
+        flat = _column(columns[name], _TYPES[name])
         arrays[name] = pa.FixedSizeListArray.from_arrays(flat, k) if k > 1 else flat
     arrays["redraws"] = _numeric(np.asarray(columns["redraws"][::k]), pa.int32())
     return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)

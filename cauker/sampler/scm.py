@@ -315,32 +315,42 @@ class Sampler:
         return values[batch.row[np.arange(len(batch.plans))[:, None], batch.chosen]]
 
     # -- output -----------------------------------------------------------------
-    def _describe(self, batch: Batch, g: int, values: np.ndarray) -> Graph:
-        plan, chosen = batch.plans[g], batch.chosen[g]
-        is_root = batch.dags.counts[g, chosen] == 0
-        rank = batch.rank[g, chosen]  # among the graph's evaluated roots, or non-roots
-        kernel, mean, activation = [], [], []
-        for root, r in zip(is_root.tolist(), rank.tolist()):
-            if root:
-                names = [self.kernel_names[k] for k in plan.kernel_ids[r]]
-                kernel.append(compose_name(names, ["*" if o else "+" for o in plan.ops[r]]))
-                mean.append(plan.means.describe(r))
-                activation.append(None)
-            else:
-                kernel.append(None)
-                mean.append(None)
-                activation.append(self.activations[plan.activation[r]][0])
-        return Graph(
-            index=plan.index,
-            redraws=plan.attempt,
-            values=values,
-            node=batch.dags.node_ids[g, chosen].astype(np.int32),
-            is_root=is_root,
-            depth=batch.depth[g, chosen].astype(np.int32),
-            kernel=kernel,
-            mean=mean,
-            activation=activation,
-        )
+    def _describe(self, batch: Batch, series: np.ndarray, valid: np.ndarray) -> list[Graph]:
+        """The valid graphs of ``batch`` (``series``: their chosen series), described."""
+        chosen = batch.chosen
+        is_root = np.take_along_axis(batch.dags.counts, chosen, axis=1) == 0
+        # A chosen node's rank among its graph's evaluated roots, or non-roots.
+        rank = np.take_along_axis(batch.rank, chosen, axis=1).tolist()
+        node = np.take_along_axis(batch.dags.node_ids, chosen, axis=1).astype(np.int32)
+        depth = np.take_along_axis(batch.depth, chosen, axis=1).astype(np.int32)
+        described = []
+        for g in np.flatnonzero(valid).tolist():
+            plan = batch.plans[g]
+            kernel, mean, activation = [], [], []
+            for root, r in zip(is_root[g].tolist(), rank[g]):
+                if root:
+                    names = [self.kernel_names[k] for k in plan.kernel_ids[r]]
+                    kernel.append(compose_name(names, ["*" if o else "+" for o in plan.ops[r]]))
+                    mean.append(plan.means.describe(r))
+                    activation.append(None)
+                else:
+                    kernel.append(None)
+                    mean.append(None)
+                    activation.append(self.activations[plan.activation[r]][0])
+            described.append(
+                Graph(
+                    index=plan.index,
+                    redraws=plan.attempt,
+                    values=series[g],
+                    node=node[g],
+                    is_root=is_root[g],
+                    depth=depth[g],
+                    kernel=kernel,
+                    mean=mean,
+                    activation=activation,
+                )
+            )
+        return described
 
     def graphs(self, split: str, indices: range) -> list[Graph]:
         """The graphs ``indices`` of ``split``, in order, redrawn until valid."""
@@ -355,10 +365,11 @@ class Sampler:
             valid = np.isfinite(series).all(axis=(1, 2))
             if self.config.redraw_constant:
                 valid &= ~(np.ptp(series, axis=2) == 0).any(axis=1)
+            for graph in self._describe(batch, series, valid):
+                done[graph.index] = graph
             todo = []
             for g, plan in enumerate(batch.plans):
                 if valid[g]:
-                    done[plan.index] = self._describe(batch, g, series[g])
                     continue
                 attempts[plan.index] += 1
                 if attempts[plan.index] >= MAX_ATTEMPTS:

@@ -153,4 +153,3 @@ def agrees_with_numpy(seeder: StreamSeeder, seed: int, split_key: int) -> bool:
         state == numpy_state(seed, (split_key, int(i), int(a)))
         for state, i, a in zip(ours, indices, attempts)
     )
-
