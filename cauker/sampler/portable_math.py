@@ -274,7 +274,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     """``1 / (1 + e**-x)``, computed without overflow."""
     x = np.asarray(x, dtype=np.float64)
     e = exp(-np.abs(x))  # in (0, 1]
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return np.where(x >= 0, 1.0, e) / (1.0 + e)  # 1 / (1 + e) or e / (1 + e)
 
 
 def softplus(x: np.ndarray) -> np.ndarray:

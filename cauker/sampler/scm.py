@@ -302,10 +302,15 @@ class Sampler:
                         graph[same, None], dags.order[graph[same], position[same], :count]
                     ]
                     w = batch.weights[first_weight[same, None] + np.arange(count)]
-                    a = w[:, :1] * values[parent_rows[:, 0]]
+                    # In place, the same operations: a = w_0 v_0, a = a + w_j v_j, a + b.
+                    a = values[parent_rows[:, 0]]
+                    a *= w[:, :1]
                     for j in range(1, count):
-                        a = a + w[:, j : j + 1] * values[parent_rows[:, j]]
-                    values[own_row[same]] = a + batch.biases[same, None]  # pre-activations
+                        term = values[parent_rows[:, j]]
+                        term *= w[:, j : j + 1]
+                        a += term
+                    a += batch.biases[same, None]
+                    values[own_row[same]] = a  # pre-activations
                 kinds = batch.activation[nodes]
                 for kind in np.unique(kinds).tolist():
                     mine = nodes[kinds == kind]
