@@ -1,0 +1,90 @@
+"""Where the sampler's time goes, without a profiler's distortion.
+
+    python benchmarks/phases.py              # 64,000 series at L = 512
+    python benchmarks/phases.py --series 16000 --length 1024
+
+cProfile and line_profiler add about a microsecond to every call they see, so
+they inflate the phases made of many small calls (term plans, random draws)
+several-fold against the compiled kernels. Here a few methods of the sampler
+are wrapped in plain ``perf_counter`` timers instead (well under a microsecond
+per call, and only on these), and the run is otherwise the real one: the
+compiled kernels loaded from numba's cache (``CAUKER_COMPILED=1``), after a
+small warm-up batch. Nested phases are indented under the phase that calls
+them; shares are of the whole ``iter_batches`` loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections import Counter
+
+os.environ.setdefault("CAUKER_COMPILED", "1")
+
+import cauker  # noqa: E402
+from cauker.sampler import gp, rows, scm  # noqa: E402
+
+#: (object, attribute, label): each becomes a timed phase, in this order.
+PHASES = [
+    (scm.Sampler, "_stream_states", "seeding the graphs' streams"),
+    (scm, "draw_dags", "DAGs"),
+    (scm.Sampler, "_draw_numbers", "per-graph random numbers"),
+    (scm.Sampler, "_root_values", "GP roots, all"),
+    (gp.GaussianProcessSampler, "root_plans", "  term plans"),
+    (scm, "compute_means", "  means"),
+    (gp.GaussianProcessSampler, "draw", "  GP terms, all"),
+    (gp.GaussianProcessSampler, "_khatri_rao", "    Khatri-Rao draws"),
+    (gp, "toeplitz_draws", "    Schur sweeps"),
+    (gp, "combine", "    cached-factor products"),
+    (scm.Sampler, "propagate", "propagation through the DAG"),
+    (scm.Sampler, "_describe", "provenance"),
+    (rows, "_columns", "columns"),
+    (rows, "record_batch", "Arrow record batches"),
+]
+
+
+def instrument(seconds: Counter, calls: Counter) -> None:
+    for owner, name, label in PHASES:
+        function = getattr(owner, name)
+
+        def timed(*args, _function=function, _label=label, **kwargs):
+            start = time.perf_counter()
+            try:
+                return _function(*args, **kwargs)
+            finally:
+                seconds[_label] += time.perf_counter() - start
+                calls[_label] += 1
+
+        setattr(owner, name, timed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, default=64_000)
+    parser.add_argument("--length", type=int, default=512)
+    args = parser.parse_args()
+    seconds: Counter = Counter()
+    calls: Counter = Counter()
+    instrument(seconds, calls)
+    warm = cauker.CauKerConfig(num_series=64, length=args.length)
+    for _ in cauker.iter_batches(warm):  # loads the kernels, builds the banks
+        pass
+    seconds.clear()
+    calls.clear()
+    config = cauker.CauKerConfig(num_series=args.series, length=args.length)
+    start = time.perf_counter()
+    for _ in cauker.iter_batches(config):
+        pass
+    total = time.perf_counter() - start
+    print(
+        f"{args.series:,} series at L = {args.length}: {total:.2f} s, "
+        f"{args.series / total:,.0f} series/s"
+    )
+    print(f"{'phase':34s} {'seconds':>8s} {'share':>6s} {'calls':>8s}")
+    for _, _, label in PHASES:
+        print(f"{label:34s} {seconds[label]:8.2f} {seconds[label] / total:6.1%} {calls[label]:8,d}")
+
+
+if __name__ == "__main__":
+    main()
