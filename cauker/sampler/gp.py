@@ -67,10 +67,12 @@ from cauker.sampler.toeplitz import DENSE, toeplitz_draws
 KHATRI_RAO_PER_POINT = 7
 
 
-#: Memory for cached term plans. Terms recur: over 100,000 series at L = 512,
-#: 15% of the 202,000 terms drawn were new; a cache of 5,461 plans missed 24% of
-#: them, one of 29,127 (this budget) 15.5%. A miss costs about 60 us.
-PLAN_CACHE_BYTES = 128 << 20
+#: Memory for cached term plans (7,281 plans at L = 512). Terms recur: over
+#: 100,000 series at L = 512, 15.5% of the 202,000 terms drawn were new, and this
+#: cache misses 22% of them. Four times the budget would miss 15.5%, but a miss
+#: costs only about 14 us: it would save under 1% of the time for about 100 MiB
+#: more per process (every DataLoader worker holds one).
+PLAN_CACHE_BYTES = 32 << 20
 #: Bytes of a cached plan besides its arrays (the object, its key, the cache's links).
 PLAN_OVERHEAD = 512
 
