@@ -57,7 +57,9 @@ def test_the_sampler_uses_numpy_if_the_seeders_disagree(monkeypatch):
     expected = cauker.generate(config)
 
     def broken(self, indices, attempts):  # as if numpy had changed its algorithm
-        return [dict(s, state={**s["state"], "state": 1}) for s in original(self, indices, attempts)]
+        return [
+            dict(s, state={**s["state"], "state": 1}) for s in original(self, indices, attempts)
+        ]
 
     original = streams.StreamSeeder.states
     monkeypatch.setattr(streams.StreamSeeder, "states", broken)
@@ -70,3 +72,28 @@ def test_the_sampler_uses_numpy_if_the_seeders_disagree(monkeypatch):
     for g in got:
         for slot in range(per_graph):
             assert g.values[slot].tolist() == rows[g.index * per_graph + slot]
+
+
+def test_threads_sharing_a_sampler_get_the_same_rows():
+    """A process's sampler is shared (``sampler_for``), so its scratch generators must
+    not be: threads drawing at once (a threaded Dask worker, a thread pool) would
+    otherwise reposition each other's streams and silently change rows."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    config = cauker.CauKerConfig(num_series=192, length=32, seed=11)
+    expected = [cauker.generate(config, start=a, stop=a + 48) for a in range(0, 192, 48)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for _ in range(3):
+            with ThreadPoolExecutor(4) as pool:
+                got = list(
+                    pool.map(
+                        lambda a: cauker.generate(config, start=a, stop=a + 48), range(0, 192, 48)
+                    )
+                )
+            for g, e in zip(got, expected):
+                assert g.equals(e)
+    finally:
+        sys.setswitchinterval(interval)

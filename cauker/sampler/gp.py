@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -181,6 +182,7 @@ class GaussianProcessSampler:
         self.x = np.linspace(0.0, 1.0, length)
         self.components = [resolve(entry, self.x) for entry in bank]
         self._powers = [np.ones(length), self.x]
+        self._powers_lock = threading.Lock()
         self._scales_cache: dict[tuple[float, ...], tuple[np.ndarray, bool]] = {}
         self._factors: dict[int, np.ndarray] = {}
         # A plan holds at most one array of its own, a Schur column or a white
@@ -234,9 +236,10 @@ class GaussianProcessSampler:
 
     def _power(self, j: int) -> np.ndarray:
         """``x**j`` as ``j - 1`` products, in order (numpy's ``power`` differs by CPU)."""
-        while len(self._powers) <= j:
-            self._powers.append(self._powers[-1] * self.x)
-        return self._powers[j]
+        with self._powers_lock:  # threads share a sampler: no power appended twice
+            while len(self._powers) <= j:
+                self._powers.append(self._powers[-1] * self.x)
+            return self._powers[j]
 
     def _polynomial(self, term: Term, argument: np.ndarray) -> np.ndarray:
         return polynomial.polyval(argument, np.array(term.poly))

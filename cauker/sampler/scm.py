@@ -33,6 +33,7 @@ Redraws: a graph whose chosen series are not all finite in float32 (or, with
 
 from __future__ import annotations
 
+import threading
 import zlib
 from dataclasses import dataclass
 
@@ -133,8 +134,20 @@ class Graph:
     activation: list[str | None]
 
 
+class _Scratch(threading.local):
+    """The generators a sampler repositions as it draws, one set per thread: threads
+    that share a sampler (``cauker.sampler.rows.sampler_for`` keeps one per process
+    and config) must not move each other's streams, which would change rows
+    silently."""
+
+    def __init__(self) -> None:
+        self.pool: list[np.random.Generator] = []  # the graphs' streams
+        self.noise = np.random.Generator(np.random.PCG64(0))  # each root's sub-stream
+
+
 class Sampler:
-    """Draws graphs of one config. Holds per-process caches (kernel factors)."""
+    """Draws graphs of one config. Holds per-process caches (kernel factors, term
+    plans), shared by threads; what it repositions as it draws is per thread."""
 
     def __init__(self, config: CauKerConfig) -> None:
         self.config = config
@@ -144,11 +157,8 @@ class Sampler:
         self.means = mean_bank(config.mean_bank)
         self.activations = activation_bank(config.activation_bank)
         self.x = self.gp.x
-        # One generator, repositioned for each root's sub-stream.
-        self._noise_bits = np.random.PCG64(0)
-        self._noise = np.random.Generator(self._noise_bits)
         self._seeders: dict[int, StreamSeeder | None] = {}
-        self._stream_pool: list[np.random.Generator] = []
+        self._scratch = _Scratch()
 
     def _stream_states(self, key: int, indices: list[int], attempts: dict[int, int]) -> list[dict]:
         """The first state of each graph's stream (see ``cauker.sampler.streams``)."""
@@ -164,17 +174,19 @@ class Sampler:
         return [numpy_state(self.config.seed, (key, i, a)) for i, a in zip(indices, tries)]
 
     def _streams(self, states: list[dict]) -> list[np.random.Generator]:
-        """Generators at the given states (reused from batch to batch)."""
-        while len(self._stream_pool) < len(states):
-            self._stream_pool.append(np.random.Generator(np.random.PCG64(0)))
-        for rng, state in zip(self._stream_pool, states):
+        """Generators at the given states (this thread's, reused from batch to batch)."""
+        pool = self._scratch.pool
+        while len(pool) < len(states):
+            pool.append(np.random.Generator(np.random.PCG64(0)))
+        for rng, state in zip(pool, states):
             rng.bit_generator.state = state
-        return self._stream_pool[: len(states)]
+        return pool[: len(states)]
 
     def _sub_stream(self, origin: dict, number: int) -> np.random.Generator:
-        self._noise_bits.state = origin
-        self._noise_bits.advance((number + 1) * SUB_STREAM_SPACING)
-        return self._noise
+        noise = self._scratch.noise
+        noise.bit_generator.state = origin
+        noise.bit_generator.advance((number + 1) * SUB_STREAM_SPACING)
+        return noise
 
     # -- structure -----------------------------------------------------------
     def plan(self, key: int, indices: list[int], attempts: dict[int, int]) -> Batch:
