@@ -16,7 +16,7 @@ from cauker.sampler.rows import sampler_for
 SPLIT_KEYS = [0, 1, zlib.crc32(b"train"), zlib.crc32(b"validation"), 0xFFFFFFFF]
 
 
-@pytest.mark.parametrize("seed", [0, 1, 42, 2**32 - 1, 2**32, 2**64 + 3, 2**127 + 11])
+@pytest.mark.parametrize("seed", [0, 1, 42, 2**32 - 1, 2**32, 2**64 + 3, 2**127 + 11, 2**130 + 7])
 def test_batch_seeding_gives_numpys_states(seed):
     rng = np.random.default_rng(seed % 1000)
     for split_key in SPLIT_KEYS:

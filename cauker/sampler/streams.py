@@ -115,7 +115,8 @@ class StreamSeeder:
             const = (const * MULT_B) & MASK32
             value = value * np.uint32(const)
             words.append(value ^ (value >> np.uint32(XSHIFT)))
-        # Little-endian pairs of words: seed = (w0, w1) high, (w2, w3) low, etc.
+        # The 8 words as 4 little-endian uint64 values h0..h3: PCG64 takes its
+        # state seed from h0 (high half) and h1, its increment from h2 and h3.
         halves = [
             (words[2 * k].astype(np.uint64) | (words[2 * k + 1].astype(np.uint64) << np.uint64(32)))
             for k in range(4)
