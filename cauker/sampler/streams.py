@@ -49,30 +49,21 @@ def _words(value: int) -> list[int]:
 
 
 class _Hash:
-    """The hash constant of ``seed_seq_fe``'s mixing, which advances at each use
-    (the same for every stream: it depends on the number of uses only)."""
+    """``hashmix`` of ``seed_seq_fe``, on uint32 arrays. Its constant advances at
+    each use, the same way for every stream (it depends on the number of uses only)."""
 
-    def __init__(self) -> None:
-        self.const = INIT_A
+    def __init__(self, const: int = INIT_A) -> None:
+        self.const = const
 
-    def mix_in(self, value):
-        """``hashmix``: ``value`` is a Python int or a uint32 array."""
-        value = value ^ self.const if isinstance(value, int) else value ^ np.uint32(self.const)
+    def mix_in(self, value: np.ndarray) -> np.ndarray:
+        value = value ^ np.uint32(self.const)
         self.const = (self.const * MULT_A) & MASK32
-        if isinstance(value, int):
-            value = (value * self.const) & MASK32
-            return value ^ (value >> XSHIFT)
         value = value * np.uint32(self.const)
         return value ^ (value >> np.uint32(XSHIFT))
 
 
-def _mix(x, y):
-    """``mix`` of ``seed_seq_fe`` (Python ints or uint32 arrays)."""
-    if isinstance(x, int) and isinstance(y, int):
-        result = (MIX_MULT_L * x - MIX_MULT_R * y) & MASK32
-        return result ^ (result >> XSHIFT)
-    x = np.asarray(x, dtype=np.uint32)
-    y = np.asarray(y, dtype=np.uint32)
+def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``mix`` of ``seed_seq_fe``, on uint32 arrays (wrapping, as in C)."""
     result = x * np.uint32(MIX_MULT_L) - y * np.uint32(MIX_MULT_R)
     return result ^ (result >> np.uint32(XSHIFT))
 
@@ -82,7 +73,8 @@ class StreamSeeder:
 
     def __init__(self, seed: int, split_key: int) -> None:
         run = _words(seed)
-        entropy = run + [0] * (POOL_SIZE - len(run)) + _words(split_key)
+        words = run + [0] * (POOL_SIZE - len(run)) + _words(split_key)
+        entropy = [np.array([word], dtype=np.uint32) for word in words]
         # Everything up to the index's words: the same for every graph of the split.
         hashing = _Hash()
         pool = [hashing.mix_in(entropy[i]) for i in range(POOL_SIZE)]
@@ -93,7 +85,7 @@ class StreamSeeder:
         for word in entropy[POOL_SIZE:]:
             for dst in range(POOL_SIZE):
                 pool[dst] = _mix(pool[dst], hashing.mix_in(word))
-        self._pool = pool
+        self._pool = [int(p[0]) for p in pool]
         self._hash_const = hashing.const
 
     def states(self, indices: np.ndarray, attempts: np.ndarray) -> list[dict]:
@@ -101,8 +93,7 @@ class StreamSeeder:
         all below 2**32."""
         indices = np.asarray(indices, dtype=np.uint32)
         attempts = np.asarray(attempts, dtype=np.uint32)
-        hashing = _Hash()
-        hashing.const = self._hash_const
+        hashing = _Hash(self._hash_const)
         pool = [np.full(indices.shape, p, dtype=np.uint32) for p in self._pool]
         for words in (indices, attempts):
             for dst in range(POOL_SIZE):
