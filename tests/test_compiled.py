@@ -10,11 +10,15 @@ import pytest
 
 import cauker
 from cauker.sampler import acceleration, linalg
+from cauker.sampler import portable_math as pm
+from cauker.sampler.activations import ACTIVATIONS
 from cauker.sampler.gp import GaussianProcessSampler
 from cauker.sampler.kernels import paper_bank
+from cauker.sampler.scm import Sampler
 from cauker.sampler.toeplitz import RESCALE, _schur_pass
 
 compiled = pytest.importorskip("cauker.sampler.compiled")
+numba = pytest.importorskip("numba")
 
 
 @pytest.fixture
@@ -63,6 +67,86 @@ def test_khatri_rao_draw_is_bit_for_bit_the_numpy_one():
         mixing = rng.standard_normal((first.shape[0], rest.shape[0]))
         expected = linalg.rowwise_dot(first, linalg.combine(mixing, rest))
         assert np.array_equal(compiled.khatri_rao_draw(first, rest, mixing), expected)
+
+
+def math_inputs() -> np.ndarray:
+    """Edge cases (signed zeros, subnormals, inf, nan, the ends of exp's range, the
+    switch of expm1, multiples of pi/2) and 50,000 numbers over every scale."""
+    edges = [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -1e-320, 1e-300, 0.5, -1.0]
+    edges += [709.78, 709.79, 710.0, 800.0, -708.4, -745.1, -745.2, -746.0, -800.0]
+    edges += [40.0, -41.0, 0.34657359027997264, np.nextafter(0.34657359027997264, 1.0)]
+    edges += [k * np.pi / 4 for k in range(-8, 9)] + [1e6, 2.0**28 - 1, -(2.0**28 - 1)]
+    edges += [-0.9999999, -1.0000001, 1e308]
+    rng = np.random.default_rng(11)
+    scales = np.ldexp(1.0, rng.integers(-1074, 1024, 10_000)) * rng.uniform(-1, 1, 10_000)
+    return np.concatenate(
+        [
+            edges,
+            rng.standard_normal(10_000) * 3,
+            rng.standard_normal(10_000) * 100,
+            rng.uniform(-750, 750, 10_000),
+            rng.uniform(-(2.0**28), 2.0**28, 10_000),
+            scales,
+        ]
+    )
+
+
+@numba.njit
+def _each(function, x, portable):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        out[i] = function(x[i], portable)
+    return out
+
+
+@pytest.mark.parametrize("name", ["exp", "sin", "sigmoid"])
+def test_scalar_math_is_bit_for_bit_portable_math(name):
+    x = math_inputs()
+    with np.errstate(all="ignore"):
+        expected = getattr(pm, name)(x)
+        got = _each(getattr(compiled, f"portable_{name}"), x, compiled.PORTABLE)
+    if name == "sin":  # beyond 2**28 the caller uses numpy (checked below)
+        assert np.isnan(got[np.abs(x) >= 2.0**28]).all()
+        keep = ~(np.isfinite(x) & (np.abs(x) >= 2.0**28))
+        x, expected, got = x[keep], expected[keep], got[keep]
+    assert np.array_equal(np.isnan(got), np.isnan(expected))
+    assert np.array_equal(got.view(np.int64)[~np.isnan(x)], expected.view(np.int64)[~np.isnan(x)])
+
+
+@pytest.mark.parametrize("huge", [False, True])
+def test_compiled_propagation_is_bit_for_bit_the_numpy_one(monkeypatch, reset_acceleration, huge):
+    """Every activation (a bank of all ten: the kernel hands those outside the
+    paper's bank back to numpy), and roots scaled up so that some sines get
+    arguments beyond 2**28, which it also hands back."""
+    config = cauker.CauKerConfig(
+        num_series=400, length=64, seed=3, activation_bank=tuple(ACTIVATIONS)
+    )
+    sampler = Sampler(config)
+    batch = sampler.plan(0, list(range(100)), dict.fromkeys(range(100), 0))
+    if huge:
+        batch.values *= 1e12
+    handed_back = []
+    kernel = compiled.propagate_nodes
+
+    def counted(*args):
+        stop = kernel(*args)
+        order, kinds = args[1], args[7]
+        if stop < order.size:
+            handed_back.append(int(kinds[order[stop]]))
+        return stop
+
+    monkeypatch.setattr(compiled, "propagate_nodes", counted)
+    values = batch.values.copy()
+    monkeypatch.setenv("CAUKER_COMPILED", "0")
+    expected = sampler.propagate(batch)
+    batch.values[:] = values
+    monkeypatch.setenv("CAUKER_COMPILED", "1")
+    got = sampler.propagate(batch)
+    assert acceleration._state["module"] is compiled
+    assert handed_back.count(compiled.NUMPY) > 20  # tanh, softplus, swish, gaussian
+    assert (handed_back.count(compiled.SIN) > 0) == huge
+    assert np.isfinite(expected).mean() > 0.5  # not a comparison of nans
+    assert np.array_equal(got.view(np.int64), expected.view(np.int64))
 
 
 def test_rows_are_the_same_with_and_without_compiled_kernels(monkeypatch, reset_acceleration):

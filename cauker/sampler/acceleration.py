@@ -44,7 +44,7 @@ COMPILE_AFTER = 4096
 LOAD_AFTER = 1024
 
 #: The compiled functions, by name (their cache files must all exist).
-KERNELS = ("schur_sweep", "khatri_rao_sum")
+KERNELS = ("schur_sweep", "khatri_rao_sum", "propagate_nodes")
 
 #: What a process knows before its first graph (``_state`` starts as a copy).
 INITIAL_STATE = {"graphs": 0, "expected": 0, "module": None, "on_disk": None, "missing": False}

@@ -19,14 +19,28 @@ from cauker.sampler import portable_math as pm
 Activation = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def _uniform(u: np.ndarray, low: float, high: float) -> np.ndarray:
-    """``U(low, high)`` from ``U(0, 1)``, as ``Generator.uniform`` computes it."""
-    return (low + (high - low) * u)[:, None]
+#: The parameters of the entries that have them, each ``U(low, high)``: the
+#: first from ``u[:, 0]``, the second from ``u[:, 1]``.
+PARAMETER_RANGES: dict[str, tuple[tuple[float, float], ...]] = {
+    "linear": ((0.5, 2.0), (-1.0, 1.0)),  # slope, offset
+    "mod": ((1.0, 5.0),),  # modulus
+    "leaky_relu": ((0.01, 0.3),),  # slope below 0
+}
+
+
+def parameters(name: str, u: np.ndarray) -> np.ndarray:
+    """``(nodes, 2)``: the parameters of entry ``name`` from each node's two uniforms
+    (0 where it has fewer), as ``Generator.uniform`` computes them."""
+    out = np.zeros((len(u), 2))
+    for i, (low, high) in enumerate(PARAMETER_RANGES.get(name, ())):
+        out[:, i] = low + (high - low) * u[:, i]
+    return out
 
 
 def linear(a: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``slope * a + offset``, slope ~ U(0.5, 2), offset ~ U(-1, 1)."""
-    return _uniform(u[:, 0], 0.5, 2.0) * a + _uniform(u[:, 1], -1.0, 1.0)
+    p = parameters("linear", u)
+    return p[:, :1] * a + p[:, 1:]
 
 
 def relu(a: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -43,12 +57,12 @@ def sin(a: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 def mod(a: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``a mod c``, c ~ U(1, 5)."""
-    return np.mod(a, _uniform(u[:, 0], 1.0, 5.0))
+    return np.mod(a, parameters("mod", u)[:, :1])
 
 
 def leaky_relu(a: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``a`` if positive, else ``slope * a``, slope ~ U(0.01, 0.3)."""
-    return np.where(a > 0.0, a, _uniform(u[:, 0], 0.01, 0.3) * a)
+    return np.where(a > 0.0, a, parameters("leaky_relu", u)[:, :1] * a)
 
 
 def tanh(a: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Compiled (numba) versions of the sampler's two heaviest loops, bit for bit the
+"""Compiled (numba) versions of the sampler's heaviest loops, bit for bit the
 same as their numpy versions.
 
 - :func:`schur_pass`: the generalised Schur sweep of ``cauker.sampler.toeplitz``,
@@ -6,22 +6,29 @@ same as their numpy versions.
   operations, in the same order, on each element.
 - :func:`khatri_rao_draw`: ``sum_a first[a] * (sum_b mixing[a, b] rest[b])``,
   each sum from 0 in increasing index, as ``cauker.sampler.linalg`` computes it.
+- :func:`propagate_nodes`: the non-root nodes of a batch of DAGs, one node at a
+  time in level order, as ``Sampler.propagate`` computes them level by level,
+  with scalar twins of ``portable_math``'s ``exp``, ``sin`` and ``sigmoid``.
 
 numba compiles without fast-math, so it neither fuses a multiply with an add
 nor reorders a sum: the results are the numpy versions' to the last bit (the
 tests check it). Importing this module needs numba; ``cauker.sampler.acceleration``
 decides whether to use it.
 
-The compiled functions (``schur_sweep``, ``khatri_rao_sum``) are plain loops
-over arrays they are given, with no array expressions: that halves the time
-numba takes to compile them on a new machine (about 2.5 s instead of 5 s on a
-2-core AMD EPYC) at the same speed. Thin Python wrappers prepare their inputs.
+The cached functions (``schur_sweep``, ``khatri_rao_sum``, ``propagate_nodes``)
+are plain loops over arrays they are given, with no array expressions: that
+halves the time numba takes to compile them on a new machine at the same speed.
+Thin Python wrappers prepare their inputs.
 """
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
+
+from cauker.sampler import portable_math as pm
 
 
 def schur_pass(
@@ -151,3 +158,192 @@ def khatri_rao_sum(first, rest, mixing, out):
         for i in range(length):
             out[i] = out[i] + first[a, i] * p0[i]
         a += 1
+
+
+# -- the portable functions, one number at a time -----------------------------
+#
+# Scalar twins of cauker.sampler.portable_math's exp, sin and sigmoid: the same
+# operations in the same order, so the same bits (the tests compare them on
+# edge cases and on tens of thousands of inputs). Their constants are passed in
+# (``PORTABLE``), not frozen into the compiled code: numba's cache is keyed on
+# this file alone, and would not see a change made to portable_math.py.
+# Differences of form, none of value: ``k`` from the 1.5 * 2**52 trick is read
+# with ``int(k)`` (exact, |k| < 2**17) rather than from its bits; ``ldexp(m, e)``
+# with a normal ``2**e`` is the product ``m * 2**e`` (both round once, to nearest).
+
+#: Slots of ``PORTABLE[0]``.
+INV_LN2_64, LN2_64_HI, LN2_64_LO, ROUNDER, TWO_OVER_PI, REDUCE_MAX = range(6)
+PORTABLE = (
+    np.array(
+        [pm._INV_LN2_64, pm._LN2_64_HI, pm._LN2_64_LO, pm._ROUNDER, pm._TWO_OVER_PI, pm._REDUCE_MAX]
+    ),
+    np.array(pm._PI_2_PIECES),
+    pm._EXP_TABLE.copy(),
+    np.array(pm._EXPM1_COEFFS),
+    np.array(pm._SIN_COEFFS[1:]),
+    np.array(pm._COS_COEFFS),
+)
+#: 2**e for e = -1022..1023, exact.
+_POW2 = np.array([math.ldexp(1.0, e) for e in range(-1022, 1024)])
+
+_scalar = numba.njit(nogil=True, error_model="numpy", no_cpython_wrapper=True)
+
+
+@_scalar
+def _poly(r, coeffs):
+    """``portable_math._poly``: Horner's rule from the highest coefficient."""
+    n = coeffs.size
+    out = r * coeffs[n - 1]
+    out = out + coeffs[n - 2]
+    for i in range(n - 3, -1, -1):
+        out = out * r
+        out = out + coeffs[i]
+    return out
+
+
+@_scalar
+def portable_exp(x, portable):
+    """``portable_math.exp`` of one number."""
+    if x != x:
+        return x
+    c = portable[0]
+    x = min(max(x, -746.0), 710.0)
+    shifted = x * c[INV_LN2_64]
+    shifted = shifted + c[ROUNDER]
+    k = shifted - c[ROUNDER]
+    ki = int(k)
+    r = x - k * c[LN2_64_HI]
+    r = r - k * c[LN2_64_LO]
+    table = portable[2][ki & 63]
+    out = _poly(r, portable[3])
+    out = out * r
+    out = out * table
+    out = out + table
+    e = ki >> 6
+    if -1022 <= e <= 1023:
+        return out * _POW2[e + 1022]
+    return math.ldexp(out, e)
+
+
+@_scalar
+def portable_sin(x, portable):
+    """``portable_math.sin`` of one number with ``|x| < 2**28`` (``nan`` otherwise,
+    which ``portable_math`` reduces in exact decimal arithmetic)."""
+    c = portable[0]
+    if not abs(x) < c[REDUCE_MAX]:
+        return np.nan
+    shifted = x * c[TWO_OVER_PI]
+    shifted = shifted + c[ROUNDER]
+    k = shifted - c[ROUNDER]
+    quadrant = int(k) & 3
+    pieces = portable[1]
+    r = x - k * pieces[0]
+    for i in range(1, pieces.size):
+        r = r - k * pieces[i]
+    r2 = r * r
+    if quadrant == 0 or quadrant == 2:
+        out = r + (r * r2) * _poly(r2, portable[4])
+    else:
+        out = _poly(r2, portable[5])
+    return out if quadrant < 2 else -out
+
+
+@_scalar
+def portable_sigmoid(x, portable):
+    """``portable_math.sigmoid`` of one number."""
+    e = portable_exp(-abs(x), portable)
+    return (1.0 if x >= 0 else e) / (1.0 + e)
+
+
+# -- propagation through the DAG ------------------------------------------------
+
+#: The activations :func:`propagate_nodes` applies itself (the paper's bank), by
+#: code; it hands any other back to numpy.
+ACTIVATION_CODES = {"linear": 0, "relu": 1, "sigmoid": 2, "sin": 3, "mod": 4, "leaky_relu": 5}
+LINEAR, RELU, SIGMOID, SIN, MOD, LEAKY_RELU = range(6)
+#: The code of an activation applied by numpy.
+NUMPY = -1
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def propagate_nodes(
+    values,
+    order,
+    own_row,
+    first_parent,
+    parent_rows,
+    weights,
+    biases,
+    kinds,
+    params,
+    start,
+    portable,
+):
+    """Nodes ``order[start:]``, in turn: ``values[own_row[k]] = act(sum_j w_j
+    values[parent_j] + b_k)``, with parents ``parent_rows[first_parent[k]:first_parent[k
+    + 1]]`` and their ``weights``, activation code ``kinds[k]`` and its
+    ``params[k]`` (:func:`cauker.sampler.activations.parameters`); ``portable`` is
+    ``PORTABLE``.
+
+    The operations and their order are those of ``Sampler.propagate``'s numpy path
+    and of :mod:`cauker.sampler.portable_math`. Returns ``order.size``, or the place
+    in ``order`` of a node whose activation numpy must apply (code ``NUMPY``, or a
+    sine of an argument too large to reduce here): its pre-activation is in
+    ``values``, and the caller calls again from the next place.
+    """
+    length = values.shape[1]
+    a = np.empty(length)
+    limit = portable[0][REDUCE_MAX]
+    for t in range(start, order.size):
+        k = order[t]
+        q = first_parent[k]
+        row = parent_rows[q]
+        w = weights[q]
+        for i in range(length):
+            a[i] = values[row, i] * w
+        for q in range(first_parent[k] + 1, first_parent[k + 1]):
+            row = parent_rows[q]
+            w = weights[q]
+            for i in range(length):
+                a[i] = a[i] + values[row, i] * w
+        b = biases[k]
+        for i in range(length):
+            a[i] = a[i] + b
+        out = values[own_row[k]]
+        kind = kinds[k]
+        p0 = params[k, 0]
+        p1 = params[k, 1]
+        if kind == SIN:
+            for i in range(length):
+                if limit <= abs(a[i]) < np.inf:
+                    kind = NUMPY
+                    break
+        if kind == NUMPY:
+            for i in range(length):
+                out[i] = a[i]
+            return t
+        if kind == LINEAR:
+            for i in range(length):
+                out[i] = p0 * a[i] + p1
+        elif kind == RELU:
+            for i in range(length):
+                out[i] = a[i] if a[i] > 0.0 else 0.0
+        elif kind == SIGMOID:
+            for i in range(length):
+                out[i] = portable_sigmoid(a[i], portable)
+        elif kind == SIN:
+            for i in range(length):
+                out[i] = portable_sin(a[i], portable)
+        elif kind == MOD:  # numpy's remainder: fmod, then the divisor's sign
+            for i in range(length):
+                m = np.fmod(a[i], p0)
+                if m != 0.0:
+                    if (p0 < 0.0) != (m < 0.0):
+                        m = m + p0
+                else:
+                    m = math.copysign(0.0, p0)
+                out[i] = m
+        else:  # LEAKY_RELU
+            for i in range(length):
+                out[i] = a[i] if a[i] > 0.0 else p0 * a[i]
+    return order.size

@@ -42,7 +42,7 @@ import numpy as np
 from cauker.config import CauKerConfig
 from cauker.errors import RedrawError
 from cauker.sampler import acceleration
-from cauker.sampler.activations import activation_bank
+from cauker.sampler.activations import activation_bank, parameters
 from cauker.sampler.dag import Dags, draw_dags
 from cauker.sampler.gp import GaussianProcessSampler
 from cauker.sampler.kernels import compose_name, kernel_bank
@@ -305,31 +305,80 @@ class Sampler:
         first_weight = np.cumsum(counts) - counts
         depth = batch.depth[graph, position]
         own_row = batch.row[graph, position]
+        kernels = acceleration.compiled()
         with np.errstate(all="ignore"):  # non-finite series are redrawn, not warned about
-            for level in np.unique(depth).tolist():
-                nodes = np.flatnonzero(depth == level)
-                for count in np.unique(counts[nodes]).tolist():
-                    same = nodes[counts[nodes] == count]
-                    parent_rows = batch.row[
-                        graph[same, None], dags.order[graph[same], position[same], :count]
-                    ]
-                    w = batch.weights[first_weight[same, None] + np.arange(count)]
-                    # In place, the same operations: a = w_0 v_0, a = a + w_j v_j, a + b.
-                    a = values[parent_rows[:, 0]]
-                    a *= w[:, :1]
-                    for j in range(1, count):
-                        term = values[parent_rows[:, j]]
-                        term *= w[:, j : j + 1]
-                        a += term
-                    a += batch.biases[same, None]
-                    values[own_row[same]] = a  # pre-activations
-                kinds = batch.activation[nodes]
-                for kind in np.unique(kinds).tolist():
-                    mine = nodes[kinds == kind]
-                    rows = own_row[mine]
-                    activate = self.activations[kind][1]
-                    values[rows] = activate(values[rows], batch.activation_uniforms[mine])
+            if kernels is not None:
+                self._propagate_compiled(kernels, batch, counts, first_weight, depth, own_row)
+            else:
+                self._propagate_levels(batch, counts, first_weight, depth, own_row)
         return values[batch.row[np.arange(len(batch.plans))[:, None], batch.chosen]]
+
+    def _propagate_levels(self, batch, counts, first_weight, depth, own_row) -> None:
+        """``propagate`` with numpy, one level and one activation at a time."""
+        values, dags = batch.values, batch.dags
+        graph, position = batch.inner[:, 0], batch.inner[:, 1]
+        for level in np.unique(depth).tolist():
+            nodes = np.flatnonzero(depth == level)
+            for count in np.unique(counts[nodes]).tolist():
+                same = nodes[counts[nodes] == count]
+                parent_rows = batch.row[
+                    graph[same, None], dags.order[graph[same], position[same], :count]
+                ]
+                w = batch.weights[first_weight[same, None] + np.arange(count)]
+                # In place, the same operations: a = w_0 v_0, a = a + w_j v_j, a + b.
+                a = values[parent_rows[:, 0]]
+                a *= w[:, :1]
+                for j in range(1, count):
+                    term = values[parent_rows[:, j]]
+                    term *= w[:, j : j + 1]
+                    a += term
+                a += batch.biases[same, None]
+                values[own_row[same]] = a  # pre-activations
+            kinds = batch.activation[nodes]
+            for kind in np.unique(kinds).tolist():
+                mine = nodes[kinds == kind]
+                rows = own_row[mine]
+                activate = self.activations[kind][1]
+                values[rows] = activate(values[rows], batch.activation_uniforms[mine])
+
+    def _propagate_compiled(self, kernels, batch, counts, first_weight, depth, own_row) -> None:
+        """``propagate`` with the compiled kernel, one node at a time in level order:
+        the same operations on each value as :meth:`_propagate_levels`."""
+        dags = batch.dags
+        graph, position = batch.inner[:, 0], batch.inner[:, 1]
+        widest = int(counts.max(initial=1))
+        parents = batch.row[graph[:, None], dags.order[graph, position, :widest]]
+        parent_rows = parents[np.arange(widest) < counts[:, None]]  # in weight order
+        first_parent = np.append(first_weight, counts.sum())
+        params = np.zeros((len(counts), 2))
+        for kind in np.unique(batch.activation).tolist():
+            mine = np.flatnonzero(batch.activation == kind)
+            params[mine] = parameters(self.activations[kind][0], batch.activation_uniforms[mine])
+        codes = np.array(
+            [kernels.ACTIVATION_CODES.get(name, kernels.NUMPY) for name, _ in self.activations]
+        )
+        order = np.argsort(depth, kind="stable")
+        start = 0
+        while start < order.size:
+            start = kernels.propagate_nodes(
+                batch.values,
+                order,
+                own_row,
+                first_parent,
+                parent_rows,
+                batch.weights,
+                batch.biases,
+                codes[batch.activation],
+                params,
+                start,
+                kernels.PORTABLE,
+            )
+            if start < order.size:  # an activation the kernel leaves to numpy
+                node = order[start]
+                row = batch.values[own_row[node] : own_row[node] + 1]
+                activate = self.activations[batch.activation[node]][1]
+                row[:] = activate(row, batch.activation_uniforms[node : node + 1])
+                start += 1
 
     # -- output -----------------------------------------------------------------
     def _describe(self, batch: Batch, series: np.ndarray, valid: np.ndarray) -> list[Graph]:
