@@ -3,6 +3,11 @@ only when ``cauker.sampler.acceleration`` says so."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -160,7 +165,17 @@ def test_rows_are_the_same_with_and_without_compiled_kernels(monkeypatch, reset_
     assert compiled_rows.equals(numpy_rows)
 
 
-def test_policy(monkeypatch, reset_acceleration):
+class FakeCompiler:
+    """Stands for the background compiling process (``poll``: None while it runs)."""
+
+    def __init__(self) -> None:
+        self.returncode = None
+
+    def poll(self):
+        return self.returncode
+
+
+def test_policy(monkeypatch, reset_acceleration, tmp_path):
     monkeypatch.setenv("CAUKER_COMPILED", "auto")
     monkeypatch.setattr(acceleration, "cached_on_disk", lambda: True)
     acceleration.expect_graphs(acceleration.LOAD_AFTER - 1)
@@ -168,21 +183,108 @@ def test_policy(monkeypatch, reset_acceleration):
     acceleration.expect_graphs(acceleration.LOAD_AFTER)
     assert acceleration.compiled() is compiled  # cached on disk and a large enough job
 
+    # Not cached: compiled in another process, while this one draws with numpy.
     fresh = acceleration.INITIAL_STATE
-    monkeypatch.setattr(acceleration, "_state", dict(fresh))
-    monkeypatch.setattr(acceleration, "cached_on_disk", lambda: False)
-    acceleration.expect_graphs(acceleration.COMPILE_AFTER - 1)
-    assert acceleration.compiled() is None  # not compiled yet: compiling would not pay
-    acceleration.note_graphs(1)
-    assert acceleration.compiled() is compiled  # this process has drawn enough to compile
+    lock = tmp_path / "compile.lock"
+    started = []
+
+    def start(source, lock_path):
+        assert source == Path(compiled.__file__) and lock_path == lock
+        started.append(FakeCompiler())
+        return started[-1]
 
     monkeypatch.setattr(acceleration, "_state", dict(fresh))
+    monkeypatch.setattr(acceleration, "cached_on_disk", lambda: False)
+    monkeypatch.setattr(acceleration, "compile_lock", lambda source: lock)
+    monkeypatch.setattr(acceleration, "_start_compiler", start)
+    acceleration.expect_graphs(acceleration.LOAD_AFTER - 1)
+    assert acceleration.compiled() is None and not started  # a small job starts nothing
     acceleration.expect_graphs(acceleration.COMPILE_AFTER)
-    assert acceleration.compiled() is compiled  # a large job compiles before its first graph
+    assert acceleration.compiled() is None and len(started) == 1 and lock.exists()
+    acceleration.note_graphs(1)
+    assert acceleration.compiled() is None and len(started) == 1  # still compiling
+
+    # Another process sees the lock and waits for that compile, without its own.
+    monkeypatch.setattr(acceleration, "_state", dict(fresh))
+    acceleration.expect_graphs(acceleration.COMPILE_AFTER)
+    assert acceleration.compiled() is None and len(started) == 1
+    # ...unless the lock is stale: its compiler died, and the compile is taken over.
+    old = time.time() - acceleration.COMPILE_LOCK_SECONDS - 1
+    os.utime(lock, (old, old))
+    acceleration.note_graphs(1)
+    assert acceleration.compiled() is None and len(started) == 2
+
+    # The compile ended without a cache: a large job compiles here, a small one does not.
+    started[-1].returncode = 1
+    acceleration.note_graphs(1)
+    assert acceleration.compiled() is compiled
+    monkeypatch.setattr(acceleration, "_state", {**fresh, "compiler": started[-1]})
+    acceleration.expect_graphs(acceleration.LOAD_AFTER)
+    assert acceleration.compiled() is None
+
+    # No process can be started: a large job compiles here, and leaves no lock.
+    def cannot_start(source, lock_path):
+        raise OSError("no processes left")
+
+    lock.unlink()
+    monkeypatch.setattr(acceleration, "_start_compiler", cannot_start)
+    monkeypatch.setattr(acceleration, "_state", dict(fresh))
+    acceleration.expect_graphs(acceleration.COMPILE_AFTER)
+    assert acceleration.compiled() is compiled and not lock.exists()
 
     monkeypatch.setattr(acceleration, "_state", {**fresh, "graphs": 10**9})
     monkeypatch.setenv("CAUKER_COMPILED", "0")
     assert acceleration.compiled() is None
+
+
+BACKGROUND_JOB = """
+import json, time
+import cauker
+from cauker.sampler import acceleration, compiled
+
+acceleration.LOAD_AFTER = 8  # so that a test-sized job starts the compile
+config = cauker.CauKerConfig(num_series=10**6, length=128, seed=1)
+deadline = time.time() + 240
+numpy_batches = 0
+for batch in cauker.iter_batches(config):
+    if acceleration._state["module"] is not None or time.time() > deadline:
+        break
+    numpy_batches += 1
+# Then the default length, and a bank whose activations the kernel hands back.
+cauker.generate(cauker.CauKerConfig(num_series=400, seed=2))
+cauker.generate(cauker.CauKerConfig(num_series=100, activation_bank="v2", kernel_bank="v2"))
+print(json.dumps({
+    "started": acceleration._state["compiler"] is not None,
+    "loaded": acceleration._state["module"] is compiled,
+    "numpy_batches": numpy_batches,
+    "kernels": {
+        name: [len(getattr(compiled, name).stats.cache_hits),
+               len(getattr(compiled, name).stats.cache_misses)]
+        for name in acceleration.KERNELS
+    },
+}))
+"""
+
+
+def test_a_fresh_machine_compiles_in_the_background(tmp_path):
+    """With an empty numba cache, a job starts compiling in another process, draws
+    with numpy meanwhile, then loads the kernels that process cached: it compiles
+    none itself (every kernel a cache hit, for every argument type it passes)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    env.pop("CAUKER_COMPILED", None)
+    run = subprocess.run(
+        [sys.executable, "-c", BACKGROUND_JOB],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.splitlines()[-1])
+    assert result["started"] and result["loaded"]
+    assert result["numpy_batches"] >= 1  # it did not wait for the compile
+    for name, (hits, misses) in result["kernels"].items():
+        assert (hits, misses) == (1, 0), name
 
 
 def test_the_disk_is_looked_at_once_per_batch_not_once_per_draw(monkeypatch, reset_acceleration):

@@ -24,6 +24,8 @@ Thin Python wrappers prepare their inputs.
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -158,6 +160,34 @@ def khatri_rao_sum(first, rest, mixing, out):
         for i in range(length):
             out[i] = out[i] + first[a, i] * p0[i]
         a += 1
+
+
+def warm_up() -> None:
+    """Compile every kernel into numba's cache, for the argument types the sampler
+    passes (a test checks that it then compiles nothing), then remove the lock
+    file named by ``CAUKER_COMPILE_LOCK``, if any (see ``cauker.sampler.acceleration``)."""
+    try:
+        column = 0.5 ** np.arange(4.0)
+        schur_pass(column[None], np.ones((1, 4)), np.zeros(1, dtype=np.int64), 1e-12, 4)
+        khatri_rao_draw(np.ones((1, 4)), np.ones((1, 4)), np.ones((1, 1)))
+        one = np.zeros(1, dtype=np.int64)
+        propagate_nodes(
+            np.ones((2, 4)),
+            one,
+            one + 1,
+            np.array([0, 1]),
+            one,
+            np.ones(1),
+            np.zeros(1),
+            one,
+            np.zeros((1, 2)),
+            0,
+            PORTABLE,
+        )
+    finally:
+        lock = os.environ.get("CAUKER_COMPILE_LOCK")
+        if lock:
+            Path(lock).unlink(missing_ok=True)
 
 
 # -- the portable functions, one number at a time -----------------------------
