@@ -29,7 +29,7 @@ from cauker.sampler import gp, rows, scm  # noqa: E402
 PHASES = [
     (scm.Sampler, "_stream_states", "seeding the graphs' streams"),
     (scm, "draw_dags", "DAGs"),
-    (scm.Sampler, "_draw_numbers", "per-graph random numbers"),
+    (scm.Sampler, "_numbers", "the other random numbers"),
     (scm.Sampler, "_root_values", "GP roots, all"),
     (gp.GaussianProcessSampler, "root_plans", "  term plans"),
     (scm, "compute_means", "  means"),

@@ -232,23 +232,21 @@ def _poly(r, coeffs):
 
 
 @_scalar
-def portable_exp(x, portable):
-    """``portable_math.exp`` of one number."""
+def _exp(x, inv_ln2_64, ln2_64_hi, ln2_64_lo, rounder, table, coeffs):
     if x != x:
         return x
-    c = portable[0]
     x = min(max(x, -746.0), 710.0)
-    shifted = x * c[INV_LN2_64]
-    shifted = shifted + c[ROUNDER]
-    k = shifted - c[ROUNDER]
+    shifted = x * inv_ln2_64
+    shifted = shifted + rounder
+    k = shifted - rounder
     ki = int(k)
-    r = x - k * c[LN2_64_HI]
-    r = r - k * c[LN2_64_LO]
-    table = portable[2][ki & 63]
-    out = _poly(r, portable[3])
+    r = x - k * ln2_64_hi
+    r = r - k * ln2_64_lo
+    entry = table[ki & 63]
+    out = _poly(r, coeffs)
     out = out * r
-    out = out * table
-    out = out + table
+    out = out * entry
+    out = out + entry
     e = ki >> 6
     if -1022 <= e <= 1023:
         return out * _POW2[e + 1022]
@@ -256,33 +254,54 @@ def portable_exp(x, portable):
 
 
 @_scalar
-def portable_sin(x, portable):
-    """``portable_math.sin`` of one number with ``|x| < 2**28`` (``nan`` otherwise,
-    which ``portable_math`` reduces in exact decimal arithmetic)."""
-    c = portable[0]
-    if not abs(x) < c[REDUCE_MAX]:
+def _sigmoid(x, inv_ln2_64, ln2_64_hi, ln2_64_lo, rounder, table, coeffs):
+    e = _exp(-abs(x), inv_ln2_64, ln2_64_hi, ln2_64_lo, rounder, table, coeffs)
+    return (1.0 if x >= 0 else e) / (1.0 + e)
+
+
+@_scalar
+def _sin(x, two_over_pi, rounder, limit, pieces, sin_coeffs, cos_coeffs):
+    if not abs(x) < limit:  # nan, inf, or too large to reduce here
         return np.nan
-    shifted = x * c[TWO_OVER_PI]
-    shifted = shifted + c[ROUNDER]
-    k = shifted - c[ROUNDER]
+    shifted = x * two_over_pi
+    shifted = shifted + rounder
+    k = shifted - rounder
     quadrant = int(k) & 3
-    pieces = portable[1]
     r = x - k * pieces[0]
-    for i in range(1, pieces.size):
-        r = r - k * pieces[i]
+    r = r - k * pieces[1]
+    r = r - k * pieces[2]
+    r = r - k * pieces[3]
+    r = r - k * pieces[4]
     r2 = r * r
     if quadrant == 0 or quadrant == 2:
-        out = r + (r * r2) * _poly(r2, portable[4])
+        out = r + (r * r2) * _poly(r2, sin_coeffs)
     else:
-        out = _poly(r2, portable[5])
+        out = _poly(r2, cos_coeffs)
     return out if quadrant < 2 else -out
+
+
+@_scalar
+def portable_exp(x, portable):
+    """``portable_math.exp`` of one number."""
+    c = portable[0]
+    return _exp(x, c[INV_LN2_64], c[LN2_64_HI], c[LN2_64_LO], c[ROUNDER], portable[2], portable[3])
 
 
 @_scalar
 def portable_sigmoid(x, portable):
     """``portable_math.sigmoid`` of one number."""
-    e = portable_exp(-abs(x), portable)
-    return (1.0 if x >= 0 else e) / (1.0 + e)
+    c = portable[0]
+    return _sigmoid(
+        x, c[INV_LN2_64], c[LN2_64_HI], c[LN2_64_LO], c[ROUNDER], portable[2], portable[3]
+    )
+
+
+@_scalar
+def portable_sin(x, portable):
+    """``portable_math.sin`` of one number with ``|x| < 2**28`` (``nan`` otherwise,
+    which ``portable_math`` reduces in exact decimal arithmetic)."""
+    c = portable[0]
+    return _sin(x, c[TWO_OVER_PI], c[ROUNDER], c[REDUCE_MAX], portable[1], portable[4], portable[5])
 
 
 # -- propagation through the DAG ------------------------------------------------
@@ -323,7 +342,10 @@ def propagate_nodes(
     """
     length = values.shape[1]
     a = np.empty(length)
-    limit = portable[0][REDUCE_MAX]
+    c = portable[0]
+    inv_ln2_64, ln2_64_hi, ln2_64_lo = c[INV_LN2_64], c[LN2_64_HI], c[LN2_64_LO]
+    rounder, two_over_pi, limit = c[ROUNDER], c[TWO_OVER_PI], c[REDUCE_MAX]
+    pieces, table, expm1_coeffs, sin_coeffs, cos_coeffs = portable[1:]
     for t in range(start, order.size):
         k = order[t]
         q = first_parent[k]
@@ -360,10 +382,12 @@ def propagate_nodes(
                 out[i] = a[i] if a[i] > 0.0 else 0.0
         elif kind == SIGMOID:
             for i in range(length):
-                out[i] = portable_sigmoid(a[i], portable)
+                out[i] = _sigmoid(
+                    a[i], inv_ln2_64, ln2_64_hi, ln2_64_lo, rounder, table, expm1_coeffs
+                )
         elif kind == SIN:
             for i in range(length):
-                out[i] = portable_sin(a[i], portable)
+                out[i] = _sin(a[i], two_over_pi, rounder, limit, pieces, sin_coeffs, cos_coeffs)
         elif kind == MOD:  # numpy's remainder: fmod, then the divisor's sign
             for i in range(length):
                 m = np.fmod(a[i], p0)

@@ -13,6 +13,10 @@ order among those evaluated) come from the same stream advanced by ``(r + 1) *
 but its own kernel and sub-stream, and how many normals a root consumes never
 shifts another root's. A graph's series therefore depend on nothing but the
 config, the split and its index, and a shard regenerated alone is bit-identical.
+The draws after the DAG and the chosen nodes are numpy's calls, in that order;
+for speed they are rebuilt for the whole batch from raw outputs of the streams
+(``cauker.sampler.raw_draws``: the same numbers, checked against numpy's calls
+once per sampler, which are used instead wherever they could differ).
 
 Arithmetic. Everything after the draws is element-wise IEEE arithmetic in a
 fixed order (see ``cauker.sampler.linalg``, ``cauker.sampler.portable_math``): the same bits
@@ -47,6 +51,7 @@ from cauker.sampler.dag import Dags, draw_dags
 from cauker.sampler.gp import GaussianProcessSampler
 from cauker.sampler.kernels import compose_name, kernel_bank
 from cauker.sampler.means import (
+    MAX_SPIKES,
     MeanDraws,
     Means,
     compute_means,
@@ -54,6 +59,7 @@ from cauker.sampler.means import (
     draw_mean_numbers,
     mean_bank,
 )
+from cauker.sampler.raw_draws import HalfStreams, doubles, raw_blocks
 from cauker.sampler.streams import MAX_WORD, StreamSeeder, agrees_with_numpy, numpy_state
 
 #: After this many redraws of one graph, give up with an error.
@@ -66,6 +72,12 @@ SUB_STREAM_SPACING = 1 << 64
 def split_key(split: str) -> int:
     """Stable integer key of a split name (part of every graph's seed)."""
     return zlib.crc32(split.encode("utf-8"))
+
+
+def _halves(calls: list[tuple]) -> np.ndarray:
+    """The ``next_uint32`` results consecutive ``integers`` calls take per stream
+    (none for a call over a single value)."""
+    return sum(counts if s > 1 else 0 * counts for counts, _, s in calls)
 
 
 def _split(values: list, sizes: list[int]) -> list[list]:
@@ -91,9 +103,12 @@ class GraphPlan:
 
 @dataclass
 class _Numbers:
-    """One graph's random numbers drawn after its DAG and chosen nodes."""
+    """The random numbers of a batch of graphs drawn after their DAGs and chosen
+    nodes: per graph its plan, and for all graphs together (graph after graph)
+    their roots' mean numbers and their non-root nodes' weights, biases and
+    activation uniforms."""
 
-    plan: GraphPlan
+    plans: list[GraphPlan]
     means: MeanDraws
     weights: np.ndarray
     biases: np.ndarray
@@ -134,6 +149,44 @@ class Graph:
     activation: list[str | None]
 
 
+def raw_draws_agree(sampler: Sampler) -> bool:
+    """Whether ``Sampler._raw_numbers`` gives numpy's own numbers on this machine, with
+    this numpy: both on the same 24 streams, some keeping a half of ``next_uint32``."""
+    sizes = np.random.default_rng(7).integers(1, 12, (3, 24))
+    roots, inner, parents = sizes[0], sizes[1], sizes[1] + sizes[2]
+
+    def streams() -> list[np.random.Generator]:
+        out = []
+        for g in range(24):
+            rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(g, spawn_key=(99,))))
+            rng.integers(0, 7, g % 3)  # 1 call of next_uint32 leaves a half kept
+            out.append(rng)
+        return out
+
+    indices = list(range(24))
+    attempts = dict.fromkeys(indices, 0)
+    first = streams()
+    states = [rng.bit_generator.state for rng in first]
+    raw = sampler._raw_numbers(first, states, indices, attempts, roots, inner, parents)
+    expected = sampler._numpy_numbers(streams(), indices, attempts, roots, inner, parents)
+    if raw is None:
+        return False
+    same_plans = all(
+        (a.kernel_ids, a.ops, a.activation.tolist()) == (b.kernel_ids, b.ops, b.activation.tolist())
+        for a, b in zip(raw.plans, expected.plans)
+    )
+    arrays = [
+        (getattr(raw.means, f), getattr(expected.means, f)) for f in MeanDraws.__dataclass_fields__
+    ]
+    arrays += [
+        (getattr(raw, f), getattr(expected, f))
+        for f in ("weights", "biases", "activation_uniforms")
+    ]
+    return same_plans and all(
+        a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b) for a, b in arrays
+    )
+
+
 class _Scratch(threading.local):
     """The generators a sampler repositions as it draws, one set per thread: threads
     that share a sampler (``cauker.sampler.rows.sampler_for`` keeps one per process
@@ -158,6 +211,7 @@ class Sampler:
         self.activations = activation_bank(config.activation_bank)
         self.x = self.gp.x
         self._seeders: dict[int, StreamSeeder | None] = {}
+        self._raw_draws: bool | None = None  # whether raw_draws gives numpy's numbers
         self._scratch = _Scratch()
 
     def _stream_states(self, key: int, indices: list[int], attempts: dict[int, int]) -> list[dict]:
@@ -203,20 +257,18 @@ class Sampler:
         is_inner = needed & (dags.counts > 0)
         row = np.full(needed.shape, -1, dtype=np.int64)
         row[needed] = np.arange(int(needed.sum()))
-        numbers = [
-            self._draw_numbers(rng, index, attempts[index], roots, inner, parents)
-            for rng, index, roots, inner, parents in zip(
-                generators,
-                indices,
-                is_root.sum(axis=1).tolist(),
-                is_inner.sum(axis=1).tolist(),
-                np.where(needed, dags.counts, 0).sum(axis=1).tolist(),
-            )
-        ]
+        numbers = self._numbers(
+            generators,
+            indices,
+            attempts,
+            is_root.sum(axis=1),
+            is_inner.sum(axis=1),
+            np.where(needed, dags.counts, 0).sum(axis=1),
+        )
         values = np.empty((int(needed.sum()), c.length))
         self._root_values(numbers, origins, values, row[is_root])
         return Batch(
-            plans=[n.plan for n in numbers],
+            plans=numbers.plans,
             dags=dags,
             depth=dags.depths(),
             chosen=chosen,
@@ -224,10 +276,123 @@ class Sampler:
             rank=np.where(is_root, is_root.cumsum(axis=1), is_inner.cumsum(axis=1)) - 1,
             values=values,
             inner=np.argwhere(is_inner),
-            weights=np.concatenate([n.weights for n in numbers]),
-            biases=np.concatenate([n.biases for n in numbers]),
-            activation=np.concatenate([n.plan.activation for n in numbers]),
-            activation_uniforms=np.concatenate([n.activation_uniforms for n in numbers]),
+            weights=numbers.weights,
+            biases=numbers.biases,
+            activation=np.concatenate([plan.activation for plan in numbers.plans]),
+            activation_uniforms=numbers.activation_uniforms,
+        )
+
+    def _numbers(self, generators, indices, attempts, roots, inner, parents) -> _Numbers:
+        """The graphs' draws after their DAGs and chosen nodes: rebuilt from raw
+        outputs (``cauker.sampler.raw_draws``) where that gives numpy's numbers,
+        else by numpy's own calls, graph by graph (:meth:`_draw_numbers`)."""
+        if self._raw_draws is None:
+            self._raw_draws = raw_draws_agree(self)
+        if self._raw_draws:
+            states = [rng.bit_generator.state for rng in generators]
+            numbers = self._raw_numbers(
+                generators, states, indices, attempts, roots, inner, parents
+            )
+            if numbers is not None:
+                return numbers
+            for rng, state in zip(generators, states):  # a rejection: numpy's own calls
+                rng.bit_generator.state = state
+        return self._numpy_numbers(generators, indices, attempts, roots, inner, parents)
+
+    def _numpy_numbers(self, generators, indices, attempts, roots, inner, parents) -> _Numbers:
+        """:meth:`_draw_numbers` graph by graph, gathered."""
+        drawn = [
+            self._draw_numbers(rng, index, attempts[index], r, i, p)
+            for rng, index, r, i, p in zip(
+                generators, indices, roots.tolist(), inner.tolist(), parents.tolist()
+            )
+        ]
+        return _Numbers(
+            plans=[plan for plan, *_ in drawn],
+            means=concatenate([means for _, means, *_ in drawn]),
+            weights=np.concatenate([d[2] for d in drawn]),
+            biases=np.concatenate([d[3] for d in drawn]),
+            activation_uniforms=np.concatenate([d[4] for d in drawn]),
+        )
+
+    def _raw_numbers(self, generators, states, indices, attempts, roots, inner, parents):
+        """:meth:`_draw_numbers` for every graph, from blocks of raw outputs of their
+        streams; None if numpy would have rejected an integer (then the caller draws
+        again with numpy's calls)."""
+        c = self.config
+        streams = HalfStreams(
+            [state["has_uint32"] for state in states], [state["uinteger"] for state in states]
+        )
+        # kernel counts
+        calls = [(roots, 1, c.max_kernels)]
+        raw, start = raw_blocks(generators, streams.raws_for(_halves(calls))[0])
+        got = streams.integers(raw, start, calls)
+        if got is None:
+            return None
+        kernel_counts = got[0]
+        total = np.add.reduceat(kernel_counts, np.cumsum(roots) - roots)
+        # kernel ids, fold operators, mean kinds and operators; mean uniforms; spike
+        # counts and places; spike heights
+        first = [
+            (total, 0, len(self.kernel_names)),
+            (total - roots, 0, 2),
+            (2 * roots, 0, self.means.size),
+            (roots, 0, 2),
+        ]
+        second = [(2 * roots, 1, MAX_SPIKES), (2 * MAX_SPIKES * roots, 0, c.length)]
+        first_raws, kept = streams.raws_for(_halves(first))
+        second_raws, _ = streams.raws_for(_halves(second), kept)
+        uniforms, heights = 4 * roots, 2 * MAX_SPIKES * roots
+        raw, start = raw_blocks(generators, first_raws + uniforms + second_raws + heights)
+        got = streams.integers(raw, start, first)
+        if got is None:
+            return None
+        ids, ops, kinds, multiply = got
+        u = doubles(raw, start + first_raws, uniforms)
+        got = streams.integers(raw, start + first_raws + uniforms, second)
+        if got is None:
+            return None
+        spikes, where = got
+        heights_u = doubles(raw, start + first_raws + uniforms + second_raws, heights)
+        # weights and biases: one call per graph gives the same normals as two
+        normals = [rng.standard_normal(n) for rng, n in zip(generators, (parents + inner).tolist())]
+        weights = np.concatenate([z[:p] for z, p in zip(normals, parents.tolist())])
+        biases = np.concatenate([z[p:] for z, p in zip(normals, parents.tolist())])
+        # activations and their uniforms
+        calls = [(inner, 0, len(self.activations))]
+        activation_raws, _ = streams.raws_for(_halves(calls))
+        raw, start = raw_blocks(generators, activation_raws + 2 * inner)
+        got = streams.integers(raw, start, calls)
+        if got is None:
+            return None
+        activation = got[0]
+        activation_uniforms = doubles(raw, start + activation_raws, 2 * inner)
+
+        count = int(roots.sum())
+        means = MeanDraws(
+            kinds=self.means[kinds.reshape(count, 2)],
+            multiply=multiply,
+            u=u.reshape(count, 2, 2),
+            spikes=spikes.reshape(count, 2),
+            where=where.reshape(count, 2, MAX_SPIKES),
+            heights=(-5.0 + 10.0 * heights_u).reshape(count, 2, MAX_SPIKES),
+        )
+        plans = []
+        counts, ids, ops = kernel_counts.tolist(), ids.tolist(), ops.tolist()
+        root = at_id = at_op = at_inner = 0
+        for index, graph_roots, graph_inner in zip(indices, roots.tolist(), inner.tolist()):
+            kernel_ids, folds = [], []
+            for k in counts[root : root + graph_roots]:
+                kernel_ids.append(ids[at_id : at_id + k])
+                folds.append(ops[at_op : at_op + k - 1])
+                at_id += k
+                at_op += k - 1
+            root += graph_roots
+            own = activation[at_inner : at_inner + graph_inner]
+            at_inner += graph_inner
+            plans.append(GraphPlan(index, attempts[index], kernel_ids, folds, own))
+        return _Numbers(
+            plans, means, weights, biases, activation_uniforms.reshape(int(inner.sum()), 2)
         )
 
     def _draw_numbers(
@@ -238,8 +403,9 @@ class Sampler:
         roots: int,
         inner: int,
         parents: int,
-    ) -> _Numbers:
-        """One graph's draws after its DAG and chosen nodes, in their fixed order."""
+    ) -> tuple[GraphPlan, MeanDraws, np.ndarray, np.ndarray, np.ndarray]:
+        """One graph's draws after its DAG and chosen nodes, in their fixed order:
+        its plan, mean numbers, weights, biases and activation uniforms."""
         c = self.config
         kernel_counts = rng.integers(1, c.max_kernels + 1, roots).tolist()
         total = sum(kernel_counts)
@@ -251,17 +417,17 @@ class Sampler:
         activation = rng.integers(0, len(self.activations), inner)
         activation_uniforms = rng.random(inner * 2).reshape(inner, 2)
         plan = GraphPlan(index, attempt, kernel_ids, ops, activation)
-        return _Numbers(plan, means, weights, biases, activation_uniforms)
+        return plan, means, weights, biases, activation_uniforms
 
     def _root_values(
-        self, numbers: list[_Numbers], origins: list[dict], values: np.ndarray, rows: np.ndarray
+        self, numbers: _Numbers, origins: list[dict], values: np.ndarray, rows: np.ndarray
     ) -> None:
         """Write every root's value, its mean plus its GP terms added in order, to
         ``values[rows]`` (``rows``: the roots of all graphs, in order)."""
         plans, normals, owner = [], [], []  # every term, its normals, its root's number
         root = 0
-        for g, n in enumerate(numbers):
-            for r, (kernel_ids, ops) in enumerate(zip(n.plan.kernel_ids, n.plan.ops)):
+        for g, plan in enumerate(numbers.plans):
+            for r, (kernel_ids, ops) in enumerate(zip(plan.kernel_ids, plan.ops)):
                 root_plans = self.gp.root_plans(kernel_ids, ops)
                 drawn = self._sub_stream(origins[g], r).standard_normal(
                     sum(p.size for p in root_plans)
@@ -273,11 +439,11 @@ class Sampler:
                     owner.append(root)
                     start += p.size
                 root += 1
-        means = compute_means(concatenate([n.means for n in numbers]), self.x)
+        means = compute_means(numbers.means, self.x)
         start = 0
-        for n in numbers:
-            n.plan.means = means.slice(start, start + len(n.plan.kernel_ids))
-            start += len(n.plan.kernel_ids)
+        for plan in numbers.plans:
+            plan.means = means.slice(start, start + len(plan.kernel_ids))
+            start += len(plan.kernel_ids)
         values[rows] = means.values
         # The j-th terms of all roots are added together, j = 0, 1, ...
         term_values = self.gp.draw(plans, normals)
