@@ -317,6 +317,25 @@ def test_the_cache_is_looked_for_where_numba_keeps_it(monkeypatch, tmp_path):
     assert acceleration.cache_folders(source) == [Path(in_tree), Path(user_wide)]
 
 
+def test_a_valid_cache_older_than_the_source_is_marked_fresh(tmp_path):
+    """numba 0.68 keys its cache on the source's content, so a cache written before
+    the file was last touched (a reinstall of the same version) is still valid:
+    warm_up, finding it valid, marks it fresh for ``cached_on_disk``."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    warm = [sys.executable, "-c", "from cauker.sampler import compiled; compiled.warm_up()"]
+    look = [
+        sys.executable,
+        "-c",
+        "from cauker.sampler import acceleration; print(acceleration.cached_on_disk())",
+    ]
+    subprocess.run(warm, env=env, check=True)
+    for index in tmp_path.rglob("*.nbi"):
+        os.utime(index, (0, 0))  # older than any source file
+    assert subprocess.run(look, env=env, capture_output=True, text=True).stdout.split() == ["False"]
+    subprocess.run(warm, env=env, check=True)  # cache hits: nothing compiled
+    assert subprocess.run(look, env=env, capture_output=True, text=True).stdout.split() == ["True"]
+
+
 def test_an_empty_numba_cache_dir_is_not_a_warm_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     assert not acceleration.cached_on_disk()
