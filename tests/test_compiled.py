@@ -3,6 +3,7 @@ only when ``cauker.sampler.acceleration`` says so."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -231,6 +232,18 @@ def test_policy(monkeypatch, reset_acceleration, tmp_path):
     monkeypatch.setattr(acceleration, "_state", dict(fresh))
     acceleration.expect_graphs(acceleration.COMPILE_AFTER)
     assert acceleration.compiled() is compiled and not lock.exists()
+
+    # Without numba there is nothing to compile with: no process is started.
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "numba" else find_spec(name)
+    )
+    monkeypatch.setattr(acceleration, "_start_compiler", start)
+    monkeypatch.setattr(acceleration, "_state", dict(fresh))
+    acceleration.expect_graphs(acceleration.LOAD_AFTER)
+    count = len(started)
+    assert acceleration.compiled() is None and len(started) == count and not lock.exists()
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
 
     monkeypatch.setattr(acceleration, "_state", {**fresh, "graphs": 10**9})
     monkeypatch.setenv("CAUKER_COMPILED", "0")

@@ -177,8 +177,8 @@ def _compiling_elsewhere() -> bool:
     if child is not None:
         return child.poll() is None
     source = _source()
-    if source is None:
-        return False
+    if source is None or importlib.util.find_spec("numba") is None:
+        return False  # nothing to compile with: no process is started for nothing
     lock = compile_lock(source)
     for _ in range(2):
         try:
