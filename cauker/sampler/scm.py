@@ -330,7 +330,9 @@ class Sampler:
         if got is None:
             return None
         kernel_counts = got[0]
-        total = np.add.reduceat(kernel_counts, np.cumsum(roots) - roots)
+        owner = np.repeat(np.arange(len(generators)), roots)
+        total = np.bincount(owner, weights=kernel_counts, minlength=len(generators))
+        total = total.astype(np.int64)  # kernels per graph (exact: small integers)
         # kernel ids, fold operators, mean kinds and operators; mean uniforms; spike
         # counts and places; spike heights
         first = [
