@@ -38,8 +38,7 @@ def test_interleaved_integers_and_doubles_are_numpys(seed):
         if plan.random() < 0.6:
             chosen = plan.choice(len(CALLS), plan.integers(1, 4))
             calls = [(plan.integers(0, 9, graphs), *CALLS[k]) for k in chosen]
-            sizes = sum(c if s > 1 else 0 * c for c, _, s in calls)
-            raw, start = raw_blocks(mine, halves.raws_for(sizes)[0])
+            raw, start = raw_blocks(mine, halves.raws_for_calls(calls)[0])
             got = halves.integers(raw, start, calls)
             expected = [
                 np.concatenate([rng.integers(low, low + s, c[g]) for g, rng in enumerate(theirs)])

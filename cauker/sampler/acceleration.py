@@ -124,6 +124,21 @@ def _source() -> Path | None:
     return None if found is None or found.origin is None else Path(found.origin)
 
 
+def cache_indexes(folder: Path, name: str) -> list[Path]:
+    """numba's index files of the kernel ``name`` of ``compiled.py`` in ``folder``."""
+    return list(folder.glob(f"compiled.{name}-*.nbi"))
+
+
+def mark_fresh(folder: Path) -> None:
+    """Date every kernel's index in ``folder`` now, for :func:`cached_on_disk`: numba
+    (0.68) keys its cache on the source's content, so a valid cache may be older
+    than the source file (``compiled.warm_up`` calls this once it has loaded or
+    compiled them all)."""
+    for name in KERNELS:
+        for index in cache_indexes(folder, name):
+            os.utime(index)
+
+
 def cached_on_disk() -> bool:
     """Whether numba's cache (:func:`cache_folders`) holds every kernel of
     ``cauker/sampler/compiled.py``, newer than the source."""
@@ -137,7 +152,7 @@ def cached_on_disk() -> bool:
 
     def holds(folder: Path, name: str) -> bool:
         try:
-            return any(f.stat().st_mtime >= newer for f in folder.glob(f"compiled.{name}-*.nbi"))
+            return any(f.stat().st_mtime >= newer for f in cache_indexes(folder, name))
         except OSError:
             return False
 

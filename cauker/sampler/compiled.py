@@ -30,6 +30,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from cauker.sampler import acceleration
 from cauker.sampler import portable_math as pm
 
 
@@ -184,13 +185,7 @@ def warm_up() -> None:
             0,
             PORTABLE,
         )
-        # Mark the cache fresh: numba may have found it valid by the source's content
-        # (numba 0.68 keys it on a hash) while it is older than the source file, which
-        # ``acceleration.cached_on_disk`` would take for stale.
-        for kernel in (schur_sweep, khatri_rao_sum, propagate_nodes):
-            folder = Path(kernel.stats.cache_path)
-            for index in folder.glob(f"compiled.{kernel.py_func.__name__}-*.nbi"):
-                os.utime(index)
+        acceleration.mark_fresh(Path(propagate_nodes.stats.cache_path))  # one folder for all
     finally:
         lock = os.environ.get("CAUKER_COMPILE_LOCK")
         if lock:
@@ -316,7 +311,7 @@ def portable_sin(x, portable):
 #: The activations :func:`propagate_nodes` applies itself (the paper's bank), by
 #: code; it hands any other back to numpy.
 ACTIVATION_CODES = {"linear": 0, "relu": 1, "sigmoid": 2, "sin": 3, "mod": 4, "leaky_relu": 5}
-LINEAR, RELU, SIGMOID, SIN, MOD, LEAKY_RELU = range(6)
+LINEAR, RELU, SIGMOID, SIN, MOD, LEAKY_RELU = ACTIVATION_CODES.values()
 #: The code of an activation applied by numpy.
 NUMPY = -1
 

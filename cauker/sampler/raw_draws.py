@@ -39,6 +39,13 @@ def threshold(s: int) -> int:
     return (0xFFFFFFFF - (s - 1)) % s
 
 
+def _halves_per_call(calls: list[tuple]) -> np.ndarray:
+    """``(streams, calls)``: the ``next_uint32`` results each of the consecutive
+    ``integers`` calls ``[(counts, low, s), ...]`` takes per stream (none over a
+    single value)."""
+    return np.stack([c if s > 1 else np.zeros_like(c) for c, _, s in calls], axis=1)
+
+
 class HalfStreams:
     """Where numpy's ``next_uint32`` stands in each stream of a batch: whether it
     keeps a half (``pending``) and which (``kept``)."""
@@ -54,6 +61,10 @@ class HalfStreams:
         used = pending & (halves > 0)
         taken = halves - used
         return (taken + 1) // 2, np.where(halves > 0, taken % 2 == 1, pending)
+
+    def raws_for_calls(self, calls: list[tuple], pending: np.ndarray | None = None):
+        """:meth:`raws_for` the consecutive ``integers`` calls of :meth:`integers`."""
+        return self.raws_for(_halves_per_call(calls).sum(axis=1), pending)
 
     def read(self, raw: np.ndarray, start: np.ndarray, halves: np.ndarray) -> np.ndarray:
         """``halves[g]`` results of ``next_uint32`` per stream (flat, stream by stream),
@@ -80,7 +91,7 @@ class HalfStreams:
         low, s), ...]``, in each stream from ``raw[start[g]:]``: the values of each call
         (flat, stream by stream), or None if numpy would have rejected one."""
         graphs = len(start)
-        table = np.stack([c if s > 1 else np.zeros_like(c) for c, _, s in calls], axis=1)
+        table = _halves_per_call(calls)
         halves = self.read(raw, start, table.sum(axis=1))
         which = np.repeat(np.tile(np.arange(len(calls)), graphs), table.ravel())
         low = np.array([low for _, low, _ in calls], dtype=np.int64)[which]

@@ -74,12 +74,6 @@ def split_key(split: str) -> int:
     return zlib.crc32(split.encode("utf-8"))
 
 
-def _halves(calls: list[tuple]) -> np.ndarray:
-    """The ``next_uint32`` results consecutive ``integers`` calls take per stream
-    (none for a call over a single value)."""
-    return sum(counts if s > 1 else 0 * counts for counts, _, s in calls)
-
-
 def _split(values: list, sizes: list[int]) -> list[list]:
     """``values`` cut into consecutive pieces of the given sizes."""
     pieces, start = [], 0
@@ -325,7 +319,7 @@ class Sampler:
         )
         # kernel counts
         calls = [(roots, 1, c.max_kernels)]
-        raw, start = raw_blocks(generators, streams.raws_for(_halves(calls))[0])
+        raw, start = raw_blocks(generators, streams.raws_for_calls(calls)[0])
         got = streams.integers(raw, start, calls)
         if got is None:
             return None
@@ -342,8 +336,8 @@ class Sampler:
             (roots, 0, 2),
         ]
         second = [(2 * roots, 1, MAX_SPIKES), (2 * MAX_SPIKES * roots, 0, c.length)]
-        first_raws, kept = streams.raws_for(_halves(first))
-        second_raws, _ = streams.raws_for(_halves(second), kept)
+        first_raws, kept = streams.raws_for_calls(first)
+        second_raws, _ = streams.raws_for_calls(second, kept)
         uniforms, heights = 4 * roots, 2 * MAX_SPIKES * roots
         raw, start = raw_blocks(generators, first_raws + uniforms + second_raws + heights)
         got = streams.integers(raw, start, first)
@@ -362,7 +356,7 @@ class Sampler:
         biases = np.concatenate([z[p:] for z, p in zip(normals, parents.tolist())])
         # activations and their uniforms
         calls = [(inner, 0, len(self.activations))]
-        activation_raws, _ = streams.raws_for(_halves(calls))
+        activation_raws, _ = streams.raws_for_calls(calls)
         raw, start = raw_blocks(generators, activation_raws + 2 * inner)
         got = streams.integers(raw, start, calls)
         if got is None:
