@@ -20,6 +20,7 @@ from cauker.sampler import portable_math as pm
 from cauker.sampler.activations import ACTIVATIONS
 from cauker.sampler.gp import GaussianProcessSampler
 from cauker.sampler.kernels import paper_bank
+from cauker.sampler.means import compute_means
 from cauker.sampler.scm import Sampler
 from cauker.sampler.toeplitz import RESCALE, _schur_pass
 
@@ -153,6 +154,30 @@ def test_compiled_propagation_is_bit_for_bit_the_numpy_one(monkeypatch, reset_ac
     assert (handed_back.count(compiled.SIN) > 0) == huge
     assert np.isfinite(expected).mean() > 0.5  # not a comparison of nans
     assert np.array_equal(got.view(np.int64), expected.view(np.int64))
+
+
+def test_compiled_means_are_bit_for_bit_the_numpy_ones(monkeypatch, reset_acceleration):
+    """Exponential means (and the other kinds around them) of 5,000 roots, with
+    parameters from the paper's ranges and beyond (exp's overflow and underflow)."""
+    from cauker.sampler.means import EXPONENTIAL, draw_mean_numbers, mean_bank
+
+    rng = np.random.default_rng(11)
+    draws = draw_mean_numbers(rng, 96, mean_bank("paper"), 5000)
+    draws.u[:100] = rng.uniform(-800.0, 800.0, (100, 2, 2))  # b far outside U(0.5, 1.5)
+    x = np.linspace(0.0, 1.0, 96)
+    calls = []
+    kernel = compiled.exponential_rows
+    monkeypatch.setattr(
+        compiled, "exponential_rows", lambda *args: calls.append(1) or kernel(*args)
+    )
+    with np.errstate(all="ignore"):
+        monkeypatch.setenv("CAUKER_COMPILED", "0")
+        expected = compute_means(draws, x)
+        monkeypatch.setenv("CAUKER_COMPILED", "1")
+        got = compute_means(draws, x)
+    assert calls and (draws.kinds == EXPONENTIAL).sum() > 2000
+    assert not np.isfinite(expected.values).all()  # exp overflowed somewhere
+    assert np.array_equal(got.values.view(np.int64), expected.values.view(np.int64))
 
 
 def test_rows_are_the_same_with_and_without_compiled_kernels(monkeypatch, reset_acceleration):

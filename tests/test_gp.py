@@ -159,3 +159,32 @@ def test_constant_kernel_bank_entry_is_rank_one():
     gp = GaussianProcessSampler(kernel_bank((ConstantKernel(2.0),), 16), 16)
     implied = gp.implied_covariance(np.array([0]), np.array([], dtype=int))
     np.testing.assert_allclose(implied, np.full((16, 16), 2.0), rtol=1e-12)
+
+
+def test_cached_plans_share_their_arrays():
+    """Plans refer to arrays shared by many (factors, polynomial scales, white
+    scales), so the cache can hold tens of thousands within its budget: a Schur
+    plan keeps its components, not the product of their columns."""
+    from cauker.sampler.gp import PLAN_CACHE_BYTES, PLAN_OVERHEAD
+
+    length = 256
+    gp = GaussianProcessSampler(paper_bank(length), length)
+    assert gp.plan.cache_parameters()["maxsize"] == PLAN_CACHE_BYTES // PLAN_OVERHEAD
+    rng = np.random.default_rng(5)
+    plans = []
+    for _ in range(3000):
+        ids = rng.integers(0, len(gp.components), rng.integers(1, 6))
+        ops = rng.integers(0, 2, ids.size - 1)
+        plans += gp.root_plans(ids, ops)
+    methods = {p.method for p in plans}
+    assert {"schur", "white", "khatri_rao"} <= methods
+    arrays = {
+        id(a)
+        for p in plans
+        for a in (p.scales, p.rows, *p.others)
+        if isinstance(a, np.ndarray)
+    }
+    distinct = len({id(p) for p in plans})
+    assert distinct > 1000
+    assert len(arrays) < distinct / 10, (len(arrays), distinct)
+    assert not any(hasattr(p, "column") for p in plans)

@@ -54,7 +54,7 @@ COMPILE_AFTER = 4096
 LOAD_AFTER = 1024
 
 #: The compiled functions, by name (their cache files must all exist).
-KERNELS = ("schur_sweep", "khatri_rao_sum", "propagate_nodes")
+KERNELS = ("schur_sweep", "khatri_rao_sum", "propagate_nodes", "exponential_rows")
 
 #: A compile lock older than this belongs to a compiling process that died: it
 #: is taken over (compiling takes seconds).

@@ -9,14 +9,16 @@ same as their numpy versions.
 - :func:`propagate_nodes`: the non-root nodes of a batch of DAGs, one node at a
   time in level order, as ``Sampler.propagate`` computes them level by level,
   with scalar twins of ``portable_math``'s ``exp``, ``sin`` and ``sigmoid``.
+- :func:`exponential_rows`: ``a * exp(b * x)``, the exponential means of
+  ``cauker.sampler.means``, with the same twin of ``exp``.
 
 numba compiles without fast-math, so it neither fuses a multiply with an add
 nor reorders a sum: the results are the numpy versions' to the last bit (the
 tests check it). Importing this module needs numba; ``cauker.sampler.acceleration``
 decides whether to use it.
 
-The cached functions (``schur_sweep``, ``khatri_rao_sum``, ``propagate_nodes``)
-are plain loops over arrays they are given, with no array expressions: that
+The cached functions (``schur_sweep``, ``khatri_rao_sum``, ``propagate_nodes``,
+``exponential_rows``) are plain loops over arrays they are given, with no array expressions: that
 halves the time numba takes to compile them on a new machine at the same speed.
 Thin Python wrappers prepare their inputs.
 """
@@ -185,6 +187,7 @@ def warm_up() -> None:
             0,
             PORTABLE,
         )
+        exponential_rows(np.ones(1), np.ones(1), np.ones(4), np.empty((1, 4)), PORTABLE)
         acceleration.mark_fresh(Path(propagate_nodes.stats.cache_path))  # one folder for all
     finally:
         lock = os.environ.get("CAUKER_COMPILE_LOCK")
@@ -403,3 +406,26 @@ def propagate_nodes(
             for i in range(length):
                 out[i] = a[i] if a[i] > 0.0 else p0 * a[i]
     return order.size
+
+
+# -- means ------------------------------------------------------------------------
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def exponential_rows(a, b, x, out, portable):
+    """``out[r] = a[r] * exp(b[r] * x)``, as ``cauker.sampler.means`` computes it with
+    ``portable_math.exp`` (``portable`` is ``PORTABLE``)."""
+    c = portable[0]
+    inv_ln2_64, ln2_64_hi, ln2_64_lo, rounder = (
+        c[INV_LN2_64],
+        c[LN2_64_HI],
+        c[LN2_64_LO],
+        c[ROUNDER],
+    )
+    table, coeffs = portable[2], portable[3]
+    for r in range(a.size):
+        ar = a[r]
+        br = b[r]
+        for i in range(x.size):
+            e = _exp(br * x[i], inv_ln2_64, ln2_64_hi, ln2_64_lo, rounder, table, coeffs)
+            out[r, i] = ar * e

@@ -68,14 +68,18 @@ from cauker.sampler.toeplitz import DENSE, toeplitz_draws
 KHATRI_RAO_PER_POINT = 7
 
 
-#: Memory for cached term plans (7,281 plans at L = 512). Terms recur: over
-#: 100,000 series at L = 512, 15.5% of the 202,000 terms drawn were new, and this
-#: cache misses 22% of them. Four times the budget would miss 15.5%, but a miss
-#: costs only about 14 us: it would save under 1% of the time for about 100 MiB
-#: more per process (every DataLoader worker holds one).
+#: Memory for cached term plans. A plan holds no array of its own (it refers to
+#: the shared factors, scales and columns) except with a dense bank entry, so
+#: this is 65,536 plans, whatever L. Terms recur: over 100,000 series at L = 512,
+#: 15.5% of the 202,000 terms drawn were new. A cache of 7,281 plans (when a
+#: Schur plan held its own column) thrashed: drawing the same 32,000 series
+#: twice, the second pass still missed 22% of the terms.
 PLAN_CACHE_BYTES = 32 << 20
 #: Bytes of a cached plan besides its arrays (the object, its key, the cache's links).
 PLAN_OVERHEAD = 512
+#: White terms' standard deviations kept, one array of L per distinct
+#: (polynomial, noise, variance): a handful with the paper's bank.
+WHITE_SCALES_CACHED = 1024
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,9 @@ class TermPlan:
     ``method`` is one of ``white`` (``std * g``), ``polynomial`` (``sum_j g_j
     scales_j``), ``factor`` and ``dense`` (``sum_j scales_j * (g_j @ rows)``),
     ``khatri_rao`` (the same with the rows of the Khatri-Rao product of
-    ``rows`` and ``others``, never formed) and ``schur``. A draw consumes
+    ``rows`` and ``others``, never formed) and ``schur`` (the Toeplitz matrix
+    whose first column is the product of the columns of components
+    ``stationary``, in that order, formed at each draw). A draw consumes
     standard normals of shape ``shape`` (``size`` of them).
     """
 
@@ -155,7 +161,8 @@ class TermPlan:
     unit: bool = False  # scales is one row of ones: skip the scaling
     rows: np.ndarray | None = None  # factor (rank x L): factor, dense, khatri_rao's first
     others: tuple[np.ndarray, ...] = ()  # khatri_rao: the other factors' rows
-    column: np.ndarray | None = None  # schur: first Toeplitz column
+    stationary: tuple[int, ...] = ()  # schur: the components whose columns multiply
+    length: int = 0  # schur: the grid's length
     shape: tuple[int, ...] = ()
     size: int = 0
 
@@ -170,7 +177,7 @@ class TermPlan:
             per_power = self.rows.shape[0] * math.prod(o.shape[0] for o in self.others)
             self.shape = (len(self.scales), per_power)
         else:  # schur
-            self.shape = (len(self.scales), self.column.size)
+            self.shape = (len(self.scales), self.length)
         self.size = math.prod(self.shape)
 
 
@@ -185,12 +192,17 @@ class GaussianProcessSampler:
         self._powers_lock = threading.Lock()
         self._scales_cache: dict[tuple[float, ...], tuple[np.ndarray, bool]] = {}
         self._factors: dict[int, np.ndarray] = {}
-        # A plan holds at most one array of its own, a Schur column or a white
-        # term's scales (a dense one: up to ``length`` rows); the rest is shared.
+        self._ranks: dict[int, int] = {}
+        self._columns = np.stack(
+            [c.column if c.kind == "stationary" else np.ones(length) for c in self.components]
+        )
+        # A plan holds no array of its own, except with a dense component (up to
+        # ``length`` rows); the rest is shared.
         dense = any(c.kind == "dense" for c in self.components)
-        own = 8 * length * (length if dense else 1) + PLAN_OVERHEAD
+        own = (8 * length * length if dense else 0) + PLAN_OVERHEAD
         entries = max(256, PLAN_CACHE_BYTES // own)
         self.plan = functools.lru_cache(maxsize=entries)(self._plan)
+        self._white_scales = functools.lru_cache(maxsize=WHITE_SCALES_CACHED)(self._white)
         self.stats: Counter[str] = Counter()
 
     # -- structure ---------------------------------------------------------
@@ -218,6 +230,12 @@ class GaussianProcessSampler:
             )
         return self._factors[i]
 
+    def rank(self, i: int) -> int:
+        """The rank of stationary component ``i``'s factor."""
+        if i not in self._ranks:
+            self._ranks[i] = self.factor(i).shape[0]
+        return self._ranks[i]
+
     def _column(self, ids: list[int]) -> np.ndarray:
         if not ids:
             return np.ones(self.length)
@@ -244,6 +262,14 @@ class GaussianProcessSampler:
     def _polynomial(self, term: Term, argument: np.ndarray) -> np.ndarray:
         return polynomial.polyval(argument, np.array(term.poly))
 
+    def _white(self, poly: tuple[float, ...], noise: float, variance: float) -> np.ndarray:
+        """Standard deviations of a white term without dense components:
+        ``noise * poly(x * x) * variance`` (the stationary components' variances
+        multiplied in order), its negative values clipped to 0."""
+        diag = noise * polynomial.polyval(self.x * self.x, np.array(poly))
+        diag = diag * variance
+        return np.sqrt(np.where(diag > 0, diag, 0.0))
+
     def _diagonal(self, term: Term) -> np.ndarray:
         """Variance of a term that contains a WhiteKernel (the term is diagonal)."""
         diag = term.noise * self._polynomial(term, self.x * self.x)
@@ -262,6 +288,11 @@ class GaussianProcessSampler:
 
     def _plan(self, ids: tuple[int, ...]) -> TermPlan:
         term = self.term(ids)
+        if term.white and not term.dense:
+            variance = 1.0  # the product of the stationary columns' first entries, in order
+            for i in term.stationary:
+                variance *= float(self.components[i].column[0])
+            return TermPlan("white", scales=self._white_scales(term.poly, term.noise, variance))
         if term.white:
             diagonal = self._diagonal(term)
             return TermPlan("white", scales=np.sqrt(np.where(diagonal > 0, diagonal, 0.0)))
@@ -272,16 +303,24 @@ class GaussianProcessSampler:
         scales, unit = self._scales(term.poly)
         if not term.stationary:
             return TermPlan("polynomial", scales=scales)
-        factors = sorted((self.factor(i) for i in term.stationary), key=lambda f: -f.shape[0])
-        if len(factors) == 1:
-            return TermPlan("factor", scales=scales, unit=unit, rows=factors[0])
-        if math.prod(f.shape[0] for f in factors) <= KHATRI_RAO_PER_POINT * self.length:
+        if len(term.stationary) == 1:
+            return TermPlan(
+                "factor", scales=scales, unit=unit, rows=self.factor(term.stationary[0])
+            )
+        if math.prod(self.rank(i) for i in term.stationary) <= KHATRI_RAO_PER_POINT * self.length:
             # The Khatri-Rao product of the others is formed at each draw, not
-            # cached: it can reach megabytes and thousands of plans are cached.
+            # cached: it can reach megabytes and tens of thousands of plans are cached.
+            factors = sorted((self.factor(i) for i in term.stationary), key=lambda f: -f.shape[0])
             return TermPlan(
                 "khatri_rao", scales=scales, unit=unit, rows=factors[0], others=tuple(factors[1:])
             )
-        return TermPlan("schur", scales=scales, unit=unit, column=self._column(term.stationary))
+        return TermPlan(
+            "schur",
+            scales=scales,
+            unit=unit,
+            stationary=tuple(term.stationary),
+            length=self.length,
+        )
 
     # -- drawing -----------------------------------------------------------
     def root_plans(self, kernel_ids: np.ndarray, ops: np.ndarray) -> list[TermPlan]:
@@ -323,7 +362,7 @@ class GaussianProcessSampler:
             draws = combine(np.concatenate([normals[i] for i in members]), rows)
             self._scatter(draws, members, plans, normals, values)
         if schur:
-            columns = np.stack([plans[i].column for i in schur])
+            columns = self.schur_columns([plans[i] for i in schur])
             stacked = np.concatenate([normals[i] for i in schur])
             owner = np.repeat(np.arange(len(schur)), [len(normals[i]) for i in schur])
             draws, jitter = toeplitz_draws(columns, stacked, owner)
@@ -331,6 +370,21 @@ class GaussianProcessSampler:
                 self.stats["schur_dense" if level == DENSE else f"schur_jitter_{level:g}"] += 1
             self._scatter(draws, schur, plans, normals, values)
         return values
+
+    def schur_columns(self, plans: list[TermPlan]) -> np.ndarray:
+        """The first Toeplitz column of each Schur plan: its components' columns
+        multiplied in order, ``c[s_0] * c[s_1] * ...``, for plans with the same
+        number of components at once (the same bits as one plan at a time)."""
+        columns = np.empty((len(plans), self.length))
+        sizes = np.array([len(p.stationary) for p in plans])
+        for size in np.unique(sizes).tolist():
+            members = np.flatnonzero(sizes == size)
+            ids = np.array([plans[m].stationary for m in members.tolist()])
+            product = self._columns[ids[:, 0]]
+            for j in range(1, size):
+                product *= self._columns[ids[:, j]]
+            columns[members] = product
+        return columns
 
     def _scatter(self, draws, members, plans, normals, values) -> None:
         """Cut stacked draws back into the terms ``members`` and scale each."""
@@ -386,7 +440,8 @@ class GaussianProcessSampler:
                 inner = f @ f.T
             else:
                 owner = np.zeros(self.length, dtype=np.int64)
-                rows, _ = toeplitz_draws(plan.column[None], np.eye(self.length), owner)  # R
+                column = self.schur_columns([plan])
+                rows, _ = toeplitz_draws(column, np.eye(self.length), owner)  # R
                 inner = rows.T @ rows
             for s in plan.scales:
                 total += np.outer(s, s) * inner

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cauker.sampler import portable_math
+from cauker.sampler import acceleration, portable_math
 
 MEANS = ("zero", "linear", "exponential", "anomalies")
 ZERO, LINEAR, EXPONENTIAL, ANOMALIES = range(4)
@@ -120,8 +120,14 @@ def compute_means(draws: MeanDraws, x: np.ndarray) -> Means:
         slots[linear] = flat_params[linear, :1] * x + flat_params[linear, 1:]
     exponential = np.flatnonzero(flat_kinds == EXPONENTIAL)
     if exponential.size:
-        a, b = flat_params[exponential, :1], flat_params[exponential, 1:]
-        slots[exponential] = a * portable_math.exp(b * x)
+        a, b = flat_params[exponential, 0], flat_params[exponential, 1]
+        kernels = acceleration.compiled()
+        if kernels is None:
+            slots[exponential] = a[:, None] * portable_math.exp(b[:, None] * x)
+        else:  # the same operations, in the same order
+            rows = np.empty((exponential.size, x.size))
+            kernels.exponential_rows(a, b, x, rows, kernels.PORTABLE)
+            slots[exponential] = rows
     anomalies = (flat_kinds == ANOMALIES)[:, None] & (np.arange(MAX_SPIKES) < spikes.reshape(-1, 1))
     if anomalies.any():
         # In slot order, then spike order: the same sums as one slot at a time.
