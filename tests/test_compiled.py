@@ -78,7 +78,8 @@ def test_khatri_rao_draw_is_bit_for_bit_the_numpy_one():
 
 def math_inputs() -> np.ndarray:
     """Edge cases (signed zeros, subnormals, inf, nan, the ends of exp's range, the
-    switch of expm1, multiples of pi/2) and 50,000 numbers over every scale."""
+    switch of expm1, multiples of pi/2), 50,000 numbers over every scale and
+    10,000 whose exp is subnormal."""
     edges = [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -1e-320, 1e-300, 0.5, -1.0]
     edges += [709.78, 709.79, 710.0, 800.0, -708.4, -745.1, -745.2, -746.0, -800.0]
     edges += [40.0, -41.0, 0.34657359027997264, np.nextafter(0.34657359027997264, 1.0)]
@@ -94,6 +95,9 @@ def math_inputs() -> np.ndarray:
             rng.uniform(-750, 750, 10_000),
             rng.uniform(-(2.0**28), 2.0**28, 10_000),
             scales,
+            # exp's subnormal results, where m * 2**e must round once (|r| small)
+            rng.uniform(-745.2, -708.3, 10_000),
+            np.log(2.0) * np.arange(-1074, -1021) + rng.uniform(-1e-3, 1e-3, 53),
         ]
     )
 

@@ -179,10 +179,7 @@ def test_cached_plans_share_their_arrays():
     methods = {p.method for p in plans}
     assert {"schur", "white", "khatri_rao"} <= methods
     arrays = {
-        id(a)
-        for p in plans
-        for a in (p.scales, p.rows, *p.others)
-        if isinstance(a, np.ndarray)
+        id(a) for p in plans for a in (p.scales, p.rows, *p.others) if isinstance(a, np.ndarray)
     }
     distinct = len({id(p) for p in plans})
     assert distinct > 1000
