@@ -130,6 +130,11 @@ def expand(kernel_ids, ops) -> list[tuple[int, ...]]:
     return [tuple(sorted(t)) for t in terms]
 
 
+def _deviations(variances: np.ndarray) -> np.ndarray:
+    """Standard deviations from variances, negative ones (rounding) clipped to 0."""
+    return np.sqrt(np.where(variances > 0, variances, 0.0))
+
+
 @dataclass
 class Term:
     """The parts of one term, grouped by how they are drawn."""
@@ -262,21 +267,29 @@ class GaussianProcessSampler:
     def _polynomial(self, term: Term, argument: np.ndarray) -> np.ndarray:
         return polynomial.polyval(argument, np.array(term.poly))
 
-    def _white(self, poly: tuple[float, ...], noise: float, variance: float) -> np.ndarray:
-        """Standard deviations of a white term without dense components:
-        ``noise * poly(x * x) * variance`` (the stationary components' variances
-        multiplied in order), its negative values clipped to 0."""
+    def _variance(self, stationary: list[int]) -> float:
+        """The product of stationary components' variances (their columns' first
+        entries), in order: 1 for none."""
+        variance = 1.0
+        for i in stationary:
+            variance *= float(self.components[i].column[0])
+        return variance
+
+    def _diagonal(
+        self, poly: tuple[float, ...], noise: float, variance: float, dense: list[int]
+    ) -> np.ndarray:
+        """Variance of a term that contains a WhiteKernel (the term is diagonal):
+        ``noise * poly(x * x) * variance``, times its dense components' diagonals."""
         diag = noise * polynomial.polyval(self.x * self.x, np.array(poly))
         diag = diag * variance
-        return np.sqrt(np.where(diag > 0, diag, 0.0))
-
-    def _diagonal(self, term: Term) -> np.ndarray:
-        """Variance of a term that contains a WhiteKernel (the term is diagonal)."""
-        diag = term.noise * self._polynomial(term, self.x * self.x)
-        diag = diag * self._column(term.stationary)[0]
-        for i in term.dense:
+        for i in dense:
             diag = diag * np.diag(self.components[i].matrix)
         return diag
+
+    def _white(self, poly: tuple[float, ...], noise: float, variance: float) -> np.ndarray:
+        """Standard deviations of a white term without dense components (cached in
+        ``_white_scales``: shared by the plans with the same key)."""
+        return _deviations(self._diagonal(poly, noise, variance, []))
 
     def _dense_matrix(self, term: Term) -> np.ndarray:
         matrix = self._polynomial(term, self.x[:, None] * self.x[None, :])
@@ -288,14 +301,12 @@ class GaussianProcessSampler:
 
     def _plan(self, ids: tuple[int, ...]) -> TermPlan:
         term = self.term(ids)
-        if term.white and not term.dense:
-            variance = 1.0  # the product of the stationary columns' first entries, in order
-            for i in term.stationary:
-                variance *= float(self.components[i].column[0])
-            return TermPlan("white", scales=self._white_scales(term.poly, term.noise, variance))
         if term.white:
-            diagonal = self._diagonal(term)
-            return TermPlan("white", scales=np.sqrt(np.where(diagonal > 0, diagonal, 0.0)))
+            variance = self._variance(term.stationary)
+            if not term.dense:
+                return TermPlan("white", scales=self._white_scales(term.poly, term.noise, variance))
+            diagonal = self._diagonal(term.poly, term.noise, variance, term.dense)
+            return TermPlan("white", scales=_deviations(diagonal))
         if term.dense:
             matrix = self._dense_matrix(term)
             rows = pivoted_cholesky(lambda p: matrix[:, p], np.diag(matrix))
