@@ -15,6 +15,7 @@ import tempfile
 import time
 
 import datasets
+from results import Table, record
 
 import cauker
 from cauker.files.shard_plan import plan_shards
@@ -70,14 +71,16 @@ def main() -> None:
     base = timed(bare)
     arrow = timed(lambda: prepare(CauKer))
     per_example = timed(lambda: prepare(CauKerPerExample))
-    print(f"{args.num_series:,} series of length 512, one process")
-    print(f"{'path':<40} {'seconds':>8} {'overhead':>9}")
-    print(f"{'generation only':<40} {base:>8.2f} {'':>9}")
+    table = Table("Builder overhead", ["path", "seconds", "overhead over generation"])
+    table.add("generation only (cauker.iter_batches)", f"{base:.2f}", "")
     for name, t in (
-        ("ArrowBasedBuilder (tables)", arrow),
-        ("GeneratorBasedBuilder (dicts)", per_example),
+        ("ArrowBasedBuilder, whole Arrow tables (cauker's)", arrow),
+        ("GeneratorBasedBuilder, one dict per example", per_example),
     ):
-        print(f"{name:<40} {t:>8.2f} {100 * (t - base) / base:>8.0f}%")
+        table.add(name, f"{t:.2f}", f"{100 * (t - base) / base:.0f}%")
+    note = f"{args.num_series:,} series of length 512, one process"
+    print(note, table.markdown(), sep="\n")
+    record(__file__, table, notes=[note])
 
 
 if __name__ == "__main__":

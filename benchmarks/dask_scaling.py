@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import distributed
+from results import Table, record
 
 import cauker
 from cauker.config import SPLITS
@@ -154,33 +155,36 @@ def main() -> None:
         expected = digest(runs[0].out)
         identical = all(digest(run.out) == expected for run in runs[1:])
 
-    print(
-        f"{series} series of length {config.length}, {shards} shards; "
-        f"{os.cpu_count()} cores, load average at start {load:.2f}"
-    )
-    print()
-    print(f"{'run':<28}{'wall s':>8}{'series/s':>10}{'ratio':>7}{'peak RSS MiB':>14}")
+    notes = [
+        f"{series:,} series of length {config.length}, {shards} shards; "
+        f"{os.cpu_count()} cores, load average at start {load:.2f}",
+        "peak RSS: 1 process = this process; LocalCluster = its largest worker",
+    ]
+    table = Table("Dask scaling", ["run", "wall s", "series/s", "ratio", "peak RSS MiB"])
     for run in runs:
         rss = "" if run.peak_rss_mib is None else f"{run.peak_rss_mib:.0f}"
-        print(
-            f"{run.label:<28}{run.wall:>8.1f}{series / run.wall:>10.0f}"
-            f"{runs[0].wall / run.wall:>7.2f}{rss:>14}"
+        table.add(
+            run.label.strip(),
+            f"{run.wall:.1f}",
+            f"{series / run.wall:,.0f}",
+            f"{runs[0].wall / run.wall:.2f}",
+            rss,
         )
-    print()
-    print("peak RSS: 1 process = this process; LocalCluster = its largest worker")
     for run in runs:
         if run.task_compute is None:
             continue
         in_run = 1000 * (n * run.wall - run.task_compute) / shards
-        print(
+        notes.append(
             f"{run.label.strip()}: task overhead per shard {run.noop_ms:.1f} ms (no-op tasks), "
             f"{in_run:.0f} ms in the run (mean shard compute "
             f"{1000 * run.task_compute / shards:.0f} ms); cluster start {run.startup:.1f} s, "
             "not in the wall time"
         )
-    print(f"outputs identical to the 1-process export: {identical}")
+    notes.append(f"outputs identical to the 1-process export: {identical}")
+    print(table.markdown(), *notes, sep="\n")
     if not identical:
         raise SystemExit("an export differs from the single-process export")
+    record(__file__, table, notes=notes)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from results import Table, record  # noqa: E402
 from test_determinism import (  # noqa: E402
     compare,
     generate_in_subprocess,
@@ -47,17 +48,23 @@ def main() -> None:
     disabled = numpy_baseline_only()
     if disabled:
         runs[f"NPY_DISABLE_CPU_FEATURES='{disabled}'"] = {"NPY_DISABLE_CPU_FEATURES": disabled}
-    print(f"native OpenBLAS kernel: {', '.join(native['blas'])}")
-    print("| run | BLAS kernel | config | rows | identical rows | worst relative | structure |")
-    print("|---|---|---|---|---|---|---|")
+    columns = ["run", "BLAS kernel", "config", "rows", "identical rows", "worst relative"]
+    table = Table("Rows under other CPU kernels", [*columns, "structure"])
     for label, env in runs.items():
         other = generate_in_subprocess(env, workload)
         for (name, (_, rows)), item in zip(zip(VARIANTS, workload), compare(native, other)):
-            print(
-                f"| {label} | {', '.join(other['blas'])} | {name} | {rows:,} | "
-                f"{item['identical_rows']:.2%} | {item['worst_relative']:.1e} | "
-                f"{'equal' if item['structure_equal'] else 'DIFFERENT'} |"
+            table.add(
+                label,
+                ", ".join(other["blas"]),
+                name,
+                f"{rows:,}",
+                f"{item['identical_rows']:.2%}",
+                f"{item['worst_relative']:.1e}",
+                "equal" if item["structure_equal"] else "DIFFERENT",
             )
+    note = f"native OpenBLAS kernel: {', '.join(native['blas'])}"
+    print(note, table.markdown(), sep="\n")
+    record(__file__, table, notes=[note])
 
 
 if __name__ == "__main__":

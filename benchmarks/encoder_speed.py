@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 import torch
+from results import Table, record
 
 from cauker.evaluation.pretrain import pretrain
 from cauker.evaluation.protocol import Recipe
@@ -36,10 +37,13 @@ def main() -> None:
             seconds = (time.perf_counter() - wall, time.process_time() - cpu)
             timings[encoder].append((seconds[0] / args.steps, seconds[1] / args.steps))
     base = np.mean([w for w, _ in timings["cnn"]])
-    print(f"{'encoder':<14}{'wall s/step':>12}{'CPU s/step':>12}{'x cnn':>8}")
+    table = Table("Seconds per pretraining step", ["encoder", "wall s/step", "CPU s/step", "x cnn"])
     for encoder, rows in timings.items():
         wall, cpu = np.mean([w for w, _ in rows]), np.mean([c for _, c in rows])
-        print(f"{encoder:<14}{wall:>12.3f}{cpu:>12.3f}{wall / base:>8.2f}")
+        table.add(encoder, f"{wall:.3f}", f"{cpu:.3f}", f"{wall / base:.2f}")
+    print(table.markdown())
+    note = f"batches of 256 series of length 512, {args.steps} steps, one PyTorch thread"
+    record(__file__, table, notes=[note])
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import resource
 import time
 from pathlib import Path
 
+from results import Table, record
+
 from cauker.evaluation import evaluate
 
 
@@ -67,12 +69,41 @@ def main() -> None:
         f"CPU time of the worker processes: {cpu:.0f} s in all, i.e. about "
         f"{cpu / report.settings['workers']:.0f} s of wall time on as many idle cores"
     )
-    print(
+    timing = (
         f"wall {wall:.0f} s with {report.settings['workers']} workers x "
         f"{report.settings['threads']} thread(s), {report.environment['cpu_count']} cores; "
         f"load average (1, 5, 15 min) at start {load_start}, at end {os.getloadavg()}"
     )
+    print(timing)
     print(f"wrote {report.to_json(args.output)}")
+    record(__file__, *tables(report), notes=[*report.format_table().splitlines()[:2], timing])
+
+
+def tables(report) -> tuple[Table, Table]:
+    """The mean accuracies and the candidate's comparisons, as the Benchmarks page shows them."""
+    seeds = list(report.results[report.methods[0]])
+    accuracy = Table(
+        "Mean accuracy (%)",
+        ["method", f"RF seed {' / '.join(seeds)}", "RF mean", "LR mean"],
+    )
+    for method in report.methods:
+        per_seed = report.seed_means(method, "rf")
+        accuracy.add(
+            report.label(method),
+            " / ".join(f"{per_seed[seed]:.2f}" for seed in seeds),
+            f"{report.mean(method, 'rf'):.2f}",
+            f"{report.mean(method, 'logreg'):.2f}",
+        )
+    gaps = Table(
+        "Candidate minus each method: gap [95% interval], p, verdict",
+        ["against", "random forest", "logistic regression"],
+    )
+    for against in report.methods[1:]:
+        gaps.add(
+            report.label(against),
+            *(report.compare("candidate", against, c).describe() for c in ("rf", "logreg")),
+        )
+    return accuracy, gaps
 
 
 if __name__ == "__main__":

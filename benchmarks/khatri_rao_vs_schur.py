@@ -15,6 +15,7 @@ import math
 import time
 
 import numpy as np
+from results import Table, record
 
 from cauker.sampler.gp import GaussianProcessSampler, TermPlan
 from cauker.sampler.kernels import paper_bank
@@ -23,7 +24,8 @@ from cauker.sampler.toeplitz import toeplitz_draws
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    print(f"{'L':>5} {'kernels':<60} {'prod(ranks)':>11} {'KR us':>8} {'Schur us':>9}")
+    columns = ["L", "kernels", "prod(ranks)", "Khatri-Rao us", "Schur us"]
+    table = Table("One draw, Khatri-Rao against Schur", columns)
     for length in (512, 1024):
         gp = GaussianProcessSampler(paper_bank(length), length)
         names = [b.name for b in paper_bank(length)]
@@ -57,7 +59,9 @@ def main() -> None:
             toeplitz_draws(np.repeat(column[None], 128, 0), rng.standard_normal((128, length)))
             schur = (time.perf_counter() - start) / 128
             label = " * ".join(case)
-            print(f"{length:>5} {label:<60} {ranks:>11} {kr * 1e6:>8.0f} {schur * 1e6:>9.0f}")
+            table.add(length, label, ranks, f"{kr * 1e6:.0f}", f"{schur * 1e6:.0f}")
+    print(table.markdown())
+    record(__file__, table)
 
 
 if __name__ == "__main__":

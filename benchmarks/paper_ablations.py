@@ -35,6 +35,8 @@ import argparse
 import resource
 import time
 
+from results import Table, record, results_folder
+
 from cauker.config import named_config
 from cauker.evaluation.sweep import plan_sweep, run_sweep
 
@@ -80,6 +82,24 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"wall {time.perf_counter() - started:.0f} s; largest worker {peak:.0f} MiB")
     print(f"wrote {args.output_dir}/sweep.txt, sweep.json, sweep.png")
+    figure = report.plot(results_folder() / "paper_ablations.png").name
+    record(__file__, table(report), notes=report.format_table().splitlines()[:2], figures=[figure])
+
+
+def table(report) -> Table:
+    """Each config's gap to the reference, ranked, as the Benchmarks page shows it."""
+    columns = ["config"]
+    for probe in ("RF", "LR"):
+        columns += [f"{probe} gap [95% interval]", "p", "verdict"]
+    gaps = Table("Gap to the reference in accuracy points", columns)
+    for row in report.rows():
+        cells = [row["cell"]]
+        for classifier in ("rf", "logreg"):
+            c = row[classifier]
+            interval = f"{c['gap']:+.2f} [{c['low']:+.2f}, {c['high']:+.2f}]"
+            cells += [interval, f"{c['p_value']:.2f}", c["verdict"]]
+        gaps.add(*cells)
+    return gaps
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import tempfile
 import time
 
 import pyarrow.parquet as pq
+from results import Table, record
 
 import cauker
 from cauker.files import writers
@@ -53,15 +54,17 @@ WRITERS = {
 }
 
 
-def in_memory(rows: int, length: int) -> None:
+def in_memory(rows: int, length: int) -> Table:
     config = cauker.CauKerConfig(num_series=rows, length=length)
     started = time.perf_counter()
     batches = list(cauker.iter_batches(config))
     generation = time.perf_counter() - started
     schema = batches[0].schema
-    print(f"\n{rows:,} rows of length {length}, generated in {generation:.2f} s (1 process)\n")
-    print("| writer | write s | rows/s | time vs previous | write / generation | MiB | read s |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    columns = ["writer", "write s", "rows/s", "time vs previous", "write / generation", "MiB"]
+    table = Table(
+        f"Writing {rows:,} rows of length {length}, generated in {generation:.2f} s (1 process)",
+        [*columns, "read s"],
+    )
     base = None
     for name, write in WRITERS.items():
         best = float("inf")
@@ -75,10 +78,17 @@ def in_memory(rows: int, length: int) -> None:
         pq.read_table(io.BytesIO(data))
         read = time.perf_counter() - started
         base = base or best
-        print(
-            f"| {name} | {best:.3f} | {rows / best:,.0f} | {best / base:.2f} | "
-            f"{best / generation:.1%} | {len(data) / 2**20:.1f} | {read:.3f} |"
+        table.add(
+            name,
+            f"{best:.3f}",
+            f"{rows / best:,.0f}",
+            f"{best / base:.2f}",
+            f"{best / generation:.1%}",
+            f"{len(data) / 2**20:.1f}",
+            f"{read:.3f}",
         )
+    print(table.markdown())
+    return table
 
 
 def _child(name: str, rows: int, length: int) -> None:
@@ -94,10 +104,9 @@ def _child(name: str, rows: int, length: int) -> None:
     print(json.dumps({"wall": wall, "peak": peak, "bytes": size}))
 
 
-def end_to_end(rows: int, length: int) -> None:
-    print("\nGenerate and write one file, a fresh process per writer:\n")
-    print("| writer | wall s | time vs previous | peak RSS MiB |")
-    print("|---|---:|---:|---:|")
+def end_to_end(rows: int, length: int) -> Table:
+    columns = ["writer", "wall s", "time vs previous", "peak RSS MiB"]
+    table = Table("Generate and write one file, a fresh process per writer", columns)
     base = None
     for name in WRITERS:
         done = subprocess.run(
@@ -118,7 +127,9 @@ def end_to_end(rows: int, length: int) -> None:
         result = json.loads(done.stdout.strip().splitlines()[-1])
         wall, peak = result["wall"], result["peak"]
         base = base or wall
-        print(f"| {name} | {wall:.2f} | {wall / base:.2f} | {peak:.0f} |")
+        table.add(name, f"{wall:.2f}", f"{wall / base:.2f}", f"{peak:.0f}")
+    print(table.markdown())
+    return table
 
 
 def main() -> None:
@@ -130,9 +141,10 @@ def main() -> None:
     if args.child:
         _child(args.child, args.rows, args.length)
         return
-    print(f"pyarrow {__import__('pyarrow').__version__}, CDC: {writers.has_cdc()}")
-    in_memory(args.rows, args.length)
-    end_to_end(args.rows, args.length)
+    note = f"pyarrow {__import__('pyarrow').__version__}, CDC: {writers.has_cdc()}"
+    print(note)
+    tables = in_memory(args.rows, args.length), end_to_end(args.rows, args.length)
+    record(__file__, *tables, notes=[note])
 
 
 if __name__ == "__main__":

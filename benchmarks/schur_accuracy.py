@@ -13,6 +13,7 @@ import argparse
 from collections import Counter
 
 import numpy as np
+from results import Table, record
 from scipy.linalg import toeplitz
 
 from cauker.sampler.gp import GaussianProcessSampler
@@ -24,7 +25,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=200)
     args = parser.parse_args()
-    print(f"{'bank':<6} {'L':>5} {'samples':>8} {'worst error':>12}  jitters used")
+    columns = ["bank", "L", "samples", "worst error", "jitters used"]
+    table = Table("Schur factorisation: worst max|R^T R - T| / T[0, 0]", columns)
     for length, share in ((512, 1.0), (1024, 0.3), (2048, 0.05)):
         samples = max(5, int(args.samples * share))
         rng = np.random.default_rng(length)
@@ -40,7 +42,9 @@ def main() -> None:
                 err = np.abs(rows.T @ rows - toeplitz(column)).max() / column[0]
                 worst = max(worst, err)
                 used[f"{jitter[0]:g}"] += 1
-            print(f"{name:<6} {length:>5} {samples:>8} {worst:>12.2e}  {dict(used)}")
+            table.add(name, length, samples, f"{worst:.2e}", dict(used))
+    print(table.markdown())
+    record(__file__, table)
 
 
 if __name__ == "__main__":

@@ -22,19 +22,21 @@ import datasets
 import pyarrow as pa
 from datasets.distributed import split_dataset_by_node
 from datasets.iterable_dataset import ArrowExamplesIterable
+from results import Table, record
 
 import cauker
 from cauker.hf.builder import work_ranges
 from cauker.sampler.rows import iter_batches, sampler_for
 
 
-def graphs_per_call(length: int, total: int = 256) -> None:
+def graphs_per_call(length: int, total: int = 256) -> Table:
     config = cauker.CauKerConfig(num_series=10**6, length=length)
     sampler = sampler_for(config)
     sampler.graphs("train", range(100_000, 100_128))  # warm the caches (the sampler uses no BLAS)
-    print(f"\n{total} graphs of length {length}, by graphs per call of the sampler:\n")
-    print("| graphs per call | graphs/s | vs 128 per call |")
-    print("|---:|---:|---:|")
+    table = Table(
+        f"{total} graphs of length {length}, by graphs per call of the sampler",
+        ["graphs per call", "graphs/s", "vs 128 per call"],
+    )
     rates = {}
     for per_call in (1, 4, 16, 64, 128):
         started = time.perf_counter()
@@ -42,7 +44,9 @@ def graphs_per_call(length: int, total: int = 256) -> None:
             sampler.graphs("train", range(first, first + per_call))
         rates[per_call] = total / (time.perf_counter() - started)
     for per_call, rate in rates.items():
-        print(f"| {per_call} | {rate:,.0f} | {rate / rates[128]:.2f} |")
+        table.add(per_call, f"{rate:,.0f}", f"{rate / rates[128]:.2f}")
+    print(table.markdown())
+    return table
 
 
 def previous_stream(config: cauker.CauKerConfig) -> datasets.IterableDataset:
@@ -66,15 +70,16 @@ def seconds(stream) -> float:
     return time.process_time() - started
 
 
-def rank_cost(rows: int, length: int) -> None:
+def rank_cost(rows: int, length: int) -> Table:
     fields = {"num_series": rows, "length": length}
     config = cauker.named_config("10k", **fields)
     full = cauker.load_dataset("10k", split="train", streaming=True, **fields)
     seconds(full)  # a first pass fills the caches (kernel factors, plans): not timed
     whole = seconds(full)
-    print(f"\n{rows:,} rows of length {length}: the whole split streams in {whole:.2f} CPU s\n")
-    print("| stream | world size | shards | rank 0 CPU s | rank 0 / its share |")
-    print("|---|---:|---:|---:|---:|")
+    table = Table(
+        f"{rows:,} rows of length {length}: the whole split streams in {whole:.2f} CPU s",
+        ["stream", "world size", "shards", "rank 0 CPU s", "rank 0 / its share"],
+    )
     old = previous_stream(config)
     cases = [
         ("previous (63 contiguous shards)", 8, split_dataset_by_node(old, rank=0, world_size=8)),
@@ -88,7 +93,9 @@ def rank_cost(rows: int, length: int) -> None:
     for name, world_size, stream in cases:
         took = seconds(stream)
         shards, share = stream._ex_iterable.num_shards, whole / world_size
-        print(f"| {name} | {world_size} | {shards:,} | {took:.2f} | {took / share:.2f} |")
+        table.add(name, world_size, f"{shards:,}", f"{took:.2f}", f"{took / share:.2f}")
+    print(table.markdown())
+    return table
 
 
 def main() -> None:
@@ -96,8 +103,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=8000)
     parser.add_argument("--length", type=int, default=512)
     args = parser.parse_args()
-    graphs_per_call(args.length)
-    rank_cost(args.rows, args.length)
+    tables = graphs_per_call(args.length), rank_cost(args.rows, args.length)
+    record(
+        __file__, *tables, notes=["CPU seconds of one process (share = the split's / world size)"]
+    )
 
 
 if __name__ == "__main__":

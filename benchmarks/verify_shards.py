@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import Table, record
+
 import cauker
 from cauker.files import writers
 from cauker.files.hub_folder import export, export_shards
@@ -56,16 +58,22 @@ def main() -> None:
                 writers.pages_intact = real
     with_pages, without = statistics.median(checked), statistics.median(footer_only)
     mib = size / 2**20
-    print(f"config {args.config}: {shards} shards, {mib:.0f} MiB of Parquet")
-    print("| run | seconds | vs first export |")
-    print("|---|---:|---:|")
-    print(f"| first export, 1 process | {first:.2f} | 1.000 |")
-    print(f"| whole re-run (checks, preview, card) | {rerun:.2f} | {rerun / first:.3f} |")
-    print(f"| shard checks, footers only (median) | {without:.3f} | {without / first:.4f} |")
-    pages = f"{with_pages:.3f} | {with_pages / first:.4f}"
-    print(f"| shard checks, footers and pages (median) | {pages} |")
+    table = Table(
+        "Re-runs of an export that find every shard complete", ["run", "seconds", "vs first export"]
+    )
+    table.add("first export, 1 process", f"{first:.2f}", "1.000")
+    table.add("whole re-run (checks, preview, card)", f"{rerun:.2f}", f"{rerun / first:.3f}")
+    table.add("shard checks, footers only (median)", f"{without:.3f}", f"{without / first:.4f}")
+    table.add(
+        "shard checks, footers and pages (median)", f"{with_pages:.3f}", f"{with_pages / first:.4f}"
+    )
     extra = with_pages - without
-    print(f"page checks add {extra:.3f} s, {1000 * extra / mib:.1f} ms per MiB of Parquet")
+    notes = [
+        f"config {args.config}: {shards} shards, {mib:.0f} MiB of Parquet",
+        f"page checks add {extra:.3f} s, {1000 * extra / mib:.1f} ms per MiB of Parquet",
+    ]
+    print(table.markdown(), *notes, sep="\n")
+    record(__file__, table, notes=notes)
 
 
 if __name__ == "__main__":
