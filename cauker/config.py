@@ -35,7 +35,7 @@ from cauker.sampler.means import MEAN_BANKS, MEANS
 from cauker.validation import check_bool, check_int
 
 #: Version of the generating algorithm. Any change to the bytes produced for a
-#: given config and seed bumps it (see the README).
+#: given config and seed bumps it (see CHANGELOG.md).
 ALGORITHM_VERSION = "2.0.0"
 
 #: The splits of every corpus, in order.

@@ -30,7 +30,6 @@ version = release = cauker.__version__
 
 extensions = [
     "sphinx.ext.autodoc",
-    "sphinx.ext.autosummary",
     "numpydoc",
     "sphinxarg.ext",
     "myst_parser",
@@ -43,7 +42,6 @@ exclude_patterns = ["_build", "**/*.inc"]
 root_doc = "index"
 
 # --- API reference -------------------------------------------------------------
-autosummary_generate = False  # cauker_docs writes the pages, from __all__
 autodoc_typehints = "none"  # numpydoc's Parameters give the types, in words
 autodoc_member_order = "bysource"
 autodoc_inherit_docstrings = False  # a method cauker overrides shows its own doc, or none
@@ -68,6 +66,7 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"cauker {release}"
 html_theme_options = {
     "navbar_align": "left",
+    "header_links_before_dropdown": 8,
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],

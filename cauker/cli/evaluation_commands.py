@@ -85,7 +85,7 @@ def register(subparsers) -> None:
             "(default: the KernelSynth ablation of the same config), the untrained encoder and "
             "the raw series, with paired intervals and a verdict. Needs the extra: pip install "
             "'cauker[eval]'. The defaults cost about 1,800 pretraining steps: 9 to 28 minutes "
-            "on 2 CPU cores, by their speed (see the README)."
+            "on 2 CPU cores, by their speed (see the documentation's evaluation guide)."
         ),
     )
     parser.add_argument(

@@ -53,7 +53,7 @@ RETRIES = 2
 
 #: Dask settings for workers that run shard tasks. The statistical profiler
 #: samples the task's thread every 10 ms, which slowed shards by 5-10% here
-#: (README, "Measured: 2 workers against 1 process"; ``benchmarks/dask_scaling.py``).
+#: (``benchmarks/dask_scaling.py``).
 #: On a cluster you start yourself, set ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``.
 WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 

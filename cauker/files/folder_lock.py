@@ -10,7 +10,7 @@ way (Windows, some network file systems), ``filelock`` on a hidden file
 ``.cauker.lock`` in the folder takes over.
 
 On object stores (``s3://``, ``gcs://``, ``hf://``) there is no lock: two
-exports into one URL at the same time are not made safe (the README says so).
+exports into one URL at the same time are not made safe (the user guide says so).
 """
 
 from __future__ import annotations

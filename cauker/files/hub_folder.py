@@ -13,8 +13,8 @@ Work is one task per shard: in this process, in a process pool
 (``num_proc``), or on a Dask cluster (``scheduler``). A re-run skips the shards
 that are complete, so an interrupted export resumes where it stopped.
 
-What an export promises (the README's "Crashes, concurrent exports and your
-files" says the same for users):
+What an export promises (the user guide's "Crashes, concurrent exports and
+your files" says the same for users):
 
 - It never replaces or deletes a file it did not write: a README.md that is not
   a cauker card, or an image at its preview's path, stops it before any work

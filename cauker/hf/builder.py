@@ -19,7 +19,7 @@ Named configs are the paper's corpus sizes with the defaults of
 ``cauker.CauKerConfig``; every field can be overridden, and each set of
 overrides gets its own cache directory. The builder is an ``ArrowBasedBuilder``:
 the sampler yields whole Arrow tables, which ``datasets`` writes as they are
-(see the README for the measurement behind this choice).
+(``benchmarks/builder_overhead.py`` measures the choice).
 
 Streaming (``as_streaming_dataset``) does not go through ``_generate_tables``:
 each split is a ``cauker.hf.stream.CauKerExamplesIterable``, which splits evenly

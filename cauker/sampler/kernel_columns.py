@@ -15,7 +15,7 @@ only, for the kernel classes below and any sum, product or integer power of them
   ``Exponentiation`` (dense).
 
 Any other kernel (another ``nu``, a kernel of your own) is evaluated by
-scikit-learn itself, so its bits may depend on the CPU; the README says so.
+scikit-learn itself, so its bits may depend on the CPU; the documentation says so.
 The values agree with scikit-learn's to about 1e-15 (tests compare them).
 """
 

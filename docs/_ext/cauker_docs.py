@@ -27,6 +27,7 @@ from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx.pycode import ModuleAnalyzer
 from sphinx.util.docutils import SphinxDirective
 
 DOCS = Path(__file__).resolve().parents[1]
@@ -63,13 +64,42 @@ def public_names(module_name: str) -> list[str]:
     ]
 
 
+def _data_doc(module_name: str, name: str) -> list[str]:
+    """The ``#:`` comment of a module-level value, read where it is assigned: in the
+    module, or in the module it is imported from (``from cauker.config import ...``)."""
+    module = importlib.import_module(module_name)
+    found = ModuleAnalyzer.for_module(module_name).find_attr_docs().get(("", name))
+    if found:
+        return list(found)
+    for node in ast.walk(ast.parse(inspect.getsource(module))):
+        if isinstance(node, ast.ImportFrom) and any(a.name == name for a in node.names):
+            return _data_doc(node.module, name)
+    raise ValueError(f"{module_name}.{name} has no #: comment to document it")
+
+
+def _summary(module_name: str, name: str) -> str:
+    """The first paragraph of a public name's documentation, on one line."""
+    value = getattr(importlib.import_module(module_name), name)
+    if inspect.isclass(value) or callable(value):
+        lines = (inspect.getdoc(value) or "").splitlines()
+    else:
+        lines = _data_doc(module_name, name)
+    first = []
+    for line in lines:
+        if not line.strip():
+            break
+        first.append(line.strip())
+    return " ".join(first)
+
+
 def _directive(module_name: str, name: str) -> str:
     value = getattr(importlib.import_module(module_name), name)
     if inspect.isclass(value):
         return f".. autoclass:: {name}\n"
     if callable(value):
         return f".. autofunction:: {name}\n"
-    return f".. autodata:: {name}\n   :no-value:\n"
+    doc = "\n".join(f"   {line}".rstrip() for line in _data_doc(module_name, name))
+    return f".. data:: {name}\n   :value: {value!r}\n\n{doc}\n"
 
 
 def _find(path: str) -> object | None:
@@ -151,8 +181,9 @@ def write_api_pages() -> None:
             wanted.add(f"{page}.rst")
             text = f"{_heading(page)}\n.. currentmodule:: {module_name}\n\n"
             _write(folder / f"{page}.rst", text + _directive(module_name, name))
-        summary = [f".. currentmodule:: {module_name}\n", ".. autosummary::\n"]
-        summary += [f"   {name}" for name in names]
+        summary = [f".. currentmodule:: {module_name}\n", ".. list-table::", "   :widths: 30 70\n"]
+        for name in names:
+            summary += [f"   * - :obj:`{name}`", f"     - {_summary(module_name, name)}"]
         summary += ["", ".. toctree::", "   :hidden:", ""]
         summary += [f"   generated/{module_name}.{name}" for name in names]
         wanted.add(f"{module_name}.inc")
