@@ -204,7 +204,10 @@ def write_example_pages() -> None:
         if docstring is None:
             raise ValueError(f"{script} has no docstring: an example's page starts from it")
         first, _, rest = docstring.partition("\n")
+        lines = script.read_text().splitlines()
         code_starts = tree.body[0].end_lineno + 1
+        while code_starts <= len(lines) and not lines[code_starts - 1].strip():
+            code_starts += 1
         relative = f"../../../examples/{script.name}"
         text = "\n".join(
             [
