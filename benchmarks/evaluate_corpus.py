@@ -101,7 +101,7 @@ def tables(report) -> tuple[Table, Table]:
     for against in report.methods[1:]:
         gaps.add(
             report.label(against),
-            *(report.compare("candidate", against, c).describe() for c in ("rf", "logreg")),
+            *(report.compare("candidate", against, c).describe().strip() for c in ("rf", "logreg")),
         )
     return accuracy, gaps
 
