@@ -20,6 +20,7 @@ when their text changed, so that an unchanged page is not read again.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import json
@@ -33,13 +34,9 @@ from sphinx.util.docutils import SphinxDirective
 DOCS = Path(__file__).resolve().parents[1]
 REPOSITORY = DOCS.parent
 
-#: The modules whose public names the API reference documents, with a heading each.
-API_MODULES = {
-    "cauker": "Corpora: configs, generation, loading, export",
-    "cauker.evaluation": "Corpus quality: evaluate and sweep",
-    "cauker.errors": "Exceptions and warnings",
-    "cauker.hf.builder": "The datasets builder",
-}
+#: The modules whose public names the API reference documents (``api/index.rst`` gives
+#: each a section that includes ``generated/<module>.inc``).
+API_MODULES = ("cauker", "cauker.evaluation", "cauker.errors", "cauker.hf.builder")
 
 
 def _write(path: Path, text: str) -> None:
@@ -118,6 +115,7 @@ def _find(path: str) -> object | None:
     return None
 
 
+@functools.cache
 def documented_paths() -> dict[str, str]:
     """Where each public object is defined -> where it is documented."""
     out = {}
@@ -140,11 +138,8 @@ def resolve_elsewhere(app, env, node, contnode):
     candidates = [target]
     if module:
         candidates += [f"{module}.{owner}.{target}" if owner else None, f"{module}.{target}"]
-    if "." not in target:  # a name relative to the object documented, wherever it is defined
-        page = _find(node["refdoc"].rpartition("/")[2])
-        scopes = [page] if page is not None else []
-        scopes += [_find(path) for path in documented_paths().values()]
-        for scope in scopes:
+    if "." not in target:  # relative to a documented object, in the module that defines it
+        for scope in map(_find, documented_paths().values()):
             if inspect.isclass(scope) or inspect.isfunction(scope):
                 candidates.append(f"{scope.__module__}.{target}")
             if inspect.isclass(scope):
