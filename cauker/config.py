@@ -412,7 +412,7 @@ def named_config(name: str, **overrides: Any) -> CauKerConfig:
     >>> config.num_series, config.length, config.dag_depth, config.num_nodes
     (100000, 1024, 4, 18)
     """
-    if name not in NAMED_SIZES:
+    if not isinstance(name, str) or name not in NAMED_SIZES:
         raise ParameterError(f"config name must be one of {list(NAMED_SIZES)}, got {name!r}")
     fields = {f.name for f in dataclasses.fields(CauKerConfig)}
     unknown = sorted(set(overrides) - fields)

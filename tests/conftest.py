@@ -20,7 +20,8 @@ Using the server from a test:
 - `hub.requests` logs each (method, path) received, `hub.unknown_requests` the unsupported ones.
 - `hub.fail_uploads_after(n)` makes uploads fail with HTTP 500 after n more successful ones; this
   is turned off again after each test. The client retries 5xx answers to LFS uploads five
-  times, sleeping 1+2+4+8+8 s: use the `no_backoff_sleep` fixture in such tests.
+  times, sleeping 1+2+4+8+8 s, and cauker tries each Hub call three times, sleeping 1+2 s: use
+  the `no_backoff_sleep` fixture in such tests.
 """
 
 import os
@@ -98,6 +99,7 @@ def small_files():
 def _reset_fault_injection():
     yield
     HUB.fail_uploads_after(None)
+    HUB.silent_on(None)
 
 
 class _TimeWithoutSleep:
@@ -111,7 +113,11 @@ class _TimeWithoutSleep:
 
 @pytest.fixture
 def no_backoff_sleep(monkeypatch):
-    """Skip the sleeps of huggingface_hub's retries (`http_backoff`) in this test."""
+    """Skip the sleeps of huggingface_hub's retries (`http_backoff`), and of cauker's
+    own retries of Hub calls, in this test."""
     from huggingface_hub.utils import _http
 
+    import cauker.hf.hub
+
     monkeypatch.setattr(_http, "time", _TimeWithoutSleep())
+    monkeypatch.setattr(cauker.hf.hub, "RETRY_WAITS", (0.0, 0.0))

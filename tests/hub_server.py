@@ -16,8 +16,10 @@ As on the Hub: a wrong token gets 401 on any request; writes need the token (401
 the token's namespace, `user` (403; a test can seed repos anywhere with `hub.create_repo`);
 commits are snapshots with 40-hex ids, so a tag keeps serving old files after newer commits;
 a commit naming a parent that is no longer the head gets 412. `fail_uploads_after(n)` makes
-uploads fail with HTTP 500 after n more successful ones. File contents live on disk under
-`root`, keyed by sha256; everything else lives in memory.
+uploads fail with HTTP 500 after n more successful ones; `silent_on(pattern)` makes the requests
+whose path matches go unanswered (a Hub that hangs). File contents live on disk under `root`,
+keyed by sha256; everything else lives in memory. `silent_endpoint()` is a bare TCP endpoint
+that accepts connections and never answers anything.
 
 Written by hand because no library serves the Hub API; the card's YAML is read with PyYAML.
 """
@@ -33,7 +35,9 @@ import re
 import socket
 import sys
 import threading
+import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -108,6 +112,7 @@ class LocalHub:
         self.lock = threading.RLock()  # guards the repos and the upload counter
         self._repos: dict[str, Repo] = {}
         self._uploads_left: int | None = None
+        self._silent: str | None = None  # a regex of the paths left unanswered
         self._commit_numbers = itertools.count()
         self._server: ThreadingHTTPServer | None = None
         self._connections: set[socket.socket] = set()  # kept alive by the clients' pools
@@ -136,6 +141,15 @@ class LocalHub:
         every further upload with HTTP 500, until called again with None."""
         with self.lock:
             self._uploads_left = n
+
+    def silent_on(self, pattern: str | None) -> None:
+        """Leave every request whose path matches the regex `pattern` unanswered (the
+        connection stays open, silent), until called again with None."""
+        self._silent = pattern
+
+    def is_silent(self, path: str) -> bool:
+        pattern = self._silent
+        return pattern is not None and re.search(pattern, path) is not None
 
     def create_repo(self, repo_id: str) -> Repo:
         """Create a dataset repo, in any namespace (the HTTP API only allows `user`'s); like the
@@ -279,6 +293,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         # Read the body even before an error answer, so that the connection stays usable.
         self.body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.hub.is_silent(url.path):
+            while self.hub.is_silent(url.path) and self.hub._server is not None:
+                time.sleep(0.05)
+            self.close_connection = True  # never answered: the client gave up meanwhile
+            return
         try:
             for methods, pattern, name in ROUTES:
                 if self.command in methods.split() and (match := re.fullmatch(pattern, url.path)):
@@ -552,3 +571,28 @@ class _Handler(BaseHTTPRequestHandler):
                 raise HubError(404, f"A file with this name doesn't exist: {path}", "EntryNotFound")
         else:
             raise HubError(400, f"LocalHub does not implement the commit operation {key!r}")
+
+
+@contextlib.contextmanager
+def silent_endpoint() -> Iterator[str]:
+    """The URL of a local TCP endpoint that accepts every connection and never sends a
+    byte: a Hub that hangs. The connections are held open until the block ends."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.05)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for connection in [*held, server]:
+            connection.close()

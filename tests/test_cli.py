@@ -104,6 +104,8 @@ def test_configs_table(capsys):
     lines = out.splitlines()
     assert code == 0 and lines[0].split() == ["config", "10k", "100k", "1m", "10m"]
     assert lines[1].split() == ["num_series", "10000", "100000", "1000000", "10000000"]
+    (validation,) = [line.split() for line in lines if line.startswith("num_validation")]
+    assert validation == ["num_validation", "100", "1000", "10000", "100000"]
 
 
 def test_preview_writes_an_image(tmp_path, capsys):
@@ -115,23 +117,16 @@ def test_preview_writes_an_image(tmp_path, capsys):
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size > 20_000
 
 
-def test_export_command(tmp_path, capsys):
-    code, out, err = run(
-        capsys,
-        "export",
-        "10k",
-        "--num-series",
-        "24",
-        "--length",
-        "16",
-        "--output-dir",
-        str(tmp_path),
-        "--name",
-        "tiny",
-        "--quiet",
-    )
+def test_export_command_and_its_rerun_with_nothing_to_do(tmp_path, capsys, small_files):
+    argv = ["export", "10k", "--num-series", "24", "--length", "16"]
+    argv += ["--output-dir", str(tmp_path), "--name", "tiny", "--quiet"]
+    code, out, err = run(capsys, *argv)
     assert code == 0, err
+    assert "(7 of 7 shard(s) written)" in out
     assert datasets.load_dataset(str(tmp_path), "tiny", split="train").num_rows == 24
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert "already holds config 'tiny' (7 shard(s), verified); nothing written" in out
 
 
 @pytest.mark.parametrize(
@@ -141,9 +136,13 @@ def test_export_command(tmp_path, capsys):
         (["generate", "10k", "--length", "1"], "length must be >= 2, got 1"),
         (
             ["generate", "10k", "--num-series", "abc"],
-            "argument --num-series: invalid int value: 'abc'",
+            "argument --num-series: num_series must be an integer, got 'abc'",
         ),
         (["generate", "10k", "--format", "csv"], "argument --format: invalid choice: 'csv'"),
+        (
+            ["generate", "10k", "--dag-depth", "nan"],
+            "argument --dag-depth: dag_depth must be an integer or 'none', got 'nan'",
+        ),
         (["generate", "10k", "--mean-bank", "zero,cubic"], "mean_bank entries must be among"),
         (
             ["generate", "10k", "--series-per-graph", "30"],
@@ -259,6 +258,7 @@ def test_a_full_disk_during_generate_names_the_cause(tmp_path, capsys, monkeypat
     code, _, err = run(capsys, *argv, "--quiet")
     assert code == 2 and err.count("\n") == 1, err
     assert "No space left on device" in err
+    assert str(out / "train" / "train-00000-of-00001.parquet") in err  # which file
 
 
 def test_preview_checks_its_output_before_generating(tmp_path, capsys, monkeypatch):

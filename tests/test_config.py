@@ -7,6 +7,7 @@ import pytest
 from sklearn.gaussian_process.kernels import RBF
 
 from cauker import CauKerConfig, named_config
+from cauker.errors import ParameterError
 
 BAD = [
     ({"num_series": -5}, "num_series must be in [1, 10000000000], got -5"),
@@ -60,6 +61,9 @@ def test_named_configs_and_overrides():
         named_config("5k")
     with pytest.raises(ValueError, match=r"unknown config field\(s\) \['lenght'\]"):
         named_config("10k", lenght=3)
+    for name in (["10k"], None, 10):  # D14: a ParameterError, not a TypeError
+        with pytest.raises(ParameterError, match="config name must be one of"):
+            named_config(name)
 
 
 def test_split_sizes():
@@ -117,6 +121,10 @@ BAD_KERNELS = [
     (lambda k: [k.RBF(float("nan"))], "entry 0", "not finite"),
     (lambda k: [k.RBF(length_scale=[0.1, 0.2])], "entry 0", "one-dimensional"),
     (lambda k: [k.CompoundKernel([k.RBF(), k.RBF(0.5)])], "entry 0", "one 16 x 16 covariance"),
+    # D9: finite, but its draws overflow float32 (generation ended in RedrawError)
+    (lambda k: [k.RBF(0.2), k.ConstantKernel(1e80)], "entry 1", "takes values up to 1e+80"),
+    (lambda k: [k.WhiteKernel(1e40) * k.RBF(0.3)], "entry 0", "more than 101"),
+    (lambda k: [k.DotProduct(sigma_0=11.0)], "entry 0", "takes values up to 122"),
 ]
 
 
@@ -137,8 +145,19 @@ def test_good_custom_kernels_pass_including_nearly_singular_ones():
     # RBF(10) is singular to rounding (eigenvalues down to -1e-13 of the largest in
     # float64): a tolerance of zero would refuse the paper's own bank entry.
     bank = (RBF(10.0), DotProduct(1.0) ** 2, ConstantKernel(0.0), WhiteKernel(0.5) * RBF(0.1))
+    bank += (DotProduct(sigma_0=10.0), ConstantKernel(100.0) * RBF(0.2))  # the paper's scale
     for length in (16, 1024):
         assert CauKerConfig(num_series=10, length=length, kernel_bank=bank).kernel_bank == bank
+
+
+def test_the_kernel_bound_keeps_any_allowed_composition_finite_in_float32():
+    import numpy as np
+
+    from cauker.config import MAX_KERNELS
+    from cauker.sampler.kernels import MAX_KERNEL_VALUE
+
+    deviation = MAX_KERNEL_VALUE ** (MAX_KERNELS / 2)  # a product of MAX_KERNELS entries
+    assert deviation * 1e6 < np.finfo(np.float32).max
 
 
 def test_custom_kernels_enter_the_fingerprint_exactly():

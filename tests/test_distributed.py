@@ -22,7 +22,8 @@ import cauker  # noqa: E402
 from cauker.config import SPLITS  # noqa: E402
 from cauker.errors import ShardWriteError  # noqa: E402
 from cauker.files.dask_runner import check_scheduler, dask_runner  # noqa: E402
-from cauker.files.hub_folder import shard_path  # noqa: E402
+from cauker.files.file_records import FileRecords  # noqa: E402
+from cauker.files.hub_folder import RECORDS, shard_path  # noqa: E402
 from cauker.files.shard_plan import plan_shards  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
@@ -120,30 +121,31 @@ def test_killed_worker_is_survived(client, reference, tmp_path):
     assert tree(tmp_path) == reference["larger"]  # complete, identical, no temporary files left
 
 
-def test_rerun_after_interruption_skips_complete_shards(client, reference, tmp_path):
-    shards = [s for split in SPLITS for s in plan_shards(SMALL, split)]
-    tasks = [(s, shard_path("default", SMALL, s)) for s in shards]
-
+def test_rerun_after_interruption_skips_complete_shards(client, reference, tmp_path, monkeypatch):
     class Interrupted(Exception):
         pass
 
-    finished = []
+    real = FileRecords.add
 
-    def done(file) -> None:
-        finished.append(file)
-        if len(finished) == 3:
+    def interrupted_after_three(records, path, file) -> None:
+        real(records, path, file)
+        if len(records.files) == 3:
             raise Interrupted
 
+    monkeypatch.setattr(FileRecords, "add", interrupted_after_three)
     with pytest.raises(Interrupted):
-        dask_runner(str(tmp_path), SMALL, "parquet", client)(tasks, done)
+        cauker.export(SMALL, tmp_path, scheduler=client, progress=False)
+    monkeypatch.setattr(FileRecords, "add", real)
     wait_until_idle(client)  # cancelled tasks already running finish their shard
+    folder = tmp_path / "data" / "default"
+    recorded = [Path(p).name for p in json.loads((folder / RECORDS).read_text())["files"]]
     before = shard_identities(tmp_path)
-    assert 3 <= len(before) < len(shards)
+    assert len(recorded) == 3 and len(before) < num_shards(SMALL)
 
     cauker.export(SMALL, tmp_path, scheduler=client, progress=False)
     after = shard_identities(tmp_path)
-    assert {name: after[name] for name in before} == before  # complete shards untouched
-    assert len(after) == len(shards)
+    assert {name: after[name] for name in recorded} == {name: before[name] for name in recorded}
+    assert len(after) == num_shards(SMALL)  # the others (in flight, unrecorded) are rewritten
     assert tree(tmp_path) == reference["small"]
 
 

@@ -3,6 +3,7 @@
 import doctest
 import importlib
 import pkgutil
+import tempfile
 
 import pytest
 
@@ -18,12 +19,16 @@ def examples(name: str) -> list[doctest.DocTest]:
 
 
 @pytest.mark.parametrize("name", [n for n in MODULES if n != "cauker.__main__"])
-def test_docstring_examples_run(name, monkeypatch, tmp_path):
+def test_docstring_examples_run_and_leave_no_temporary_folder(name, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # an example that writes a file writes it here
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))  # where mkdtemp() would leave one
     runner = doctest.DocTestRunner(optionflags=OPTIONS)
     for test in examples(name):
         runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+    assert list(temporary.iterdir()) == []  # D15
 
 
 def test_the_package_has_examples_to_run():

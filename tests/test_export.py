@@ -3,6 +3,7 @@
 import dataclasses
 import errno
 import hashlib
+import json
 import posixpath
 import threading
 import time
@@ -13,6 +14,7 @@ import datasets
 import fsspec
 import pyarrow.parquet as pq
 import pytest
+from file_damage import flip, footer_offset, page_index_offset
 from fsspec.implementations.local import LocalFileSystem
 from huggingface_hub import DatasetCard
 from PIL import Image
@@ -21,7 +23,7 @@ import cauker
 from cauker.errors import ForeignFileError
 from cauker.files import hub_folder as export_module
 from cauker.files import runners
-from cauker.files.hub_folder import export
+from cauker.files.hub_folder import RECORDS, export
 
 pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
 
@@ -56,7 +58,7 @@ def test_export_loads_by_name_equal_to_generate(tmp_path):
         validation["target"]
         == cauker.generate(SMALL, split="validation").column("target").to_pylist()
     )
-    files = sorted(p.name for p in (tmp_path / "data" / "small").iterdir())
+    files = sorted(p.name for p in (tmp_path / "data" / "small").glob("*.parquet"))
     assert files[0] == shard_name("train", 0, 30) and files[-1] == shard_name("validation", 0, 1)
     assert len(files) == 31
     assert (tmp_path / "images" / f"small-{TAG}.png").stat().st_size > 10_000
@@ -113,8 +115,12 @@ def test_crash_keeps_complete_shards_and_resume_skips_them(tmp_path, monkeypatch
         export(SMALL, tmp_path / "out", config_name="small", progress=False)
     folder = tmp_path / "out" / "data" / "small"
     on_disk = sorted(p.name for p in folder.iterdir())
-    assert on_disk == [shard_name("train", i, 30) for i in range(7)]  # no temp files
-    for name in on_disk:
+    recorded = [shard_name("train", i, 30) for i in range(7)]
+    assert on_disk == [RECORDS, *recorded]  # no temp files
+    assert sorted(json.loads((folder / RECORDS).read_text())["files"]) == [
+        f"data/small/{name}" for name in recorded
+    ]
+    for name in recorded:
         assert pq.read_metadata(folder / name).num_rows == 4
 
     calls.clear()
@@ -141,7 +147,7 @@ def test_stale_shards_of_an_older_plan_are_removed(tmp_path):
     smaller = dataclasses.replace(SMALL, num_series=20)
     export(smaller, tmp_path, config_name="small", progress=False)
     names = sorted(p.name for p in (tmp_path / "data" / "small").iterdir())
-    assert names == [shard_name("train", i, 5, smaller) for i in range(5)] + [
+    assert names == [RECORDS] + [shard_name("train", i, 5, smaller) for i in range(5)] + [
         shard_name("validation", 0, 1, smaller)
     ]
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == [
@@ -209,7 +215,7 @@ def test_files_the_export_did_not_write_survive_it(tmp_path):
         assert loaded["target"] == cauker.generate(config).column("target").to_pylist()
     ours = [name for name in after if name not in before]
     assert sorted(ours) == sorted(
-        ["README.md", f"images/small-{TINY_TAG}.png"]
+        ["README.md", f"images/small-{TINY_TAG}.png", f"data/small/{RECORDS}"]
         + [f"data/small/{shard_name('train', i, 6, TINY)}" for i in range(6)]
         + [f"data/small/{shard_name('validation', 0, 1, TINY)}"]
     )
@@ -423,3 +429,97 @@ def test_temporary_files_never_match_the_cards_globs(tmp_path, monkeypatch):
     assert len(temps) == 1 and temps[0].stat().st_size == 0
     loaded = datasets.load_dataset(str(tmp_path), "small", split="train")
     assert loaded["target"] == cauker.generate(TINY).column("target").to_pylist()
+
+
+def test_damage_outside_the_data_pages_is_found_and_repaired(tmp_path, monkeypatch):
+    """D5: the page index and the footer's key-value metadata are checked too."""
+    export(TINY, tmp_path, config_name="small", progress=False)
+    before = digest(tmp_path)
+    folder = tmp_path / "data" / "small"
+    shard = [folder / shard_name("train", i, 6, TINY) for i in range(6)]
+    flip(shard[1], page_index_offset(shard[1]))
+    flip(shard[2], footer_offset(shard[2], b'"mean_bank": "paper"'))  # cauker's config
+    flip(shard[3], footer_offset(shard[3], b'"_type": "Value"'))  # datasets' features
+    flip(shard[4], footer_offset(shard[4], b"content_defined_chunking"))  # a key
+    written = []
+    real = runners.write_shard
+    monkeypatch.setattr(runners, "write_shard", lambda *a: written.append(a[3].index) or real(*a))
+    export(TINY, tmp_path, config_name="small", progress=False)
+    assert sorted(written) == [1, 2, 3, 4] and digest(tmp_path) == before
+
+
+def test_a_users_file_at_a_shards_path_stops_the_export_before_any_work(tmp_path, monkeypatch):
+    """D10: a file with no record and no cauker metadata is not cauker's to replace."""
+    folder = tmp_path / "data" / "small"
+    folder.mkdir(parents=True)
+    mine = folder / shard_name("train", 2, 6, TINY)
+    pq.write_table(cauker.generate(OTHER, stop=4), mine)  # a Parquet file, not cauker's
+    before = mine.read_bytes()
+    monkeypatch.setattr(runners, "write_shard", pytest.fail)
+    with pytest.raises(ForeignFileError, match=f"{mine} was not written by cauker"):
+        export(TINY, tmp_path, config_name="small", progress=False)
+    assert mine.read_bytes() == before
+
+
+def test_a_card_whose_cauker_block_cannot_be_merged_stops_the_export_before_any_work(
+    tmp_path, monkeypatch
+):
+    """D6: a cauker: block without parameters was found only after every shard."""
+    readme = tmp_path / "README.md"
+    readme.write_text("---\ncauker:\n- config_name: old\n  fingerprint: abc\n---\n# Card\n")
+    monkeypatch.setattr(runners, "write_shard", pytest.fail)
+    with pytest.raises(ForeignFileError, match="has a 'cauker:' block that cannot be merged"):
+        export(TINY, tmp_path, config_name="small", progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
+
+
+@pytest.mark.parametrize(
+    "obstacle, kind",
+    [
+        ("images", "a file"),
+        ("data", "a file"),
+        ("data/small", "a file"),
+        ("README.md", "a folder"),
+        (f"images/small-{TINY_TAG}.png", "a folder"),
+        (f"data/small/{RECORDS}", "a folder"),
+    ],
+)
+def test_every_path_to_write_is_checked_before_any_work(obstacle, kind, tmp_path, monkeypatch):
+    """D8: an images path that is a file, a README.md that is a folder..."""
+    path = tmp_path / obstacle
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.mkdir() if kind == "a folder" else path.write_text("in the way")
+    monkeypatch.setattr(runners, "write_shard", pytest.fail)
+    with pytest.raises(ForeignFileError, match=f"{path} is {kind}, where cauker writes"):
+        export(TINY, tmp_path, config_name="small", progress=False)
+
+
+@pytest.mark.parametrize("link", ["data", "data/small", "images", "README.md"])
+def test_links_where_the_export_writes_are_refused(link, tmp_path):
+    export(TINY, tmp_path / "out", config_name="small", progress=False)
+    path = tmp_path / "out" / link
+    target = tmp_path / "outside" / path.name
+    target.parent.mkdir()
+    path.rename(target)
+    path.symlink_to(target)
+    outside = digest(tmp_path / "outside")
+    for config in (TINY, dataclasses.replace(TINY, seed=3)):  # the stale files are removed
+        with pytest.raises(ForeignFileError, match=f"{path} is a symbolic link"):
+            export(config, tmp_path / "out", config_name="small", progress=False)
+    assert digest(tmp_path / "outside") == outside
+
+
+def test_a_failed_export_leaves_no_empty_folder(tmp_path, monkeypatch):
+    """D12: the folders that a failed export created are removed if empty."""
+
+    def crash(*args):
+        raise Crash("the first shard fails")
+
+    monkeypatch.setattr(runners, "write_shard", crash)
+    with pytest.raises(Crash):
+        export(TINY, tmp_path / "new", config_name="small", progress=False)
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(Crash):
+        export(TINY, tmp_path / "mine", config_name="small", progress=False)
+    assert list((tmp_path / "mine").iterdir()) == []

@@ -1,11 +1,15 @@
 """Push to the Hub, against the local Hub stand-in, through the real clients."""
 
 import dataclasses
+import os
+import subprocess
 import sys
+import time
 import uuid
 
 import datasets
 import pytest
+from hub_server import silent_endpoint
 from huggingface_hub import DatasetCard, HfApi
 
 import cauker
@@ -98,7 +102,7 @@ def test_failed_upload_resumes_without_regenerating(hub, tmp_path, monkeypatch, 
     command = f"cauker push 10k --repo {repo} --name a --num-series 48 --length 32 --seed 11"
     assert f"resume with: {command}" in message
     assert f"--staging-dir {staging}" in message and hub.token not in message
-    shards = sorted((staging / "data" / "a").iterdir())
+    shards = sorted((staging / "data" / "a").glob("*.parquet"))
     assert len(shards) == 13  # nothing deleted on failure
     hub.fail_uploads_after(None)
 
@@ -188,15 +192,71 @@ def test_a_staging_dir_that_cannot_be_a_folder_fails_before_the_repo_is_created(
     assert not [r for r in hub.requests if repo in r[1]]  # not even asked about
 
 
-def test_an_unreachable_hub_is_named(tmp_path, monkeypatch):
+def test_an_unreachable_hub_is_named(tmp_path, monkeypatch, no_backoff_sleep):
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
     with pytest.raises(HubError) as info:
         push_to_hub(A, "someuser/x", staging_dir=tmp_path, progress=False)
     message = str(info.value)
-    assert "could not reach the Hugging Face Hub at http://127.0.0.1:9" in message
-    assert "ConnectError" in message
+    assert "could not reach the Hub at http://127.0.0.1:9" in message
+    assert "ConnectError" in message and "3 tries" in message
+
+
+def test_a_silent_hub_ends_the_push_in_one_line_within_the_time_limit(tmp_path):
+    """D3: a Hub that accepts the connection and never answers. The limit per request
+    comes from CAUKER_HUB_TIMEOUT; three tries, then one line and status 2."""
+    argv = [sys.executable, "-m", "cauker", "push", "10k", "--num-series", "8", "--length", "16"]
+    argv += ["--repo", "someuser/x", "--staging-dir", str(tmp_path / "staging"), "--quiet"]
+    with silent_endpoint() as url:
+        env = {**os.environ, "HF_ENDPOINT": url, "CAUKER_HUB_TIMEOUT": "0.5"}
+        start = time.monotonic()
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+        elapsed = time.monotonic() - start
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert f"could not reach the Hub at {url} (ReadTimeout" in done.stderr
+    assert elapsed < 30  # 3 x 0.5 s, 1 + 2 s between the tries, and the start of Python
+    assert not (tmp_path / "staging").exists()  # before any generation
+
+
+def test_a_hub_that_hangs_mid_push_ends_with_the_resume_command(
+    hub, tmp_path, capsys, monkeypatch, no_backoff_sleep
+):
+    """Every Hub call has the time limit, not only the first: here the commit hangs."""
+    repo = new_repo(hub)
+    hub.silent_on(r"/commit/")
+    argv = ["push", "10k", "--num-series", "16", "--length", "16", "--repo", repo]
+    argv += ["--staging-dir", str(tmp_path), "--quiet", "--timeout", "0.5"]
+    start = time.monotonic()
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert time.monotonic() - start < 30
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"upload to {repo} failed (ReadTimeout" in err and "resume with: cauker push" in err
+    hub.silent_on(None)
+    code = main(argv)  # the resume command's push
+    assert code == 0, capsys.readouterr().err
+    assert datasets.load_dataset(repo, "10k", split="train")["target"] == targets(
+        cauker.named_config("10k", num_series=16, length=16)
+    )
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ({"timeout": 0}, "timeout must be a positive number of seconds, got 0"),
+        ({"timeout": float("nan")}, "timeout must be a positive number of seconds, got nan"),
+        ({"env": "soon"}, "CAUKER_HUB_TIMEOUT must be a positive number of seconds, got 'soon'"),
+    ],
+)
+def test_a_bad_time_limit_is_refused_before_any_work(setting, message, tmp_path, monkeypatch):
+    monkeypatch.setattr(runners, "write_shard", pytest.fail)
+    if "env" in setting:
+        monkeypatch.setenv("CAUKER_HUB_TIMEOUT", setting["env"])
+    timeout = setting.get("timeout")
+    with pytest.raises(ValueError, match=message):
+        push_to_hub(A, "someuser/x", staging_dir=tmp_path, progress=False, timeout=timeout)
 
 
 def test_quiet_push_prints_no_retry_messages(hub, tmp_path, capsys, monkeypatch, no_backoff_sleep):

@@ -12,7 +12,31 @@ import argparse
 import dataclasses
 from typing import Any
 
-from cauker.config import NAMED_SIZES, CauKerConfig, flag_of, named_config, option
+from cauker.config import (
+    NAMED_SIZES,
+    CauKerConfig,
+    flag_of,
+    named_config,
+    option,
+    parse_optional_int,
+)
+
+#: What each flag parser reads, for the message of a value it cannot read.
+_EXPECTED = {int: "an integer", parse_optional_int: "an integer or 'none'"}
+
+
+def _reader(name: str, parse) -> Any:
+    """``parse``, whose failure argparse shows as ``argument --flag: name must be
+    ..., got 'text'`` (not the parser's function name)."""
+
+    def read(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError:
+            expected = _EXPECTED.get(parse, "a valid value")
+            raise argparse.ArgumentTypeError(f"{name} must be {expected}, got {text!r}") from None
+
+    return read
 
 
 def add_config_flags(parser: argparse.ArgumentParser, title: str = "config overrides") -> None:
@@ -31,7 +55,7 @@ def add_config_flags(parser: argparse.ArgumentParser, title: str = "config overr
         if flag.switch:
             kwargs["action"] = "store_true"
         else:
-            kwargs["type"] = flag.parse
+            kwargs["type"] = _reader(field.name, flag.parse)
             kwargs["metavar"] = field.name.upper()
         group.add_argument(option(field.name), help=text.replace("%", "%%"), **kwargs)
 

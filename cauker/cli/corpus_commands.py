@@ -50,15 +50,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         progress=not args.quiet,
     )
-    if done.written:
-        print(f"wrote {len(done.files)} {done.format} file(s) to {output}")
-        print(f"load them with: {done.load_hint()}")
-    else:
-        count = len(done.files)
+    count, kept = len(done.files), len(done.files) - done.written
+    if not done.written:
         print(
-            f"{output} already holds this corpus ({count} {done.format} file(s)); nothing written"
+            f"{output} already holds this corpus ({count} {done.format} file(s), verified); "
+            "nothing written"
         )
         print(f"load it with: {done.load_hint()}")
+        return 0
+    replaced = ", replacing the corpus that was there" if done.replaced else ""
+    complete = f" ({kept} of {count} were complete and verified)" if kept else ""
+    print(f"wrote {done.written} {done.format} file(s) to {output}{complete}{replaced}")
+    print(f"load them with: {done.load_hint()}")
     return 0
 
 
@@ -67,7 +70,9 @@ def cmd_configs(args: argparse.Namespace) -> int:
     rows = [["config", *fields]]
     for name in NAMED_SIZES:
         config = named_config(name)
-        rows.append([name] + [str(getattr(config, f)) for f in fields])
+        values = {f: getattr(config, f) for f in fields}
+        values["num_validation"] = config.split_size("validation")  # what None stands for
+        rows.append([name] + [str(values[f]) for f in fields])
     rows = [list(col) for col in zip(*rows)]  # one line per field reads better
     width = [max(len(cell) for cell in col) for col in zip(*rows)]
     for row in rows:
@@ -104,12 +109,19 @@ def _hub_layout_options(args: argparse.Namespace) -> dict:
 
 def cmd_export(args: argparse.Namespace) -> int:
     config = config_from(args)  # before the heavy imports: a bad value fails at once
-    from cauker.files.hub_folder import export
+    from cauker.files.hub_folder import export_folder
 
     options = _hub_layout_options(args)
-    out = export(config, _check_export_url(args.output_dir), **options)
-    name = options["config_name"]
-    print(f"exported to {out}; load with datasets.load_dataset({str(out)!r}, {name!r})")
+    done = export_folder(config, _check_export_url(args.output_dir), **options)
+    name, out = options["config_name"], done.url
+    hint = f"load with datasets.load_dataset({out!r}, {name!r})"
+    if done.written:
+        print(f"exported to {out} ({done.written} of {done.shards} shard(s) written); {hint}")
+    else:
+        print(
+            f"{out} already holds config {name!r} ({done.shards} shard(s), verified); nothing "
+            f"written; {hint}"
+        )
     return 0
 
 
@@ -124,6 +136,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         token=args.token,
         private=args.private,
         staging_dir=args.staging_dir,
+        timeout=args.timeout,
         **options,
     )
     name = options["config_name"]
@@ -174,5 +187,13 @@ def register(sub) -> None:
     p.add_argument("--private", action="store_true", help="create the repo private")
     p.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the login)")
     p.add_argument("--staging-dir", default=None, help="local staging folder (default: cache)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time limit of each request to the Hub (default: CAUKER_HUB_TIMEOUT, else 30); "
+        "a call is tried three times",
+    )
     _add_hub_layout_arguments(p)
     p.set_defaults(func=cmd_push)

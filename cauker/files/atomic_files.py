@@ -38,6 +38,11 @@ def is_local(fs: fsspec.AbstractFileSystem) -> bool:
     return isinstance(fs, LocalFileSystem)
 
 
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one of :func:`temporary_path`'s."""
+    return _TEMPORARY.match(name) is not None
+
+
 def temporary_path(path: str) -> str:
     """A fresh temporary name for ``path``, in the same folder."""
     folder, name = posixpath.split(path)
@@ -47,20 +52,28 @@ def temporary_path(path: str) -> str:
 @contextlib.contextmanager
 def open_atomically(fs: fsspec.AbstractFileSystem, path: str) -> Iterator[IO[bytes]]:
     """A binary file to write; on a local disk it replaces ``path`` only if the
-    block ends without an error (else it is removed)."""
-    if not is_local(fs):
-        with fs.open(path, "wb") as f:
-            yield f
-        return
-    temporary = temporary_path(path)
+    block ends without an error (else it is removed). An ``OSError`` that names
+    no file (a full disk seen by a writer) is raised again naming ``path``."""
     try:
-        with fs.open(temporary, "wb") as f:
-            yield f
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-        raise
+        if not is_local(fs):
+            with fs.open(path, "wb") as f:
+                yield f
+            return
+        temporary = temporary_path(path)
+        try:
+            with fs.open(temporary, "wb") as f:
+                yield f
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+            raise
+    except OSError as error:
+        if error.filename is not None:
+            raise
+        if error.errno is None:
+            raise OSError(f"{error} (writing {path})") from error
+        raise OSError(error.errno, error.strerror or str(error), path) from error
 
 
 def write_atomically(fs: fsspec.AbstractFileSystem, path: str, data: bytes) -> None:

@@ -43,7 +43,7 @@ from cauker.errors import (
 )
 from cauker.files.atomic_files import is_local
 from cauker.files.shard_plan import Shard
-from cauker.files.writers import ShardFile, complete_shard, write_shard
+from cauker.files.writers import ShardFile, write_shard
 
 if TYPE_CHECKING:
     from cauker.files.runners import Runner
@@ -191,12 +191,16 @@ def _failure(error: BaseException, shard: Shard, path: str, url: str) -> ShardWr
     )
 
 
-def _check_visible(url: str, config: CauKerConfig, format: str, shard: Shard, path: str) -> None:
+def _check_visible(url: str, file: ShardFile, path: str, shard: Shard) -> None:
     """Fail fast if the workers write where this process cannot read (a path local
     to each worker, ``memory://``): the card and the re-run checks need the files."""
     fs, root = fsspec.core.url_to_fs(url)
     fs.invalidate_cache()  # object-store listings cached before the workers wrote
-    if complete_shard(fs, f"{root.rstrip('/')}/{path}", config, shard, format) is None:
+    try:
+        visible = fs.size(f"{root.rstrip('/')}/{path}") == file.file_size
+    except OSError:
+        visible = False
+    if not visible:
         raise ShardWriteError(
             f"shard {path} was written by a Dask worker but cannot be read from this process "
             f"at {url}: the output must be storage that the workers and this process share "
@@ -260,7 +264,7 @@ def dask_runner(url: str, config: CauKerConfig, format: str, scheduler: Any) -> 
                     except Exception as error:
                         raise _failure(error, shard, path, url) from error
                     if not checked:
-                        _check_visible(url, config, format, shard, path)
+                        _check_visible(url, file, path, shard)
                         checked = True
                     done(file)
             except BaseException:

@@ -9,6 +9,11 @@ it when the process dies, however it dies. Where a folder cannot be locked that
 way (Windows, some network file systems), ``filelock`` on a hidden file
 ``.cauker.lock`` in the folder takes over.
 
+The folders that the lock had to create are removed again when it is released
+if they are still empty (a run that failed before writing anything leaves no
+empty folder behind). A waiter that then gets the lock of a removed folder
+sees it and locks the new one.
+
 On object stores (``s3://``, ``gcs://``, ``hf://``) there is no lock: two
 exports into one URL at the same time are not made safe (the user guide says so).
 """
@@ -47,14 +52,36 @@ def folder_lock(
     if not is_local(fs):
         yield
         return
-    os.makedirs(folder, exist_ok=True)
+    created = _missing_folders(folder)
     fd = _lock_folder(folder, waiting)
-    if fd is not None:
-        try:
+    if fd is None:
+        with _file_lock(folder, waiting):
             yield
-        finally:
-            os.close(fd)  # releases the lock
         return
+    try:
+        yield
+    finally:
+        for path in created:  # deepest first, while locked; stops at one that is not empty
+            try:
+                os.rmdir(path)
+            except OSError:
+                break
+        os.close(fd)  # releases the lock
+
+
+def _missing_folders(folder: str) -> list[str]:
+    """The folders of ``folder``'s path that do not exist, deepest first (not created)."""
+    missing = []
+    current = os.path.abspath(folder)
+    while not os.path.exists(current) and os.path.dirname(current) != current:
+        missing.append(current)
+        current = os.path.dirname(current)
+    return missing
+
+
+@contextlib.contextmanager
+def _file_lock(folder: str, waiting: str | None) -> Iterator[None]:
+    """The lock of a folder that cannot be ``flock``-ed: a hidden file in it."""
     from filelock import FileLock, Timeout
 
     lock = FileLock(os.path.join(folder, LOCK_FILE))
@@ -72,26 +99,41 @@ def folder_lock(
 def _lock_folder(folder: str, waiting: str | None) -> int | None:
     """A descriptor of ``folder`` holding its ``flock``, or None if it cannot be locked."""
     if fcntl is None:
+        os.makedirs(folder, exist_ok=True)
         return None
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return None
-    try:
+    while True:
+        os.makedirs(folder, exist_ok=True)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            _tell(waiting)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-    except OSError as error:
-        os.close(fd)
-        if error.errno in _CANNOT_LOCK:
+            fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
             return None
-        raise
-    except BaseException:  # interrupted while waiting
-        os.close(fd)
-        raise
-    return fd
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                _tell(waiting)
+                waiting = None  # said once
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as error:
+            os.close(fd)
+            if error.errno in _CANNOT_LOCK:
+                return None
+            raise
+        except BaseException:  # interrupted while waiting
+            os.close(fd)
+            raise
+        if _same_folder(fd, folder):
+            return fd
+        os.close(fd)  # the holder removed the folder (it left it empty): lock the new one
+
+
+def _same_folder(fd: int, folder: str) -> bool:
+    try:
+        now = os.stat(folder)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
 
 
 def _tell(waiting: str | None) -> None:

@@ -1,6 +1,7 @@
 """Export a corpus in the Hub layout, to a folder or any fsspec URL:
 
     data/<config>/<split>-NNNNN-of-NNNNN-<tag>.parquet
+    data/<config>/.cauker-files.json  (each shard's SHA-256, recorded as it is written)
     images/<config>-<tag>.png  (preview drawn from the exported rows)
     README.md                  (card: YAML ``configs:`` and ``dataset_info``)
 
@@ -10,17 +11,22 @@
 replaces its own files and card entries only.
 
 Work is one task per shard: in this process, in a process pool
-(``num_proc``), or on a Dask cluster (``scheduler``). A re-run skips the shards
-that are complete, so an interrupted export resumes where it stopped.
+(``num_proc``), or on a Dask cluster (``scheduler``). A re-run verifies every
+shard against its record (:mod:`cauker.files.file_records`: a whole-file
+SHA-256, so damage in the data pages, the page index or the footer is found)
+and writes again those that do not match or have no record, so an interrupted
+or damaged export is resumed and repaired.
 
 What an export promises (the user guide's "Crashes, concurrent exports and
 your files" says the same for users):
 
 - It never replaces or deletes a file it did not write: a README.md that is not
-  a cauker card, or an image at its preview's path, stops it before any work
-  (:class:`~cauker.errors.ForeignFileError`); other files are left alone. Only
-  files with cauker's marks (a shard's footer metadata, a preview's text chunk,
-  a temporary name) are ever removed.
+  a cauker card (or whose ``cauker:`` block cannot be merged), an image at its
+  preview's path, a file at a shard's path, a link or a file where a folder
+  must be, stops it before any work (:class:`~cauker.errors.ForeignFileError`);
+  other files are left alone. Only files that cauker recorded or marked (a
+  shard's footer metadata, a preview's text chunk, a temporary name) are ever
+  removed, and only inside the folder (:mod:`cauker.files.folder_paths`).
 - The folder always loads as its card says: new shards are written beside the
   old ones under other names, the card is switched in one rename at the end,
   and only then are the old config's files removed.
@@ -33,6 +39,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import fsspec
@@ -47,10 +54,12 @@ from cauker.files.atomic_files import (
     write_atomically,
 )
 from cauker.files.card import ConfigEntry, is_cauker_card, update_card
+from cauker.files.file_records import FileRecords, parse_records, read_json
 from cauker.files.folder_lock import folder_lock
-from cauker.files.runners import check_runner, write_shards
+from cauker.files.folder_paths import check_file_path, check_folder_path, remove_inside
+from cauker.files.runners import Written, check_runner, write_shards
 from cauker.files.shard_plan import Shard, check_finite, plan_shards
-from cauker.files.writers import ShardFile, read_shard_file
+from cauker.files.writers import ShardFile, is_cauker_file
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -87,6 +96,26 @@ def _shards(config: CauKerConfig) -> list[Shard]:
     return [s for split in SPLITS for s in plan_shards(config, split)]
 
 
+#: The records of a config's shards, in its data folder (hidden: no glob matches it).
+RECORDS = ".cauker-files.json"
+
+
+def records_path(root: str, name: str) -> str:
+    """The records file of config ``name``."""
+    return posixpath.join(root, "data", name, RECORDS)
+
+
+def _records(fs, root: str, name: str) -> FileRecords:
+    """The records of config ``name``'s shards; unreadable records are none (every
+    shard is then written again)."""
+    path = records_path(root, name)
+    try:
+        data, text = read_json(fs, path)
+    except ParameterError:
+        return FileRecords(fs, path, {})
+    return FileRecords(fs, path, {}, parse_records((data or {}).get("files")), saved=text)
+
+
 def export_shards(
     config: CauKerConfig,
     url: str,
@@ -95,10 +124,12 @@ def export_shards(
     num_proc: int | None = None,
     scheduler: Any = None,
     progress: bool = True,
-) -> list[ShardFile]:
-    """Write every missing shard of both splits; returns all shards' files, in order."""
+) -> Written:
+    """Verify the recorded shards of both splits and write the others; returns all
+    shards' files, in order, and how many were written."""
+    fs, root = fsspec.core.url_to_fs(url)
     tasks = [(s, shard_path(name, config, s)) for s in _shards(config)]
-    files = write_shards(
+    written = write_shards(
         config,
         url,
         "parquet",
@@ -107,12 +138,12 @@ def export_shards(
         scheduler=scheduler,
         progress=progress,
         desc=f"Exporting {name}",
+        records=_records(fs, root, name),
     )
     # temporary files of writers killed mid-write (their shards were redone); the
     # caller holds the config's lock, so none of them is another export's in flight
-    fs, root = fsspec.core.url_to_fs(url)
     remove_temporary_files(fs, posixpath.join(root, "data", name))
-    return files
+    return written
 
 
 def preview_path(name: str, config: CauKerConfig) -> str:
@@ -135,19 +166,46 @@ def _is_our_preview(fs, path: str, name: str) -> bool:
 
 def check_output(fs, root: str, name: str, config: CauKerConfig) -> None:
     """Refuse, before any work, an output where the export would replace a file it
-    did not write: a README.md that is not a cauker card, an image at the preview's
-    path that is not a cauker preview, a file where a folder must be."""
+    did not write or write through a link: a README.md that is not a cauker card
+    (or cannot be merged), an image at the preview's path that is not a cauker
+    preview, a file where a folder must be, a folder where a file must be."""
     if is_local(fs):
         check_writable_folder(root, "output_dir")
-    readme = posixpath.join(root, "README.md")
-    if fs.isfile(readme) and not is_cauker_card(fs.cat_file(readme).decode("utf-8", "replace")):
-        raise _foreign_readme(readme)
+    data = posixpath.join(root, "data")
+    check_folder_path(fs, data, "the data folder")
+    check_folder_path(fs, posixpath.join(data, name), f"the folder of config {name!r}")
+    check_file_path(fs, records_path(root, name), "the records of the shards")
+    check_folder_path(fs, posixpath.join(root, "images"), "the images folder")
     image = posixpath.join(root, preview_path(name, config))
+    check_file_path(fs, image, "the preview")
     if fs.exists(image) and not _is_our_preview(fs, image, name):
         raise ForeignFileError(
             f"{image} was not written by cauker and would be replaced by the preview of "
             f"config {name!r}; move it away, or export into another folder"
         )
+    readme = posixpath.join(root, "README.md")
+    check_file_path(fs, readme, "the dataset card")
+    if fs.isfile(readme):
+        check_card(fs.cat_file(readme).decode("utf-8", "replace"), readme, config, name)
+
+
+def check_card(text: str, where: str, config: CauKerConfig, name: str) -> None:
+    """Refuse, before any work, a card that the export of ``config`` as ``name``
+    could not merge into: one cauker did not write, or whose ``cauker:`` block is
+    damaged (it is merged for a trial, with the shards' sizes unknown)."""
+    if not is_cauker_card(text):
+        raise _foreign_readme(where)
+    shards = _shards(config)
+    sizes = [ShardFile(s.split, s.index, s.num_rows, 0, 0, "0" * 64) for s in shards]
+    try:
+        update_card(text, config_entry(config, name, shards, sizes, None), "your-name/cauker")
+    except Exception as error:  # noqa: BLE001 - whatever the merge trips on, refuse now
+        cause = " ".join(str(error).split()) or "no message"
+        raise ForeignFileError(
+            f"{where} has a 'cauker:' block that cannot be merged ({type(error).__name__}: "
+            f"{cause}); fix or remove that block (cauker never rewrites a card it cannot "
+            "read), or use another folder or repo"
+        ) from None
 
 
 def _foreign_readme(path: str) -> ForeignFileError:
@@ -160,21 +218,34 @@ def _foreign_readme(path: str) -> ForeignFileError:
 def remove_stale(fs, root: str, name: str, config: CauKerConfig, shards: list[Shard]) -> None:
     """Delete what earlier exports of config ``name`` left and the card no longer
     names: shards of another fingerprint or plan, and older previews. Only files
-    with cauker's marks are touched; a user's files in the same folders are kept."""
+    that cauker recorded or marked are touched, never through a link; a user's
+    files in the same folders are kept."""
     keep = {posixpath.join(root, shard_path(name, config, s)) for s in shards}
     folder = posixpath.join(root, "data", name)
+    records = _records(fs, root, name)
+    stale = []
     for path in fs.ls(folder, detail=False) if fs.isdir(folder) else []:
-        if path not in keep and path.endswith(".parquet") and fs.isfile(path):
-            if read_shard_file(fs, path) is not None:  # cauker's metadata in the footer
-                fs.rm(path)
+        if path in keep or not path.endswith(".parquet") or _is_link(fs, path):
+            continue
+        relative = posixpath.relpath(path, root)
+        if relative in records.files or (fs.isfile(path) and is_cauker_file(fs, path)):
+            remove_inside(fs, root, path)
+            stale.append(relative)
+    records.discard(stale)
     images = posixpath.join(root, "images")
     current = posixpath.join(root, preview_path(name, config))
     pattern = re.compile(rf"^{re.escape(name)}-[0-9a-f]{{8}}\.png$")
     for path in fs.ls(images, detail=False) if fs.isdir(images) else []:
         base = posixpath.basename(path)
-        if path != current and pattern.match(base) and _is_our_preview(fs, path, name):
-            fs.rm(path)
+        if path == current or not pattern.match(base) or _is_link(fs, path):
+            continue
+        if _is_our_preview(fs, path, name):
+            remove_inside(fs, root, path)
     remove_temporary_files(fs, images, lambda final: bool(pattern.match(final)))
+
+
+def _is_link(fs, path: str) -> bool:
+    return is_local(fs) and os.path.islink(path)
 
 
 def write_preview(fs, root: str, name: str, config: CauKerConfig, first: str) -> str:
@@ -239,6 +310,17 @@ def write_card(fs, root: str, entry: ConfigEntry, repo_id: str) -> None:
     remove_temporary_files(fs, root, lambda final: final == "README.md")
 
 
+@dataclass(frozen=True)
+class Exported:
+    """What an export left: where, the card's entry of the config, its shards, and
+    how many of them it wrote (0: the folder held them all, verified)."""
+
+    url: str
+    entry: ConfigEntry
+    shards: int
+    written: int
+
+
 def export(
     config: CauKerConfig,
     output_dir: str | os.PathLike,
@@ -263,6 +345,7 @@ def export(
     scheduler : dask.distributed.Client, address or "local", optional
         Run one Dask task per shard instead (``pip install cauker[dask]``).
     progress : bool, default=True
+        Progress bars of the shards verified and written.
     repo_id : str, optional
         The Hub repo the card's examples name, if the folder will be uploaded there.
 
@@ -277,8 +360,8 @@ def export(
         Before any work: a bad argument, an endless config, or an output that
         cannot be a folder.
     ForeignFileError
-        Before any work: a README.md or an image that cauker did not write
-        stands where it would write.
+        Before any work: a README.md, an image or a shard that cauker did not
+        write, or a link, stands where it would write.
     ShardWriteError
         A shard could not be written (on a Dask cluster: after the retries).
 
@@ -291,6 +374,39 @@ def export(
     ...     datasets.load_dataset(folder, "tiny", split="train").num_rows
     8
     """
+    return export_folder(
+        config,
+        output_dir,
+        config_name=config_name,
+        num_proc=num_proc,
+        scheduler=scheduler,
+        progress=progress,
+        repo_id=repo_id,
+    ).url
+
+
+def export_folder(
+    config: CauKerConfig,
+    output_dir: str | os.PathLike,
+    *,
+    config_name: str | None = None,
+    num_proc: int | None = None,
+    scheduler: Any = None,
+    progress: bool = True,
+    repo_id: str | None = None,
+) -> Exported:
+    """:func:`export`, returning what it did (for the command line's message).
+
+    Examples
+    --------
+    >>> import tempfile, cauker
+    >>> config = cauker.CauKerConfig(num_series=8, length=16)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     first = export_folder(config, folder, progress=False)
+    ...     again = export_folder(config, folder, progress=False)
+    >>> first.written, again.written
+    (2, 0)
+    """
     if not isinstance(config, CauKerConfig):
         raise ParameterError(f"config must be a CauKerConfig, got {type(config).__name__}")
     check_finite(config)
@@ -299,7 +415,7 @@ def export(
     url = os.fspath(output_dir)
     if not isinstance(url, str) or url == "":
         raise ParameterError(f"output_dir must be a folder or an fsspec URL, got {output_dir!r}")
-    export_config(
+    return export_config(
         config,
         url,
         name,
@@ -308,7 +424,6 @@ def export(
         progress=progress,
         repo_id=repo_id or _repo_hint(url),
     )
-    return url
 
 
 def export_config(
@@ -320,8 +435,8 @@ def export_config(
     scheduler: Any,
     progress: bool,
     repo_id: str,
-) -> ConfigEntry:
-    """Shards, preview and card of an already validated export; returns the card entry.
+) -> Exported:
+    """Shards, preview and card of an already validated export.
 
     The order keeps the folder loadable as its card says at every moment: the new
     shards and preview are written beside the old ones (other names), the card is
@@ -331,18 +446,18 @@ def export_config(
     check_output(fs, root, name, config)
     waiting = f"waiting for another export of config {name!r} into {url} to finish"
     with folder_lock(fs, posixpath.join(root, "data", name), waiting if progress else None):
-        files = export_shards(
+        written = export_shards(
             config, url, name, num_proc=num_proc, scheduler=scheduler, progress=progress
         )
         shards = _shards(config)
         first = posixpath.join(root, shard_path(name, config, shards[0]))
         preview = write_preview(fs, root, name, config, first)
-        entry = config_entry(config, name, shards, files, preview)
+        entry = config_entry(config, name, shards, written.files, preview)
         waiting = f"waiting for another export to finish writing the card of {url}"
         with folder_lock(fs, root, waiting if progress else None):
             write_card(fs, root, entry, repo_id)
         remove_stale(fs, root, name, config, shards)
-    return entry
+    return Exported(url, entry, len(shards), written.count)
 
 
 def _repo_hint(url: str) -> str:

@@ -22,6 +22,12 @@ its parent before it does anything else (their after-fork hooks).
 
 Why by hand: neither ``concurrent.futures``, ``multiprocessing`` nor
 ``datasets`` offers it; it is a dozen lines.
+
+A pool of spawned workers also starts ``multiprocessing``'s resource tracker,
+which outlives a killed command by the moment its workers take to end, then
+unlinks the pool's semaphores and warns, on the terminal of the command that
+was killed, that they "leaked". :func:`quiet_resource_tracker` starts it
+without that warning (the unlinking, which is the useful part, still happens).
 """
 
 from __future__ import annotations
@@ -106,3 +112,21 @@ def _set_parent_death_signal() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # no prctl: the watching thread is enough
         pass
+
+
+#: The warning of a resource tracker that cleans up after a killed process.
+_LEAKED = "ignore:resource_tracker:UserWarning"
+
+
+def quiet_resource_tracker() -> None:
+    """Start ``multiprocessing``'s resource tracker, if it is not running yet,
+    with its "leaked semaphore objects" warning turned off: a command that was
+    killed leaves nothing to report. (The tracker is a fresh interpreter that
+    takes this process's ``-W`` options, ``sys.warnoptions``.)"""
+    from multiprocessing import resource_tracker
+
+    sys.warnoptions.append(_LEAKED)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.warnoptions.remove(_LEAKED)

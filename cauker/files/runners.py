@@ -2,10 +2,14 @@
 or on a Dask cluster, with a progress bar.
 
 A task is one file: a shard of the plan (:mod:`cauker.files.shard_plan`) and
-its path, written by :func:`cauker.files.writers.write_shard`. Files that are
-already complete are kept, so an interrupted run resumes where it stopped.
-Rows depend only on the config and the shard's range, so the files are the
-same bytes whichever runner writes them.
+its path, written by :func:`cauker.files.writers.write_shard`. Given the
+folder's records (:mod:`cauker.files.file_records`), files whose bytes still
+match their record are kept, and every file written is recorded the moment it
+is finished, so an interrupted run resumes where it stopped. A file at a
+task's path that has no record and no cauker mark is someone else's: the run
+stops before any work (:class:`~cauker.errors.ForeignFileError`). Rows depend
+only on the config and the shard's range, so the files are the same bytes
+whichever runner writes them.
 
 A runner is ``run(tasks, done)``: it writes every ``(shard, path)`` of
 ``tasks`` and calls ``done(file)`` in this process as each one is finished.
@@ -20,18 +24,22 @@ A runner is ``run(tasks, done)``: it writes every ``(shard, path)`` of
 from __future__ import annotations
 
 import functools
+import posixpath
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
-from typing import Any
+from typing import Any, NamedTuple
 
 import fsspec
 from tqdm.auto import tqdm
 
 from cauker.config import CauKerConfig
-from cauker.files.lifeline import die_with_parent
+from cauker.errors import ForeignFileError
+from cauker.files.file_records import FileRecords, verify_files
+from cauker.files.folder_paths import check_file_path
+from cauker.files.lifeline import die_with_parent, quiet_resource_tracker
 from cauker.files.shard_plan import Shard
-from cauker.files.writers import ShardFile, complete_shard, write_shard
+from cauker.files.writers import ShardFile, is_cauker_file, write_shard
 from cauker.validation import check_int
 
 Task = tuple[Shard, str]  # a shard and the path of its file, relative to the output
@@ -66,6 +74,7 @@ def _run_here(write: Callable[..., ShardFile]) -> Runner:
 
 def _run_pool(write: Callable[..., ShardFile], num_proc: int) -> Runner:
     def run(tasks: Sequence[Task], done: Callable[[ShardFile], None]) -> None:
+        quiet_resource_tracker()
         with ProcessPoolExecutor(
             num_proc,
             mp_context=get_context("spawn"),
@@ -84,6 +93,14 @@ def _run_pool(write: Callable[..., ShardFile], num_proc: int) -> Runner:
     return run
 
 
+class Written(NamedTuple):
+    """What :func:`write_shards` leaves: every task's file, in order, and how many
+    of them it wrote (the others were complete)."""
+
+    files: list[ShardFile]
+    count: int
+
+
 def write_shards(
     config: CauKerConfig,
     url: str,
@@ -94,9 +111,9 @@ def write_shards(
     scheduler: Any = None,
     progress: bool = True,
     desc: str = "Writing",
-) -> list[ShardFile]:
-    """Write the files of ``tasks`` under ``url`` that are not complete; returns
-    every task's file, in order.
+    records: FileRecords | None = None,
+) -> Written:
+    """Write the files of ``tasks`` under ``url`` that are not complete.
 
     Parameters
     ----------
@@ -111,7 +128,21 @@ def write_shards(
     scheduler : dask.distributed.Client, address or "local", optional
         Write on a Dask cluster instead.
     progress : bool, default=True
-        A progress bar of rows, labelled ``desc``.
+        Progress bars of the bytes verified and of the rows written, labelled ``desc``.
+    records : FileRecords, optional
+        The folder's records: a file whose bytes match its record is kept, and
+        each file written is recorded as soon as it is finished. Without
+        records, every file is written.
+
+    Returns
+    -------
+    Written
+
+    Raises
+    ------
+    ForeignFileError
+        Before any work, if a file that has neither a record nor cauker's mark
+        stands at a task's path.
 
     Examples
     --------
@@ -119,30 +150,53 @@ def write_shards(
     >>> from cauker.files.shard_plan import plan_shards
     >>> config = cauker.CauKerConfig(num_series=8, length=16)
     >>> tasks = [(shard, f"{shard.split}.arrow") for shard in plan_shards(config, "train")]
-    >>> folder = tempfile.mkdtemp()
-    >>> [f.num_rows for f in write_shards(config, folder, "arrow", tasks, progress=False)]
-    [8]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     written = write_shards(config, folder, "arrow", tasks, progress=False)
+    >>> [f.num_rows for f in written.files], written.count
+    ([8], 1)
     """
     fs, root = fsspec.core.url_to_fs(url)
-    files: dict[tuple[str, int], ShardFile] = {}
-    for shard, path in tasks:
-        found = complete_shard(fs, f"{root.rstrip('/')}/{path}", config, shard, format)
-        if found is not None:
-            files[shard.split, shard.index] = found
-    todo = [(s, p) for s, p in tasks if (s.split, s.index) not in files]
+    recorded = records.files if records is not None else {}
+    wanted = {path: recorded[path] for _, path in tasks if path in recorded}
+    complete = verify_files(fs, root, wanted, progress=progress)
+    todo = [(s, p) for s, p in tasks if p not in complete]
+    for _, path in todo:
+        _check_replaceable(fs, posixpath.join(root, path), path in recorded)
+    path_of = {(s.split, s.index): p for s, p in tasks}
+    files = {path: complete[path] for path in complete}
     total = sum(s.num_rows for s, _ in tasks)
     left = sum(s.num_rows for s, _ in todo)
     with tqdm(
-        total=total, initial=total - left, unit=" rows", desc=desc, disable=not progress
+        total=total,
+        initial=total - left,
+        unit=" rows",
+        desc=desc,
+        disable=not progress or not todo,
     ) as bar:
 
         def done(file: ShardFile) -> None:
-            files[file.split, file.index] = file
+            path = path_of[file.split, file.index]
+            files[path] = file
+            if records is not None:
+                records.add(path, file)
             bar.update(file.num_rows)
 
         if todo:
             _runner(url, config, format, num_proc, scheduler, len(todo))(todo, done)
-    return [files[s.split, s.index] for s, _ in tasks]
+    return Written([files[p] for _, p in tasks], len(todo))
+
+
+def _check_replaceable(fs: fsspec.AbstractFileSystem, path: str, recorded: bool) -> None:
+    """Refuse to write over a file at ``path`` that cauker did not write: one with
+    no record of this folder and no cauker mark."""
+    check_file_path(fs, path, "a file of the corpus")
+    if recorded or not fs.exists(path) or is_cauker_file(fs, path):
+        return
+    raise ForeignFileError(
+        f"{path} was not written by cauker (no record of it, and no cauker metadata) and "
+        "stands where cauker must write a file of the corpus; cauker never replaces a file "
+        "it did not write: move it away, or choose another folder"
+    )
 
 
 def _runner(url, config, format, num_proc, scheduler, count: int) -> Runner:

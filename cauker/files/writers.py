@@ -27,8 +27,6 @@ Formats (``FORMATS``):
     slower and the files about 75% larger (``benchmarks/parquet_files.py``);
   - **row groups** of about ``ROW_GROUP_BYTES``, whatever the generation batch.
 
-  It is complete if its footer agrees on all the metadata and the row count
-  and every page matches its checksum.
 - ``arrow``: the Arrow IPC *file* format (random access, memory-mappable, the
   ``ARROW1`` magic), which ``pyarrow.dataset.dataset(path, format="arrow")`` and
   ``datasets.load_dataset("arrow", ...)`` read (the IPC *stream* format that
@@ -41,17 +39,22 @@ Formats (``FORMATS``):
   ``target`` (a list of float32; a list of such lists in multivariate mode),
   then ``index`` and the provenance columns, which GluonTS passes through.
 
-  An IPC file is complete if it opens and holds the shard's rows.
-
 The values are the same bytes whatever the format's options; only the layout
 of the file changes.
+
+Every file's SHA-256 is computed as it is written and returned with its sizes
+(:class:`~cauker.files.file_records.ShardFile`): the caller records it, and a
+later run takes the file as complete only if its bytes still match
+(:mod:`cauker.files.file_records`). Each format also carries cauker's mark (the
+``cauker`` key of a Parquet footer, the ``cauker_config`` key of an IPC
+schema), by which a file that a killed run left without a record is known as
+cauker's to replace (:func:`is_cauker_file`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import fsspec
 import numpy as np
@@ -60,7 +63,8 @@ import pyarrow.parquet as pq
 
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
 from cauker.errors import ShardWriteError
-from cauker.files.atomic_files import is_local, open_atomically
+from cauker.files.atomic_files import open_atomically
+from cauker.files.file_records import HashingFile, ShardFile
 from cauker.files.shard_plan import Shard
 from cauker.sampler.rows import iter_batches
 from cauker.sampler.schema import arrow_schema
@@ -83,17 +87,6 @@ CDC_OPTIONS = {"min_chunk_size": 256 * 1024, "max_chunk_size": 1024 * 1024, "nor
 GLUONTS_START = np.datetime64("2000-01-01T00:00:00", "s")
 
 
-@dataclass(frozen=True)
-class ShardFile:
-    """What the card and the progress bar need to know of a written file."""
-
-    split: str
-    index: int
-    num_rows: int
-    num_bytes: int  # uncompressed, as Parquet counts it (an IPC file: its size)
-    file_size: int
-
-
 def check_format(format: str) -> str:
     """``format`` if it is one of ``FORMATS`` (else :class:`~cauker.errors.ParameterError`)."""
     return check_choice("format", format, FORMATS)
@@ -101,7 +94,7 @@ def check_format(format: str) -> str:
 
 def write_shard(url: str, config: CauKerConfig, format: str, shard: Shard, path: str) -> ShardFile:
     """Generate ``shard`` into the file ``path`` (relative to ``url``, a folder or
-    fsspec URL) in ``format``; returns its sizes.
+    fsspec URL) in ``format``; returns its sizes and SHA-256.
 
     A plain function of picklable arguments, so it runs in this process, in a
     process pool or as a Dask task alike.
@@ -111,7 +104,8 @@ def write_shard(url: str, config: CauKerConfig, format: str, shard: Shard, path:
     ShardWriteError
         If the file cannot be read back once written.
     OSError
-        From the file system (a full disk...); no partial file is left under ``path``.
+        From the file system (a full disk...), naming the file; no partial file is
+        left under ``path``.
 
     Examples
     --------
@@ -119,8 +113,8 @@ def write_shard(url: str, config: CauKerConfig, format: str, shard: Shard, path:
     >>> from cauker.files.shard_plan import plan_shards
     >>> config = cauker.CauKerConfig(num_series=8, length=16)
     >>> shard = plan_shards(config, "train")[0]
-    >>> folder = tempfile.mkdtemp()
-    >>> write_shard(folder, config, "arrow", shard, "train/part.arrow").num_rows
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_shard(folder, config, "arrow", shard, "train/part.arrow").num_rows
     8
     """
     fs, root = fsspec.core.url_to_fs(url)
@@ -128,37 +122,38 @@ def write_shard(url: str, config: CauKerConfig, format: str, shard: Shard, path:
     fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
     batches = iter_batches(config, shard.split, shard.start, shard.stop)
     with open_atomically(fs, full) as f:
+        sink = HashingFile(f)
         if format == "parquet":
-            with open_writer(f, _parquet_schema(config, shard)) as writer:
+            with open_writer(sink, _parquet_schema(config, shard)) as writer:
                 write_row_groups(writer, batches)
         else:
             schema = gluonts_schema(config) if format == "gluonts" else arrow_schema(config)
-            with pa.ipc.new_file(f, schema) as writer:
+            with pa.ipc.new_file(sink, schema) as writer:
                 for batch in batches:
                     writer.write_batch(_as_gluonts(batch, schema) if format == "gluonts" else batch)
     if format != "parquet":
-        size = fs.size(full)
-        return ShardFile(shard.split, shard.index, shard.num_rows, size, size)
-    found = read_shard_file(fs, full)
-    if found is None:
+        size = sink.size
+        return ShardFile(shard.split, shard.index, shard.num_rows, size, size, sink.sha256)
+    meta = _parquet_metadata(fs, full)
+    if meta is None or meta.num_rows != shard.num_rows:
         raise ShardWriteError(f"shard {full} was written but cannot be read back", shard)
-    return found[1]
+    num_bytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    return ShardFile(shard.split, shard.index, shard.num_rows, num_bytes, sink.size, sink.sha256)
 
 
-def complete_shard(
-    fs: fsspec.AbstractFileSystem, path: str, config: CauKerConfig, shard: Shard, format: str
-) -> ShardFile | None:
-    """The file at ``path`` if it is complete and belongs to this config and shard, else None."""
-    if format != "parquet":
-        return _complete_ipc(fs, path, shard)
-    found = read_shard_file(fs, path)
-    if found is None:
-        return None
-    info, file = found
-    expected = _expected_metadata(config, shard)
-    if any(info.get(k) != v for k, v in expected.items()) or file.num_rows != shard.num_rows:
-        return None
-    return file if pages_intact(fs, path) else None
+def is_cauker_file(fs: fsspec.AbstractFileSystem, path: str) -> bool:
+    """Whether the file at ``path`` carries cauker's mark: a Parquet file with
+    cauker's footer metadata, or an IPC file with cauker's schema metadata
+    (whatever its config)."""
+    meta = _parquet_metadata(fs, path)
+    if meta is not None:
+        return METADATA_KEY in (meta.metadata or {})
+    try:
+        with fs.open(path, "rb") as f:
+            schema = pa.ipc.open_file(f).schema
+    except (OSError, pa.ArrowException):
+        return False
+    return b"cauker_config" in (schema.metadata or {})
 
 
 # -- Parquet ---------------------------------------------------------------------
@@ -189,30 +184,13 @@ def _parquet_schema(config: CauKerConfig, shard: Shard) -> pa.Schema:
     return schema.with_metadata(meta)
 
 
-def read_shard_file(fs: fsspec.AbstractFileSystem, path: str) -> tuple[dict, ShardFile] | None:
-    """The cauker metadata and sizes of a Parquet file, or None if absent, unreadable
-    or not written by cauker."""
+def _parquet_metadata(fs: fsspec.AbstractFileSystem, path: str) -> pq.FileMetaData | None:
+    """The footer of a Parquet file, or None if absent or not a Parquet file."""
     try:
         with fs.open(path, "rb") as f:
-            meta = pq.read_metadata(f)
-        info = json.loads(meta.metadata[METADATA_KEY])
-        size = fs.size(path)
-    except (FileNotFoundError, OSError, KeyError, TypeError, ValueError):
+            return pq.read_metadata(f)
+    except (OSError, pa.ArrowException):
         return None
-    num_bytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-    return info, ShardFile(info.get("split"), info.get("index"), meta.num_rows, num_bytes, size)
-
-
-def pages_intact(fs: fsspec.AbstractFileSystem, path: str) -> bool:
-    """Whether every page of a Parquet file reads back and matches its checksum."""
-    try:
-        with fs.open(path, "rb") as f:
-            reader = pq.ParquetFile(f, page_checksum_verification=True)
-            for i in range(reader.num_row_groups):
-                reader.read_row_group(i)
-    except (OSError, ValueError, pa.ArrowException):
-        return False
-    return True
 
 
 def has_cdc() -> bool:
@@ -294,17 +272,3 @@ def _as_gluonts(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     }
     arrays = [columns[f.name] if f.name in columns else batch.column(f.name) for f in schema]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-
-def _complete_ipc(fs: fsspec.AbstractFileSystem, path: str, shard: Shard) -> ShardFile | None:
-    """The IPC file at ``path`` if it opens as an IPC file with the shard's rows."""
-    try:
-        with pa.memory_map(path) if is_local(fs) else fs.open(path, "rb") as source:
-            reader = pa.ipc.open_file(source)
-            rows = sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
-        size = fs.size(path)
-    except (OSError, pa.ArrowInvalid):
-        return None
-    if rows != shard.num_rows:
-        return None
-    return ShardFile(shard.split, shard.index, rows, size, size)

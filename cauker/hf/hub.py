@@ -18,23 +18,36 @@ A push:
    ``load_dataset(repo, config, revision=tag)`` pins a version.
 
 The token is never printed, logged or written anywhere.
+
+Every request to the Hub has a time limit (``timeout``, 30 s by default, or
+``CAUKER_HUB_TIMEOUT``) for connecting, sending and each wait for an answer,
+and every Hub call is tried up to three times when it fails for a reason that
+may pass (a time limit, a dropped connection, HTTP 408, 429 or 5xx). So a Hub
+that accepts connections and never answers ends the push with one error, after
+about three times the limit, instead of hanging. (``huggingface_hub``'s HTTP
+client has no time limit of its own: :func:`hub_session` installs one.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 import os
 import re
 import shlex
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import fsspec
-from huggingface_hub import HfApi, get_token
+from huggingface_hub import HfApi, get_token, set_client_factory
 from huggingface_hub import utils as hf_utils
 from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
+    LocalEntryNotFoundError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
@@ -42,13 +55,95 @@ from huggingface_hub.errors import (
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, config_flags, named_config
 from cauker.errors import ForeignFileError, HubError, ParameterError
 from cauker.files.atomic_files import check_writable_folder, write_atomically
-from cauker.files.card import is_cauker_card, tag_name, update_card
-from cauker.files.hub_folder import check_config_name, export_config
+from cauker.files.card import tag_name, update_card
+from cauker.files.hub_folder import check_card, check_config_name, export_config
 from cauker.files.runners import check_runner
 from cauker.files.shard_plan import check_finite
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LOCAL = fsspec.filesystem("file")
+_T = TypeVar("_T")
+
+#: Seconds a request to the Hub may take to connect, to send a chunk, or to get
+#: each part of an answer, unless ``timeout`` or ``CAUKER_HUB_TIMEOUT`` says
+#: otherwise. Generous for a commit of many files, short enough that a silent Hub
+#: ends a push (three tries) within about a minute and a half.
+DEFAULT_TIMEOUT = 30.0
+TIMEOUT_ENV = "CAUKER_HUB_TIMEOUT"
+#: Seconds between the tries of a Hub call that failed for a reason that may pass.
+RETRY_WAITS = (1.0, 2.0)
+#: HTTP statuses that may pass: timeout, rate limit, server errors.
+_TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
+#: The HTTP client's errors that may pass (by class name: huggingface_hub 1.x uses
+#: ``httpx``, 2.x its fork ``httpx2``, whose classes have the same names).
+_TRANSIENT_ERRORS = {"TimeoutException", "NetworkError", "RemoteProtocolError"}
+
+
+def hub_timeout(timeout: Any = None) -> float:
+    """``timeout`` if given, else ``CAUKER_HUB_TIMEOUT``, else ``DEFAULT_TIMEOUT``:
+    seconds, a positive finite number (else :class:`~cauker.errors.ParameterError`).
+
+    Examples
+    --------
+    >>> hub_timeout(), hub_timeout(5)
+    (30.0, 5.0)
+    """
+    name, value = "timeout", timeout
+    if timeout is None:
+        name, value = TIMEOUT_ENV, os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not 0 < seconds < math.inf:
+        raise ParameterError(f"{name} must be a positive number of seconds, got {value!r}")
+    return seconds
+
+
+@contextlib.contextmanager
+def hub_session(timeout: float) -> Iterator[None]:
+    """Give every request of ``huggingface_hub`` (in this process, for the block)
+    a limit of ``timeout`` seconds to connect, send and wait for each answer."""
+    from huggingface_hub.utils import _http  # the factory in use has no public getter
+
+    previous = getattr(_http, "_GLOBAL_CLIENT_FACTORY", _http.default_client_factory)
+
+    def limited():
+        client = previous()
+        client.timeout = type(client.timeout)(timeout)
+        return client
+
+    set_client_factory(limited)  # closes the shared client: the next call makes a new one
+    try:
+        yield
+    finally:
+        set_client_factory(previous)
+
+
+def _is_transient(error: BaseException | None) -> bool:
+    """Whether ``error``, or an error it was raised from, may pass on a new try."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if _TRANSIENT_ERRORS & {kind.__name__ for kind in type(error).__mro__}:
+            return True
+        if isinstance(error, HfHubHTTPError) and _status(error) in _TRANSIENT_STATUS:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _retried(call: Callable[[], _T]) -> _T:
+    """``call()``, tried again after each of ``RETRY_WAITS`` if it fails for a
+    reason that may pass."""
+    for wait in RETRY_WAITS:
+        try:
+            return call()
+        except Exception as error:  # noqa: BLE001 - sorted by _is_transient
+            if not _is_transient(error):
+                raise
+        time.sleep(wait)
+    return call()
 
 
 def default_staging_dir(repo_id: str) -> Path:
@@ -69,7 +164,7 @@ def _clean(message: str, token: str | None) -> str:
 def check_write_access(api: HfApi, repo_id: str, token: str) -> str:
     """The token's user name, if it may write to ``repo_id``'s namespace."""
     try:
-        me = api.whoami(token=token)
+        me = _retried(lambda: api.whoami(token=token))
     except HfHubHTTPError as error:
         if _status(error) == 401:
             raise HubError(
@@ -78,10 +173,11 @@ def check_write_access(api: HfApi, repo_id: str, token: str) -> str:
             ) from None
         raise HubError(f"could not reach the Hub: {_clean(error, token)}") from None
     except Exception as error:  # noqa: BLE001 - the HTTP client's network errors
+        cause = _clean(error, token) or "no answer"
         raise HubError(
-            f"could not reach the Hugging Face Hub at {api.endpoint} "
-            f"({type(error).__name__}: {_clean(error, token)}); check the network "
-            "connection, or HF_ENDPOINT"
+            f"could not reach the Hub at {api.endpoint} ({type(error).__name__}: {cause}, "
+            f"{len(RETRY_WAITS) + 1} tries); check the network connection or HF_ENDPOINT, "
+            f"or allow more time with {TIMEOUT_ENV} (seconds per request)"
         ) from None
     role = ((me.get("auth") or {}).get("accessToken") or {}).get("role")
     if role == "read":
@@ -98,7 +194,11 @@ def check_write_access(api: HfApi, repo_id: str, token: str) -> str:
 
 def _create_repo(api: HfApi, repo_id: str, private: bool, token: str) -> None:
     try:
-        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True, token=token)
+        _retried(
+            lambda: api.create_repo(
+                repo_id, repo_type="dataset", private=private, exist_ok=True, token=token
+            )
+        )
     except HfHubHTTPError as error:
         if _status(error) in (401, 403):
             raise HubError(f"no write access to {repo_id} (HTTP {_status(error)})") from None
@@ -106,10 +206,16 @@ def _create_repo(api: HfApi, repo_id: str, private: bool, token: str) -> None:
 
 
 def _read_card(api: HfApi, repo_id: str, revision: str, token: str) -> str | None:
+    """The repo's README.md at ``revision``, or None if it has none (a network
+    failure is raised, never taken for a missing card)."""
     try:
-        path = api.hf_hub_download(
-            repo_id, "README.md", repo_type="dataset", revision=revision, token=token
+        path = _retried(
+            lambda: api.hf_hub_download(
+                repo_id, "README.md", repo_type="dataset", revision=revision, token=token
+            )
         )
+    except LocalEntryNotFoundError:  # could not ask the Hub: not an answer
+        raise
     except EntryNotFoundError:
         return None
     return Path(path).read_text(encoding="utf-8")
@@ -123,14 +229,26 @@ def _foreign_card(repo_id: str) -> HubError:
     )
 
 
-def _check_repo_card(api: HfApi, repo_id: str, token: str) -> None:
-    """Refuse, before any work, a repo whose README.md is a user's own."""
+def _check_repo_card(api: HfApi, repo_id: str, token: str, config: CauKerConfig, name: str) -> None:
+    """Refuse, before any work, a repo whose README.md is a user's own, or a cauker
+    card that this config could not be merged into."""
     try:
         card = _read_card(api, repo_id, "main", token)
     except (RepositoryNotFoundError, RevisionNotFoundError):
         return  # created below
-    if card is not None and not is_cauker_card(card):
-        raise _foreign_card(repo_id)
+    except Exception as error:  # noqa: BLE001 - the HTTP client's network errors
+        raise HubError(
+            f"could not read the README.md of {repo_id} ({type(error).__name__}: "
+            f"{_clean(error, token)}); check the network connection, then push again"
+        ) from None
+    if card is None:
+        return
+    try:
+        check_card(card, f"the README.md of {repo_id}", config, name)
+    except ForeignFileError as error:
+        if "is not a cauker dataset card" in str(error):
+            raise _foreign_card(repo_id) from None
+        raise HubError(str(error)) from None
 
 
 def _push_card(api: HfApi, repo_id: str, entry, token: str, staging: Path) -> str:
@@ -140,21 +258,24 @@ def _push_card(api: HfApi, repo_id: str, entry, token: str, staging: Path) -> st
     another config cannot be overwritten: on a conflict the card is re-read.
     """
     for _ in range(5):
-        head = api.repo_info(repo_id, repo_type="dataset", token=token).sha
+        head = _retried(lambda: api.repo_info(repo_id, repo_type="dataset", token=token)).sha
         try:
             card = str(update_card(_read_card(api, repo_id, head, token), entry, repo_id))
         except ForeignFileError:
             raise _foreign_card(repo_id) from None
         write_atomically(_LOCAL, str((staging / "README.md").absolute()), card.encode("utf-8"))
         try:
-            commit = api.upload_file(
-                path_or_fileobj=card.encode("utf-8"),
-                path_in_repo="README.md",
-                repo_id=repo_id,
-                repo_type="dataset",
-                token=token,
-                parent_commit=head,
-                commit_message=f"Card: add CauKer config {entry.name} (v{ALGORITHM_VERSION})",
+            commit = _retried(
+                functools.partial(
+                    api.upload_file,
+                    path_or_fileobj=card.encode("utf-8"),
+                    path_in_repo="README.md",
+                    repo_id=repo_id,
+                    repo_type="dataset",
+                    token=token,
+                    parent_commit=head,
+                    commit_message=f"Card: add CauKer config {entry.name} (v{ALGORITHM_VERSION})",
+                )
             )
         except HfHubHTTPError as error:
             if _status(error) in (409, 412):  # the head moved: read the card again
@@ -165,14 +286,17 @@ def _push_card(api: HfApi, repo_id: str, entry, token: str, staging: Path) -> st
 
 
 def _tag(api: HfApi, repo_id: str, tag: str, revision: str, token: str) -> None:
-    try:
+    def create() -> None:
         api.create_tag(repo_id, tag=tag, revision=revision, repo_type="dataset", token=token)
+
+    try:
+        _retried(create)
     except HfHubHTTPError as error:
         if _status(error) != 409:
             raise
         # Same config name and version pushed again: the tag follows the new push.
-        api.delete_tag(repo_id, tag=tag, repo_type="dataset", token=token)
-        api.create_tag(repo_id, tag=tag, revision=revision, repo_type="dataset", token=token)
+        _retried(lambda: api.delete_tag(repo_id, tag=tag, repo_type="dataset", token=token))
+        _retried(create)
 
 
 @contextlib.contextmanager
@@ -197,14 +321,16 @@ def _hub_progress(enabled: bool):
 def _upload(api: HfApi, repo_id: str, name: str, staging: Path, entry, token: str) -> None:
     """Data and preview, then the merged card, then the tag on that last commit."""
     old_previews = f"images/{name}-{'[0-9a-f]' * 8}.png"  # not another config's "<name>-x-..."
-    api.upload_folder(
-        repo_id=repo_id,
-        repo_type="dataset",
-        folder_path=staging,
-        allow_patterns=[f"data/{name}/*.parquet", entry.preview],
-        delete_patterns=[f"data/{name}/*", old_previews],
-        commit_message=f"Add CauKer config {name} (v{ALGORITHM_VERSION})",
-        token=token,
+    _retried(
+        lambda: api.upload_folder(
+            repo_id=repo_id,
+            repo_type="dataset",
+            folder_path=staging,
+            allow_patterns=[f"data/{name}/*.parquet", entry.preview],
+            delete_patterns=[f"data/{name}/*", old_previews],
+            commit_message=f"Add CauKer config {name} (v{ALGORITHM_VERSION})",
+            token=token,
+        )
     )
     commit = _push_card(api, repo_id, entry, token, staging)
     _tag(api, repo_id, tag_name(name), commit, token)
@@ -241,6 +367,7 @@ def push_to_hub(
     num_proc: int | None = None,
     scheduler: Any = None,
     progress: bool = True,
+    timeout: float | None = None,
 ) -> str:
     """Generate ``config`` and publish it as config ``config_name`` of ``repo_id``.
 
@@ -260,6 +387,11 @@ def push_to_hub(
         kept, so that a failed push resumes.
     num_proc, scheduler, progress
         As in :func:`cauker.export`.
+    timeout : float, optional
+        Seconds a request to the Hub may take to connect, send, or get each part
+        of its answer (default: ``CAUKER_HUB_TIMEOUT``, else 30). A call that
+        fails for a reason that may pass is tried three times, so a Hub that
+        never answers ends the push after about three times ``timeout``.
 
     Returns
     -------
@@ -292,37 +424,40 @@ def push_to_hub(
         raise ParameterError("staging_dir must be a folder, got ''")
     staging = Path(staging_dir) if staging_dir is not None else default_staging_dir(repo_id)
     check_writable_folder(staging, "staging_dir")  # before the repo is created
+    seconds = hub_timeout(timeout)
     token = token or get_token()
     if not token:
         raise HubError(
             "no Hugging Face token: pass --token (token=...), set HF_TOKEN or run `hf auth login`"
         )
     api = HfApi(token=token)
-    with _hub_progress(progress):
-        check_write_access(api, repo_id, token)
-        _check_repo_card(api, repo_id, token)
-        _create_repo(api, repo_id, private, token)
-    staging.mkdir(parents=True, exist_ok=True)
-    # A local copy of the card; the pushed card merges the repo's own.
-    entry = export_config(
-        config,
-        str(staging),
-        name,
-        num_proc=num_proc,
-        scheduler=scheduler,
-        progress=progress,
-        repo_id=repo_id,
-    )
-    try:
+    with hub_session(seconds):
         with _hub_progress(progress):
-            _upload(api, repo_id, name, staging, entry, token)
-    except HubError:
-        raise
-    except Exception as error:  # network, HTTP, or the client's wrapped upload errors
-        cause = error.__cause__ or error
-        raise HubError(
-            f"upload to {repo_id} failed ({_clean(cause, token)}); the generated shards are "
-            f"kept in {staging}; resume with: {resume_command(config, name, repo_id, staging)} "
-            "(complete shards are not regenerated, uploaded files are not sent again)"
-        ) from None
+            check_write_access(api, repo_id, token)
+            _check_repo_card(api, repo_id, token, config, name)
+            _create_repo(api, repo_id, private, token)
+        staging.mkdir(parents=True, exist_ok=True)
+        # A local copy of the card; the pushed card merges the repo's own.
+        entry = export_config(
+            config,
+            str(staging),
+            name,
+            num_proc=num_proc,
+            scheduler=scheduler,
+            progress=progress,
+            repo_id=repo_id,
+        ).entry
+        try:
+            with _hub_progress(progress):
+                _upload(api, repo_id, name, staging, entry, token)
+        except HubError:
+            raise
+        except Exception as error:  # network, HTTP, or the client's wrapped upload errors
+            cause = error.__cause__ or error
+            raise HubError(
+                f"upload to {repo_id} failed ({type(cause).__name__}: {_clean(cause, token)}); "
+                f"the generated shards are kept in {staging}; resume with: "
+                f"{resume_command(config, name, repo_id, staging)} (complete shards are not "
+                "regenerated, uploaded files are not sent again)"
+            ) from None
     return f"{api.endpoint}/datasets/{repo_id}"

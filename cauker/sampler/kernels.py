@@ -208,11 +208,34 @@ def compose_name(names: list[str], ops: list[str]) -> str:
 PSD_TOLERANCE = 1e-8
 
 
+#: Largest value (in magnitude) that an entry of a custom kernel bank may take on
+#: the grid. A root's covariance folds up to ``cauker.config.MAX_KERNELS`` (32)
+#: entries with sums and products, so its values can reach this to the 32nd
+#: power: 101 ** 32 = 1.4e64, a standard deviation of 101 ** 16 = 1.2e32, three
+#: million times below the largest float32 (3.4e38) that the series are stored
+#: in, which leaves room for draws of many standard deviations, the means and the
+#: children's weighted sums. 101 is the largest value of the paper bank
+#: (DotProduct(sigma_0=10) on [0, 1]: 10 ** 2 + 1 * 1), for which MAX_KERNELS was
+#: sized. A larger entry would overflow and be redrawn until ``RedrawError``
+#: (``ConstantKernel(1e80)``: every draw).
+MAX_KERNEL_VALUE = 101.0
+
+
 def check_kernels(kernels: tuple[Kernel, ...], length: int) -> None:
     """Raise ``ValueError`` naming the first entry of a user's bank that is not a
     finite, positive semi-definite covariance of one-dimensional inputs on the grid
-    ``linspace(0, 1, length)``. Sums and products of such kernels are such kernels
-    too (Schur product theorem), so checking the entries checks every fold.
+    ``linspace(0, 1, length)``, with values of at most ``MAX_KERNEL_VALUE``. Sums
+    and products of such kernels are such kernels too (Schur product theorem), so
+    checking the entries checks every fold.
+
+    Examples
+    --------
+    >>> from sklearn.gaussian_process.kernels import RBF, ConstantKernel
+    >>> check_kernels((RBF(0.2), ConstantKernel(2.0) * RBF(0.5)), 64)
+    >>> check_kernels((ConstantKernel(1e80),), 64)
+    Traceback (most recent call last):
+        ...
+    cauker.errors.ParameterError: kernel_bank entry 0 (ConstantKernel(1e+80)) takes values up to ...
     """
     for i, kernel in enumerate(kernels):
         problem = _kernel_problem(pickle.dumps(kernel), length)
@@ -257,6 +280,13 @@ def _kernel_problem(pickled: bytes, length: int) -> str | None:
         )
     if not np.isfinite(matrix).all():
         return "is not finite on the grid (a hyperparameter is nan, infinite or zero?)"
+    largest = np.abs(matrix).max()
+    if largest > MAX_KERNEL_VALUE:
+        return (
+            f"takes values up to {largest:.3g} on the grid, more than {MAX_KERNEL_VALUE:g} (the "
+            "paper bank's largest): a product of up to 32 entries of a root's covariance could "
+            "overflow float32; scale it down"
+        )
     scale = np.abs(matrix).sum(axis=1).max()  # bounds the largest eigenvalue
     if not np.allclose(matrix, matrix.T, rtol=0.0, atol=PSD_TOLERANCE * scale):
         return "is not symmetric on the grid: a covariance must be"
