@@ -1,14 +1,17 @@
-"""What verifying every page of every shard costs on a re-run of an export.
+"""What verifying the files of a corpus costs on a re-run of ``cauker generate`` or
+``cauker export``.
 
-A re-run of ``cauker export`` reads every existing shard in full to check its
-page checksums (cauker.files.writers.pages_intact). This script exports the
-``10k`` config once, then times the shard step of re-runs that find every
-shard complete (``export_shards``: the checks, no preview or card), with the
-page check and with the footer check alone (the page check replaced by a
-no-op), alternating, and prints the medians beside the first export and a
-whole re-run (whose time is mostly drawing the preview).
+A re-run reads every recorded file in full and compares its SHA-256 with the one
+recorded when it was written (cauker.files.file_records.verify_files). This
+script writes a config once (timed), then, alternating, times re-runs of the
+whole command that find every file complete, the verification step alone, and,
+for Parquet files, a check of the data pages alone (every page read and matched
+with its CRC32, which misses damage in the page index and the footer), and
+prints the medians beside the first run. The files are in the page cache after the first
+run (warm); a cold re-run also pays the disk's read speed.
 
-    python benchmarks/verify_shards.py [--config 10k] [--repeats 5]
+    python benchmarks/verify_shards.py [--config 10k] [--command generate] [--repeats 5]
+        [--num-proc 2] [--folder DIR]
 """
 
 from __future__ import annotations
@@ -19,61 +22,76 @@ import tempfile
 import time
 from pathlib import Path
 
-from results import Table, record
+import fsspec
+import pyarrow.parquet as pq
 
 import cauker
-from cauker.files import writers
-from cauker.files.hub_folder import export, export_shards
+from cauker.files.corpus_folder import MARKER, write_corpus_folder
+from cauker.files.file_records import parse_records, read_json, verify_files
+from cauker.files.hub_folder import export, records_path
 
 
-def timed(config, folder: Path, step=export) -> float:
+def run(command: str, config, folder: Path, num_proc: int | None) -> float:
     start = time.perf_counter()
-    if step is export:
-        export(config, folder, config_name="bench", progress=False)
+    if command == "generate":
+        write_corpus_folder(config, folder, num_proc=num_proc, progress=False)
     else:
-        export_shards(config, str(folder), "bench", progress=False)
+        export(config, folder, config_name="bench", num_proc=num_proc, progress=False)
+    return time.perf_counter() - start
+
+
+def verify(command: str, folder: Path) -> tuple[float, int, int]:
+    """Seconds of the verification step alone, files and bytes verified."""
+    fs = fsspec.filesystem("file")
+    where = folder / MARKER if command == "generate" else records_path(str(folder), "bench")
+    records = parse_records(read_json(fs, str(where))[0]["files"])
+    start = time.perf_counter()
+    good = verify_files(fs, str(folder), records, progress=False)
+    seconds = time.perf_counter() - start
+    assert len(good) == len(records), "a file did not verify"
+    return seconds, len(records), sum(f.file_size for f in records.values())
+
+
+def page_checks(folder: Path) -> float:
+    """Seconds to read every page of every Parquet file, checking its CRC32."""
+    start = time.perf_counter()
+    for path in sorted(folder.rglob("*.parquet")):
+        reader = pq.ParquetFile(path, page_checksum_verification=True)
+        for i in range(reader.num_row_groups):
+            reader.read_row_group(i)
     return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="10k")
+    parser.add_argument("--command", choices=["generate", "export"], default="generate")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--num-proc", type=int, default=None)
+    parser.add_argument("--folder", default=None, help="where to write (default: a temp folder)")
     args = parser.parse_args()
     config = cauker.named_config(args.config)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        first = timed(config, folder)
-        size = sum(p.stat().st_size for p in (folder / "data").rglob("*.parquet"))
-        shards = len(list((folder / "data").rglob("*.parquet")))
-        rerun = timed(config, folder)
-        checked, footer_only = [], []
-        real = writers.pages_intact
+    with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
+        folder = Path(tmp) / "corpus"
+        first = run(args.command, config, folder, args.num_proc)
+        reruns, checks, pages = [], [], []
         for _ in range(args.repeats):
-            checked.append(timed(config, folder, export_shards))
-            writers.pages_intact = lambda fs, path: True
-            try:
-                footer_only.append(timed(config, folder, export_shards))
-            finally:
-                writers.pages_intact = real
-    with_pages, without = statistics.median(checked), statistics.median(footer_only)
+            reruns.append(run(args.command, config, folder, args.num_proc))
+            seconds, files, size = verify(args.command, folder)
+            checks.append(seconds)
+            pages.append(page_checks(folder))
+    rerun, check, page = (statistics.median(t) for t in (reruns, checks, pages))
     mib = size / 2**20
-    table = Table(
-        "Re-runs of an export that find every shard complete", ["run", "seconds", "vs first export"]
-    )
-    table.add("first export, 1 process", f"{first:.2f}", "1.000")
-    table.add("whole re-run (checks, preview, card)", f"{rerun:.2f}", f"{rerun / first:.3f}")
-    table.add("shard checks, footers only (median)", f"{without:.3f}", f"{without / first:.4f}")
-    table.add(
-        "shard checks, footers and pages (median)", f"{with_pages:.3f}", f"{with_pages / first:.4f}"
-    )
-    extra = with_pages - without
-    notes = [
-        f"config {args.config}: {shards} shards, {mib:.0f} MiB of Parquet",
-        f"page checks add {extra:.3f} s, {1000 * extra / mib:.1f} ms per MiB of Parquet",
-    ]
-    print(table.markdown(), *notes, sep="\n")
-    record(__file__, table, notes=notes)
+    print(f"cauker {args.command} {args.config}: {files} files, {mib:,.0f} MiB")
+    print("| run | seconds | vs first run |")
+    print("|---|---:|---:|")
+    print(f"| first run, num_proc={args.num_proc or 1} | {first:.2f} | 1 |")
+    print(f"| re-run, every file complete (median) | {rerun:.3f} | {rerun / first:.4f} |")
+    print(f"| verification alone (median) | {check:.3f} | {check / first:.4f} |")
+    if page:
+        what = "pages and their CRC32 only (median; blind to page index and footer)"
+        print(f"| {what} | {page:.3f} | {page / first:.4f} |")
+    print(f"verification: {1000 * check / mib:.2f} ms per MiB ({mib / check:,.0f} MiB/s)")
 
 
 if __name__ == "__main__":

@@ -111,7 +111,6 @@ import os, signal, sys
 import cauker.files.shard_plan
 from cauker.cli import main
 from cauker.files import writers
-from cauker.files.file_records import FileRecords
 
 cauker.files.shard_plan.LOCAL_MIN_FILE_BYTES = 1
 point, count = sys.argv[1], int(sys.argv[2])
@@ -145,6 +144,8 @@ elif point in ("renamed", "records-half-written"):
 
     os.replace = replace
 elif point == "recorded":
+    from cauker.files.file_records import FileRecords
+
     real_add = FileRecords.add
 
     def add(self, path, file):
@@ -185,6 +186,7 @@ def other(format: str) -> str:
         ("renamed", 4, "arrow", None),
         ("recorded", 2, "gluonts", None),
         ("records-half-written", 3, "parquet", None),
+        ("records-half-written", 1, "gluonts", None),  # before the first record: a new folder
         ("deleting", 2, "arrow", "parquet"),  # --overwrite of a parquet corpus, killed
         ("deleting", 3, "gluonts", "arrow"),  # IPC files of another format and seed
     ],
@@ -221,6 +223,9 @@ def test_after_a_kill_any_call_gives_one_corpus_or_refuses(
     # another corpus without --overwrite: refused in one line, nothing changed
     refused = copy("refused")
     code, stdout, err = generate(capsys, refused, format, 3)
+    if not (out / "cauker.json").exists():  # killed before it named its corpus: nothing there
+        assert code == 0 and snapshot(refused) == clean(format, 3), err
+        return
     assert code == 2 and err.count("\n") == 1 and "pass --overwrite" in err, err
     assert snapshot(refused) == state
 
@@ -326,6 +331,18 @@ def test_verification_shows_a_progress_bar_unless_quiet(tmp_path, capsys):
     assert "Verifying: 100%" in capsys.readouterr().err
     assert main(argv(out)) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_folder_of_an_older_cauker_without_checksums_is_written_again(tmp_path, capsys, clean):
+    out = tmp_path / "c"
+    assert generate(capsys, out)[0] == 0
+    marker = out / "cauker.json"
+    data = json.loads(marker.read_text())
+    data["files"], data["complete"] = sorted(data["files"]), True  # the layout before records
+    marker.write_text(json.dumps(data))
+    code, stdout, err = generate(capsys, out)
+    assert code == 0 and "wrote 11 parquet file(s)" in stdout, err
+    assert snapshot(out) == clean("parquet")
 
 
 # -- nothing outside the folder, nothing of yours ---------------------------------------

@@ -54,7 +54,7 @@ from cauker.config import SPLITS, CauKerConfig
 from cauker.errors import ForeignFileError, ParameterError
 from cauker.files.atomic_files import check_writable_folder, is_temporary, remove_temporary_files
 from cauker.files.file_records import FileRecords, ShardFile, parse_records, read_json
-from cauker.files.folder_lock import folder_lock
+from cauker.files.folder_lock import LOCK_FILE, folder_lock
 from cauker.files.folder_paths import check_file_path, check_folder_path, remove_inside
 from cauker.files.runners import check_runner, write_shards
 from cauker.files.shard_plan import Shard, check_finite, plan_shards
@@ -63,7 +63,7 @@ from cauker.files.writers import EXTENSIONS, check_format, is_cauker_file
 #: The file that marks a folder as cauker's, and says what it holds.
 MARKER = "cauker.json"
 #: The only paths ``cauker.json`` may list: a file of a split folder, as cauker names them.
-_SHARD_PATH = re.compile(r"^(train|validation)/\1-\d{5}-of-\d{5}\.(parquet|arrow)$")
+_SHARD_PATH = re.compile(r"^(train|validation)/\1-\d{5,}-of-\d{5,}\.(parquet|arrow)$")
 _LOCAL = fsspec.filesystem("file")
 _OVERWRITE = "pass --overwrite (overwrite=True) to replace it, or choose another folder"
 
@@ -140,8 +140,9 @@ def _inspect(root: str) -> _Held:
     """What ``root`` holds; refuses, before any work, a folder that is not cauker's,
     a link or a file where cauker writes, and a file of a split folder that cauker
     did not write."""
-    if not os.path.isdir(root) or not os.listdir(root):
-        return _Held()
+    names = os.listdir(root) if os.path.isdir(root) else []
+    if all(name == LOCK_FILE or is_temporary(name) for name in names):
+        return _Held()  # new, empty, or what a call killed before its first record left
     held = _read_marker(root)
     ours = set(held.ours)
     for split in SPLITS:
@@ -244,6 +245,7 @@ def write_corpus_folder(
     shards = [s for split in SPLITS for s in plan_shards(config, split, local=True)]
     tasks = [(s, file_path(s, format)) for s in shards]
     files = tuple(path for _, path in tasks)
+    planned = set(files)
     corpus = (config.fingerprint(), format)
     waiting = f"waiting for another cauker generate into {output_dir} to finish"
     with folder_lock(_LOCAL, root, waiting if progress else None):
@@ -253,7 +255,7 @@ def write_corpus_folder(
             _LOCAL,
             posixpath.join(root, MARKER),
             {"fingerprint": corpus[0], "format": format, "config": config.to_dict()},
-            {p: f for p, f in held.records.items() if p in files} if same else {},
+            {p: f for p, f in held.records.items() if p in planned} if same else {},
             saved=held.text,
         )
         # Everything of cauker's that is not a recorded file of this corpus goes first,

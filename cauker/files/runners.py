@@ -156,14 +156,15 @@ def write_shards(
     ([8], 1)
     """
     fs, root = fsspec.core.url_to_fs(url)
+    for _, path in tasks:  # never through a link, even to a file with the right bytes
+        check_file_path(fs, posixpath.join(root, path), "a file of the corpus")
     recorded = records.files if records is not None else {}
     wanted = {path: recorded[path] for _, path in tasks if path in recorded}
-    complete = verify_files(fs, root, wanted, progress=progress)
-    todo = [(s, p) for s, p in tasks if p not in complete]
+    files = verify_files(fs, root, wanted, progress=progress)
+    todo = [(s, p) for s, p in tasks if p not in files]
     for _, path in todo:
         _check_replaceable(fs, posixpath.join(root, path), path in recorded)
     path_of = {(s.split, s.index): p for s, p in tasks}
-    files = {path: complete[path] for path in complete}
     total = sum(s.num_rows for s, _ in tasks)
     left = sum(s.num_rows for s, _ in todo)
     with tqdm(
@@ -189,7 +190,6 @@ def write_shards(
 def _check_replaceable(fs: fsspec.AbstractFileSystem, path: str, recorded: bool) -> None:
     """Refuse to write over a file at ``path`` that cauker did not write: one with
     no record of this folder and no cauker mark."""
-    check_file_path(fs, path, "a file of the corpus")
     if recorded or not fs.exists(path) or is_cauker_file(fs, path):
         return
     raise ForeignFileError(

@@ -177,7 +177,7 @@ def check_write_access(api: HfApi, repo_id: str, token: str) -> str:
         raise HubError(
             f"could not reach the Hub at {api.endpoint} ({type(error).__name__}: {cause}, "
             f"{len(RETRY_WAITS) + 1} tries); check the network connection or HF_ENDPOINT, "
-            f"or allow more time with {TIMEOUT_ENV} (seconds per request)"
+            f"or allow more time per request with --timeout or {TIMEOUT_ENV} (seconds)"
         ) from None
     role = ((me.get("auth") or {}).get("accessToken") or {}).get("role")
     if role == "read":
