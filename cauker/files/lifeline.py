@@ -4,8 +4,8 @@ A pool's workers (``generate`` and ``export`` with ``--num-proc``: a
 ``ProcessPoolExecutor``; ``datasets``' ``multiprocess`` pool when the builder
 prepares a corpus with ``num_proc``) are children of the command. If the
 command is killed (``kill -9``, ``SIGTERM``, the OOM killer, a batch system),
-nothing tells them: they would be re-parented to
-PID 1 and keep generating, then wait forever on their task queue.
+nothing tells them: they would be re-parented to PID 1 and keep generating,
+then wait forever on their task queue.
 
 :func:`die_with_parent` makes a worker watch its parent: a daemon thread checks
 twice a second that the parent is still the process that started it, and ends
