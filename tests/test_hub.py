@@ -242,6 +242,21 @@ def test_a_hub_that_hangs_mid_push_ends_with_the_resume_command(
     )
 
 
+def test_a_card_that_cannot_be_read_is_never_taken_for_no_card(hub, tmp_path, no_backoff_sleep):
+    """A failed download of the repo's README.md stops the push: the card merged from
+    "no card" would drop the other configs."""
+    repo = new_repo(hub)
+    push_to_hub(B, repo, config_name="b", staging_dir=tmp_path / "b", progress=False)
+    hub.silent_on(r"/resolve/.*/README\.md$")
+    with pytest.raises(HubError, match=f"could not read the README.md of {repo}"):
+        push_to_hub(
+            A, repo, config_name="a", staging_dir=tmp_path / "a", progress=False, timeout=0.5
+        )
+    hub.silent_on(None)
+    card = DatasetCard.load(repo, repo_type="dataset")
+    assert [c["config_name"] for c in card.data["configs"]] == ["b"]
+
+
 @pytest.mark.parametrize(
     "setting, message",
     [

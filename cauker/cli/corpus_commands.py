@@ -109,11 +109,13 @@ def _hub_layout_options(args: argparse.Namespace) -> dict:
 
 def cmd_export(args: argparse.Namespace) -> int:
     config = config_from(args)  # before the heavy imports: a bad value fails at once
-    from cauker.files.hub_folder import export_folder
+    from cauker.files.hub_folder import check_export, export_config
 
     options = _hub_layout_options(args)
-    done = export_folder(config, _check_export_url(args.output_dir), **options)
-    name, out = options["config_name"], done.url
+    name = options.pop("config_name")
+    where = _check_export_url(args.output_dir)
+    out, name = check_export(config, where, name, options["num_proc"], options["scheduler"])
+    done = export_config(config, out, name, **options)
     hint = f"load with datasets.load_dataset({out!r}, {name!r})"
     if done.written:
         print(f"exported to {out} ({done.written} of {done.shards} shard(s) written); {hint}")

@@ -11,8 +11,10 @@ module               holds
 ``hub_folder``       ``cauker.export``: the Hub layout, ``data/``, ``images/``, ``README.md``
 ``card``             the dataset card (``README.md``) of a Hub folder
 ``preview``          a grid of sample series drawn to an image
+``file_records``     each written file's SHA-256, recorded as it is written; verification
+``folder_paths``     what may be written or deleted: inside the folder, never through a link
 ``atomic_files``     files that appear whole or not at all (local disk or fsspec)
-``folder_lock``      exports into one local folder take turns
+``folder_lock``      calls that write into one local folder take turns
 ``lifeline``         pool workers end when the process that started them ends
 ===================  ==========================================================
 

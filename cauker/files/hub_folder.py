@@ -374,39 +374,28 @@ def export(
     ...     datasets.load_dataset(folder, "tiny", split="train").num_rows
     8
     """
-    return export_folder(
+    url, name = check_export(config, output_dir, config_name, num_proc, scheduler)
+    export_config(
         config,
-        output_dir,
-        config_name=config_name,
+        url,
+        name,
         num_proc=num_proc,
         scheduler=scheduler,
         progress=progress,
         repo_id=repo_id,
-    ).url
+    )
+    return url
 
 
-def export_folder(
+def check_export(
     config: CauKerConfig,
     output_dir: str | os.PathLike,
-    *,
-    config_name: str | None = None,
-    num_proc: int | None = None,
-    scheduler: Any = None,
-    progress: bool = True,
-    repo_id: str | None = None,
-) -> Exported:
-    """:func:`export`, returning what it did (for the command line's message).
-
-    Examples
-    --------
-    >>> import tempfile, cauker
-    >>> config = cauker.CauKerConfig(num_series=8, length=16)
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     first = export_folder(config, folder, progress=False)
-    ...     again = export_folder(config, folder, progress=False)
-    >>> first.written, again.written
-    (2, 0)
-    """
+    config_name: str | None,
+    num_proc: int | None,
+    scheduler: Any,
+) -> tuple[str, str]:
+    """The URL and config name of an export, once its arguments are checked
+    (:class:`~cauker.errors.ParameterError` before any work)."""
     if not isinstance(config, CauKerConfig):
         raise ParameterError(f"config must be a CauKerConfig, got {type(config).__name__}")
     check_finite(config)
@@ -415,15 +404,7 @@ def export_folder(
     url = os.fspath(output_dir)
     if not isinstance(url, str) or url == "":
         raise ParameterError(f"output_dir must be a folder or an fsspec URL, got {output_dir!r}")
-    return export_config(
-        config,
-        url,
-        name,
-        num_proc=num_proc,
-        scheduler=scheduler,
-        progress=progress,
-        repo_id=repo_id or _repo_hint(url),
-    )
+    return url, name
 
 
 def export_config(
@@ -434,14 +415,26 @@ def export_config(
     num_proc: int | None,
     scheduler: Any,
     progress: bool,
-    repo_id: str,
+    repo_id: str | None = None,
 ) -> Exported:
-    """Shards, preview and card of an already validated export.
+    """Shards, preview and card of an export checked by :func:`check_export`.
 
     The order keeps the folder loadable as its card says at every moment: the new
     shards and preview are written beside the old ones (other names), the card is
     switched in one rename, and only then are the old files removed.
+
+    Examples
+    --------
+    >>> import tempfile, cauker
+    >>> config = cauker.CauKerConfig(num_series=8, length=16)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     url, name = check_export(config, folder, "tiny", None, None)
+    ...     first = export_config(config, url, name, num_proc=None, scheduler=None, progress=False)
+    ...     again = export_config(config, url, name, num_proc=None, scheduler=None, progress=False)
+    >>> first.shards, first.written, again.written
+    (2, 2, 0)
     """
+    repo_id = repo_id or _repo_hint(url)
     fs, root = fsspec.core.url_to_fs(url)
     check_output(fs, root, name, config)
     waiting = f"waiting for another export of config {name!r} into {url} to finish"
