@@ -486,6 +486,23 @@ def test_a_damaged_cauker_json_is_named_in_one_line(text, message, tmp_path, cap
     assert snapshot(out) == clean("parquet")
 
 
+def test_a_folder_whose_cauker_json_was_deleted_is_replaced_only_with_overwrite(
+    tmp_path, capsys, clean
+):
+    out = tmp_path / "c"
+    assert generate(capsys, out, "arrow")[0] == 0
+    (out / "cauker.json").unlink()
+    code, _, err = generate(capsys, out, "arrow")
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{out / 'cauker.json'} is missing; pass --overwrite" in err
+    (out / "notes.txt").write_text("a folder with files of its own is not cauker's")
+    code, _, err = generate(capsys, out, "arrow", 0, "--overwrite")
+    assert code == 2 and "holds no cauker corpus" in err
+    (out / "notes.txt").unlink()
+    assert generate(capsys, out, "arrow", 0, "--overwrite")[0] == 0
+    assert snapshot(out) == clean("arrow")
+
+
 @pytest.mark.parametrize("obstacle", ["train", "validation", "cauker.json"])
 def test_paths_to_write_are_checked_before_any_work(obstacle, tmp_path, capsys, monkeypatch):
     out = tmp_path / "c"

@@ -248,10 +248,12 @@ def test_a_card_that_cannot_be_read_is_never_taken_for_no_card(hub, tmp_path, no
     repo = new_repo(hub)
     push_to_hub(B, repo, config_name="b", staging_dir=tmp_path / "b", progress=False)
     hub.silent_on(r"/resolve/.*/README\.md$")
+    start = time.monotonic()
     with pytest.raises(HubError, match=f"could not read the README.md of {repo}"):
         push_to_hub(
             A, repo, config_name="a", staging_dir=tmp_path / "a", progress=False, timeout=0.5
         )
+    assert time.monotonic() - start < 30  # three tries of 0.5 s, not the client's own retries
     hub.silent_on(None)
     card = DatasetCard.load(repo, repo_type="dataset")
     assert [c["config_name"] for c in card.data["configs"]] == ["b"]

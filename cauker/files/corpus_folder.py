@@ -111,10 +111,12 @@ def _read_marker(root: str) -> _Held:
     marker = posixpath.join(root, MARKER)
     check_file_path(_LOCAL, marker, MARKER)
     if not os.path.exists(marker):
-        raise ParameterError(
-            f"output_dir {root} is not empty and holds no cauker corpus (no {MARKER}); "
-            "choose an empty or new folder"
-        )
+        if set(os.listdir(root)) - {*SPLITS, LOCK_FILE}:
+            raise ParameterError(
+                f"output_dir {root} is not empty and holds no cauker corpus (no {MARKER}); "
+                "choose an empty or new folder"
+            )
+        return _Held(damage=f"{marker} is missing")  # the split folders may hold cauker's files
     try:
         data, text = read_json(_LOCAL, marker)
     except ParameterError as error:

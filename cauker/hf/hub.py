@@ -42,15 +42,22 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import fsspec
-from huggingface_hub import HfApi, get_token, set_client_factory
+from huggingface_hub import (
+    HfApi,
+    get_session,
+    get_token,
+    hf_hub_url,
+    hf_raise_for_status,
+    set_client_factory,
+)
 from huggingface_hub import utils as hf_utils
 from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
-    LocalEntryNotFoundError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
+from huggingface_hub.utils import build_hf_headers
 
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, config_flags, named_config
 from cauker.errors import ForeignFileError, HubError, ParameterError
@@ -206,19 +213,25 @@ def _create_repo(api: HfApi, repo_id: str, private: bool, token: str) -> None:
 
 
 def _read_card(api: HfApi, repo_id: str, revision: str, token: str) -> str | None:
-    """The repo's README.md at ``revision``, or None if it has none (a network
-    failure is raised, never taken for a missing card)."""
+    """The repo's README.md at ``revision``, or None if it has none (only the
+    Hub's answer "no such file" means none; a network failure is raised).
+
+    Read with one request, not with ``hf_hub_download``: after a failed try, its
+    metadata request is tried again with a limit of 60 s, five times, whatever
+    the session's limit (and it copies the card into the cache)."""
+    url = hf_hub_url(
+        repo_id, "README.md", repo_type="dataset", revision=revision, endpoint=api.endpoint
+    )
+
+    def read() -> str:
+        response = get_session().get(url, headers=build_hf_headers(token=token))
+        hf_raise_for_status(response)
+        return response.content.decode("utf-8")
+
     try:
-        path = _retried(
-            lambda: api.hf_hub_download(
-                repo_id, "README.md", repo_type="dataset", revision=revision, token=token
-            )
-        )
-    except LocalEntryNotFoundError:  # could not ask the Hub: not an answer
-        raise
+        return _retried(read)
     except EntryNotFoundError:
         return None
-    return Path(path).read_text(encoding="utf-8")
 
 
 def _foreign_card(repo_id: str) -> HubError:
