@@ -1,17 +1,18 @@
 """What verifying the files of a corpus costs on a re-run of ``cauker generate`` or
 ``cauker export``.
 
-A re-run reads every recorded file in full and compares its SHA-256 with the one
-recorded when it was written (cauker.files.file_records.verify_files). This
-script writes a config once (timed), then, alternating, times re-runs of the
-whole command that find every file complete, the verification step alone, and,
-for Parquet files, a check of the data pages alone (every page read and matched
-with its CRC32, which misses damage in the page index and the footer), and
-prints the medians beside the first run. The files are in the page cache after the first
-run (warm); a cold re-run also pays the disk's read speed.
-
-    python benchmarks/verify_shards.py [--config 10k] [--command generate] [--repeats 5]
+    python benchmarks/verify_shards.py [generate:10k export:10k generate:1m] [--repeats 5]
         [--num-proc 2] [--folder DIR]
+
+A re-run reads every recorded file in full and compares its SHA-256 with the one
+recorded when the file was written (cauker.files.file_records.verify_files).
+For each ``command:config`` this script writes the corpus once (timed), then,
+alternating, times re-runs of the whole command that find every file complete,
+the verification step alone, and a check of the data pages alone (every page
+of every Parquet file read and matched with its CRC32, which misses damage in
+the page index and the footer), and tabulates the medians. The files are in
+the page cache after the first run (warm); a cold re-run also pays the disk's
+read speed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import fsspec
 import pyarrow.parquet as pq
+from results import Table, record
 
 import cauker
 from cauker.files.corpus_folder import MARKER, write_corpus_folder
@@ -62,36 +64,52 @@ def page_checks(folder: Path) -> float:
     return time.perf_counter() - start
 
 
+def measure(command: str, name: str, repeats: int, num_proc: int | None, tmp: str) -> list:
+    config = cauker.named_config(name)
+    folder = Path(tmp) / f"{command}-{name}"
+    first = run(command, config, folder, num_proc)
+    reruns, checks, pages = [], [], []
+    for _ in range(repeats):
+        reruns.append(run(command, config, folder, num_proc))
+        seconds, files, size = verify(command, folder)
+        checks.append(seconds)
+        pages.append(page_checks(folder))
+    rerun, check, page = (statistics.median(t) for t in (reruns, checks, pages))
+    mib = size / 2**20
+    return [
+        f"`{command} {name}`",
+        files,
+        f"{mib:,.0f}",
+        f"{first:.2f}",
+        f"{rerun:.3f} ({rerun / first:.4f})",
+        f"{check:.3f} ({check / first:.4f})",
+        f"{1000 * check / mib:.2f}",
+        f"{page:.3f}",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="10k")
-    parser.add_argument("--command", choices=["generate", "export"], default="generate")
+    parser.add_argument("runs", nargs="*", default=["generate:10k", "export:10k"])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--num-proc", type=int, default=None)
     parser.add_argument("--folder", default=None, help="where to write (default: a temp folder)")
     args = parser.parse_args()
-    config = cauker.named_config(args.config)
-    with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
-        folder = Path(tmp) / "corpus"
-        first = run(args.command, config, folder, args.num_proc)
-        reruns, checks, pages = [], [], []
-        for _ in range(args.repeats):
-            reruns.append(run(args.command, config, folder, args.num_proc))
-            seconds, files, size = verify(args.command, folder)
-            checks.append(seconds)
-            pages.append(page_checks(folder))
-    rerun, check, page = (statistics.median(t) for t in (reruns, checks, pages))
-    mib = size / 2**20
-    print(f"cauker {args.command} {args.config}: {files} files, {mib:,.0f} MiB")
-    print("| run | seconds | vs first run |")
-    print("|---|---:|---:|")
-    print(f"| first run, num_proc={args.num_proc or 1} | {first:.2f} | 1 |")
-    print(f"| re-run, every file complete (median) | {rerun:.3f} | {rerun / first:.4f} |")
-    print(f"| verification alone (median) | {check:.3f} | {check / first:.4f} |")
-    if page:
-        what = "pages and their CRC32 only (median; blind to page index and footer)"
-        print(f"| {what} | {page:.3f} | {page / first:.4f} |")
-    print(f"verification: {1000 * check / mib:.2f} ms per MiB ({mib / check:,.0f} MiB/s)")
+    columns = ["corpus", "files", "MiB", "first run (s)", "re-run (s, vs first)"]
+    columns += ["verification (s, vs first)", "ms per MiB", "data pages' CRC32 only (s)"]
+    table = Table("Re-runs that find every file complete (medians)", columns)
+    for run_name in args.runs:
+        command, name = run_name.split(":")
+        with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
+            table.add(*measure(command, name, args.repeats, args.num_proc, tmp))
+    notes = [
+        f"{args.repeats} re-runs each, alternating with the two checks; "
+        f"first runs with num_proc={args.num_proc or 1}; files in the page cache (warm)",
+        "verification: the whole-file SHA-256 of every recorded file, which any damaged byte "
+        "changes (data pages, page index, footer and its metadata)",
+    ]
+    print(table.markdown(), *notes, sep="\n")
+    record(__file__, table, notes=notes)
 
 
 if __name__ == "__main__":
