@@ -4,7 +4,7 @@
     python benchmarks/compare_checkouts.py ../before . --length 2048 --series 3000 --reps 3
 
 Each run imports cauker from the checkout it measures and draws the rows with
-the compiled kernels, in one process and in two (each half of the rows), as
+the compiled loops, in one process and in two (each half of the rows), as
 ``throughput.py`` runs cauker. The runs alternate between the checkouts, so
 that the drift of a shared machine falls on both alike; the result is the
 ratio of the median rates (new over old).

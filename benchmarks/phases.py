@@ -5,10 +5,10 @@
 
 cProfile and line_profiler add about a microsecond to every call they see, so
 they inflate the phases made of many small calls (term plans, random draws)
-several-fold against the compiled kernels. Here a few methods of the sampler
+several-fold against the compiled loops. Here a few methods of the sampler
 are wrapped in plain ``perf_counter`` timers instead (well under a microsecond
 per call, and only on these), and the run is otherwise the real one: the
-compiled kernels loaded from numba's cache (``CAUKER_COMPILED=1``), after a
+compiled loops loaded from numba's cache (``CAUKER_COMPILED=1``), after a
 small warm-up batch. Nested phases are indented under the phase that calls
 them; shares are of the whole ``iter_batches`` loop.
 """
@@ -23,18 +23,19 @@ from collections import Counter
 os.environ.setdefault("CAUKER_COMPILED", "1")
 
 import cauker  # noqa: E402
-from cauker.sampler import gp, rows, scm  # noqa: E402
+from cauker.sampler import compiled, gp, loops, rows, scm  # noqa: E402
 
 #: (object, attribute, label): each becomes a timed phase, in this order.
 PHASES = [
-    (scm.Sampler, "_stream_states", "seeding the graphs' streams"),
+    (scm.Sampler, "_streams", "seeding the graphs' streams"),
     (scm, "draw_dags", "DAGs"),
-    (scm.Sampler, "_numbers", "the other random numbers"),
+    (scm.Sampler, "_draw_numbers", "the other random numbers"),
     (scm.Sampler, "_root_values", "GP roots, all"),
     (gp.GaussianProcessSampler, "root_plans", "  term plans"),
     (scm, "compute_means", "  means"),
     (gp.GaussianProcessSampler, "draw", "  GP terms, all"),
-    (gp.GaussianProcessSampler, "_khatri_rao", "    Khatri-Rao draws"),
+    (compiled, "khatri_rao_draws", "    Khatri-Rao draws"),
+    (loops, "khatri_rao_draws", "    Khatri-Rao draws"),
     (gp, "toeplitz_draws", "    Schur sweeps"),
     (gp, "combine", "    cached-factor products"),
     (scm.Sampler, "propagate", "propagation through the DAG"),
@@ -82,7 +83,7 @@ def main() -> None:
         f"{args.series / total:,.0f} series/s"
     )
     print(f"{'phase':34s} {'seconds':>8s} {'share':>6s} {'calls':>8s}")
-    for _, _, label in PHASES:
+    for label in dict.fromkeys(label for _, _, label in PHASES):
         print(f"{label:34s} {seconds[label]:8.2f} {seconds[label] / total:6.1%} {calls[label]:8,d}")
 
 

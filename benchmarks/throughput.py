@@ -15,9 +15,9 @@ imports included, as a user runs them), with its peak RSS:
   dense scikit-learn covariance and an ``eigh`` per root);
 - (b) the I/O floor: the same number of random float32 rows written to Parquet;
 - ``cauker.generate`` in one process and in two (each half of the rows), with
-  the compiled kernels (numba, cached on disk beforehand) and, at L = 512, with
-  the numpy kernels only (``CAUKER_COMPILED=0``) and with an empty numba cache
-  (a fresh machine: the process compiles the kernels itself);
+  the compiled loops (numba, cached on disk beforehand) and, at L = 512, with
+  numpy's loops only (``CAUKER_COMPILED=0``) and with an empty numba cache
+  (a fresh machine: the loops are compiled in the background meanwhile);
 - a sweep over the number of series at L = 512, one process;
 - this machine's own ceiling for two processes: the same pure-Python loop, and
   the same numpy loop, in one process and in two (each doing the whole loop),
@@ -121,7 +121,7 @@ def run_dense_port(length: int, num_series: int) -> dict:
         f"""
         import functools, json, operator, resource
         import numpy as np
-        from cauker.sampler import activations, dag, kernels, means
+        from cauker.sampler import activations, dag, kernels, loops, means
         length, num_series = {length}, {num_series}
         bank = [entry.kernel for entry in kernels.paper_bank(length)]
         acts = activations.activation_bank("paper")
@@ -131,7 +131,7 @@ def run_dense_port(length: int, num_series: int) -> dict:
         ops = (operator.add, operator.mul)
         made = 0
         while made < num_series:
-            graph = dag.paper_dag(rng, 18, 6)
+            graph = dag.paper_dags([rng], 18, 6).graph(0)
             values = {{}}
             for i, parents in enumerate(graph.parents):
                 if parents.size == 0:
@@ -139,7 +139,15 @@ def run_dense_port(length: int, num_series: int) -> dict:
                     kernel = functools.reduce(
                         lambda a, b: ops[rng.integers(0, 2)](a, b), chosen[1:], chosen[0]
                     )
-                    mean = means.draw_means(rng, x, mean_bank, 1).values[0]
+                    numbers = means.MeanDraws(
+                        kinds=mean_bank[rng.integers(0, mean_bank.size, (1, 2))],
+                        multiply=rng.integers(0, 2, 1),
+                        u=rng.random((1, 2, 2)),
+                        spikes=rng.integers(1, 6, (1, 2)),
+                        where=rng.integers(0, length, (1, 2, 5)),
+                        heights=rng.uniform(-5.0, 5.0, (1, 2, 5)),
+                    )
+                    mean = means.compute_means(numbers, x, loops).values[0]
                     w, v = np.linalg.eigh(kernel(x[:, None]))
                     noise = np.sqrt(np.clip(w, 0, None)) * rng.standard_normal(length)
                     values[i] = mean + v @ noise
@@ -252,8 +260,8 @@ def run_cauker(
     return {"series": num_series, "seconds": seconds, "rss_mib": rss}
 
 
-def warm_compiled_kernels() -> None:
-    """Compile the numba kernels once, so that no measurement includes compiling."""
+def warm_compiled_loops() -> None:
+    """Compile the numba loops once, so that no measurement includes compiling."""
     code = "import cauker; cauker.generate(cauker.CauKerConfig(num_series=8, length=16))"
     subprocess.run(
         [sys.executable, "-c", code], env={**os.environ, "CAUKER_COMPILED": "1"}, check=True
@@ -314,7 +322,7 @@ def main() -> None:
     baseline_sizes = {512: 400, 1024: 80, 2048: 16}
     baseline_name = "the authors' V1 script" if args.v1_script else "our port of V1's method"
 
-    warm_compiled_kernels()
+    warm_compiled_loops()
     rows, by_length = [], {"cauker, 1 process": {}, "cauker, 2 processes": {}, "(a)": {}}
     for length in lengths:
         n = max(1000, int(sizes.get(length, 5_000) * scale))
@@ -327,7 +335,7 @@ def main() -> None:
         if length == 512:
             rows.append((length, "(b) Parquet I/O floor", run_io_floor(length, n), base))
             numpy_only = run_cauker(length, n, 1, compiled="numpy")
-            rows.append((length, "cauker, 1 process, numpy kernels only", numpy_only, base))
+            rows.append((length, "cauker, 1 process, numpy loops only", numpy_only, base))
             with tempfile.TemporaryDirectory() as empty:
                 cold = run_cauker(length, n, 1, cache=empty)
             rows.append((length, "cauker, 1 process, empty numba cache", cold, base))

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from cauker.sampler.dag import layered_dag, paper_dag
+from cauker.sampler.dag import Dag, layered_dag, paper_dags
+
+
+def paper_dag(rng: np.random.Generator, num_nodes: int, max_parents: int) -> Dag:
+    """One graph of the sampler's batch of paper DAGs."""
+    return paper_dags([rng], num_nodes, max_parents).graph(0)
 
 
 def test_paper_dag_parent_counts_are_uniform():

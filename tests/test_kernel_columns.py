@@ -14,10 +14,28 @@ from sklearn.gaussian_process.kernels import (
     WhiteKernel,
 )
 
-from cauker.sampler.kernel_columns import dense_matrix, is_portable, stationary_column
+from cauker.sampler.kernel_columns import (
+    _integer_power,
+    dense_matrix,
+    is_portable_stationary,
+    stationary_column,
+)
 from cauker.sampler.kernels import paper_bank, spec, spec_of, v2_bank
 
 X = np.linspace(0, 1, 300)
+
+
+def is_portable(kernel) -> bool:
+    """Whether ``dense_matrix`` computes ``kernel`` without scikit-learn's arithmetic."""
+    leaf = spec_of(kernel)
+    if leaf is not None:
+        return leaf.kind != "Matern" or is_portable_stationary(leaf)
+    kind = type(kernel).__name__
+    if kind in ("Sum", "Product"):
+        return is_portable(kernel.k1) and is_portable(kernel.k2)
+    if kind == "Exponentiation":
+        return _integer_power(kernel) and is_portable(kernel.kernel)
+    return False
 
 
 def sklearn_matrix(kernel):

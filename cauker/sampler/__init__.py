@@ -7,8 +7,9 @@ module                 holds
 ``parts``              parts of a split (graphs ``offset + j * stride``), for streams
 ``schema``             the Arrow schema of the rows, and building record batches
 ``arrays``             rows as ``(n, channels, length)`` arrays for encoders
-``scm``                one random structural causal model per graph: :class:`Sampler`
-``streams``            the graphs' random streams, seeded a batch at a time
+``scm``                one random structural causal model per graph: :class:`Sampler`,
+                       and what each graph draws, in order
+``draws``              drawing that schedule in a batch of graphs' numpy streams
 ``dag``                the random DAGs
 ``kernels``            kernel banks (tables of scikit-learn kernel specs)
 ``means``              the mean bank of the GP roots
@@ -18,8 +19,10 @@ module                 holds
 ``kernel_columns``     kernels evaluated on the grid, the same bits on every CPU
 ``linalg``             factors and sums in a fixed order of IEEE operations
 ``portable_math``      ``exp``, ``log``, ``sin``... the same bits on every CPU
-``compiled``           numba versions of the two heaviest loops (same bits)
-``acceleration``       whether the compiled versions run
+``backend``            which loops a sampler's batches run: numpy's or numba's
+``loops``              the four heaviest loops (Schur sweep, Khatri-Rao draw,
+                       exponential means, propagation), in numpy
+``compiled``           the same four loops compiled by numba (the same bits)
 =====================  ======================================================
 
 Data flows down this table: ``rows`` asks ``scm`` for graphs, ``scm`` draws

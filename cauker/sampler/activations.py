@@ -1,11 +1,12 @@
 """Activation banks of the non-root nodes.
 
-An entry is ``f(a, u) -> values`` applied to the pre-activations ``a`` of
-several nodes at once (``(nodes, length)``); ``u`` holds two uniform numbers per
-node, from which entries with parameters take them (every node gets two,
+An entry is ``f(a, p) -> values`` applied to the pre-activations ``a`` of
+several nodes at once (``(nodes, length)``), with ``p`` their parameters
+(``(nodes, 2)``, :func:`parameters`). Every node draws two uniform numbers,
 whatever its activation, so the random stream does not depend on the
-activations drawn). Transcendental functions come from
-:mod:`cauker.sampler.portable_math`: the same bits on every machine.
+activations drawn; the entries with parameters take them from these.
+Transcendental functions come from :mod:`cauker.sampler.portable_math`: the
+same bits on every machine.
 """
 
 from __future__ import annotations
@@ -37,47 +38,46 @@ def parameters(name: str, u: np.ndarray) -> np.ndarray:
     return out
 
 
-def linear(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+def linear(a: np.ndarray, p: np.ndarray) -> np.ndarray:
     """``slope * a + offset``, slope ~ U(0.5, 2), offset ~ U(-1, 1)."""
-    p = parameters("linear", u)
     return p[:, :1] * a + p[:, 1:]
 
 
-def relu(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+def relu(a: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.where(a > 0.0, a, 0.0)
 
 
-def sigmoid(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+def sigmoid(a: np.ndarray, p: np.ndarray) -> np.ndarray:
     return pm.sigmoid(a)
 
 
-def sin(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+def sin(a: np.ndarray, p: np.ndarray) -> np.ndarray:
     return pm.sin(a)
 
 
-def mod(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+def mod(a: np.ndarray, p: np.ndarray) -> np.ndarray:
     """``a mod c``, c ~ U(1, 5)."""
-    return np.mod(a, parameters("mod", u)[:, :1])
+    return np.mod(a, p[:, :1])
 
 
-def leaky_relu(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+def leaky_relu(a: np.ndarray, p: np.ndarray) -> np.ndarray:
     """``a`` if positive, else ``slope * a``, slope ~ U(0.01, 0.3)."""
-    return np.where(a > 0.0, a, parameters("leaky_relu", u)[:, :1] * a)
+    return np.where(a > 0.0, a, p[:, :1] * a)
 
 
-def tanh(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+def tanh(a: np.ndarray, p: np.ndarray) -> np.ndarray:
     return pm.tanh(a)
 
 
-def softplus(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+def softplus(a: np.ndarray, p: np.ndarray) -> np.ndarray:
     return pm.softplus(a)
 
 
-def swish(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+def swish(a: np.ndarray, p: np.ndarray) -> np.ndarray:
     return a * pm.sigmoid(a)
 
 
-def gaussian(a: np.ndarray, u: np.ndarray) -> np.ndarray:
+def gaussian(a: np.ndarray, p: np.ndarray) -> np.ndarray:
     return pm.exp(-(a * a))
 
 

@@ -1,26 +1,25 @@
-"""Compiled (numba) versions of the sampler's heaviest loops, bit for bit the
-same as their numpy versions.
+"""The sampler's four heaviest loops of :mod:`cauker.sampler.loops`, compiled by
+numba: the same functions, with the same signatures and the same bits.
 
-- :func:`schur_pass`: the generalised Schur sweep of ``cauker.sampler.toeplitz``,
-  one matrix at a time instead of one step at a time over a batch: the same
-  operations, in the same order, on each element.
-- :func:`khatri_rao_draw`: ``sum_a first[a] * (sum_b mixing[a, b] rest[b])``,
-  each sum from 0 in increasing index, as ``cauker.sampler.linalg`` computes it.
-- :func:`propagate_nodes`: the non-root nodes of a batch of DAGs, one node at a
-  time in level order, as ``Sampler.propagate`` computes them level by level,
-  with twins of ``portable_math``'s ``exp``, ``sin`` and ``sigmoid``.
-- :func:`exponential_rows`: ``a * exp(b * x)``, the exponential means of
-  ``cauker.sampler.means``, with the same twin of ``exp``.
+- :func:`schur_pass`: the Schur sweep one matrix at a time instead of one step
+  at a time over a batch (the same operations, in the same order, on each value);
+- :func:`khatri_rao_draws`: each sum from 0 in increasing index, as
+  :mod:`cauker.sampler.linalg` computes it;
+- :func:`propagate`: the non-root nodes one at a time in level order, with
+  twins of ``portable_math``'s ``exp``, ``sin`` and ``sigmoid``; activations
+  outside the paper's bank, and sines of arguments too large to reduce here,
+  are handed back to :mod:`cauker.sampler.loops`' numpy;
+- :func:`exponential_rows`, with the same twin of ``exp``.
 
 numba compiles without fast-math, so it neither fuses a multiply with an add
-nor reorders a sum: the results are the numpy versions' to the last bit (the
-tests check it). Importing this module needs numba; ``cauker.sampler.acceleration``
-decides whether to use it.
+nor reorders a sum: the results are numpy's to the last bit (the tests check
+it). Importing this module needs numba; :mod:`cauker.sampler.backend` decides
+whether a batch runs these loops.
 
-The cached functions (``schur_sweep``, ``khatri_rao_sum``, ``propagate_nodes``,
-``exponential_rows``) are plain loops over arrays they are given, with no array
-expressions: that halves the time numba takes to compile them on a new machine at the same speed.
-Thin Python wrappers prepare their inputs.
+The functions numba compiles and caches on disk (:data:`CACHED`) are plain
+loops over the arrays they are given, with no array expressions, which halves
+the time numba takes to compile them on a new machine at the same speed; the
+functions above prepare their inputs.
 """
 
 from __future__ import annotations
@@ -32,14 +31,14 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from cauker.sampler import acceleration
+from cauker.sampler import loops
 from cauker.sampler import portable_math as pm
 
 
 def schur_pass(
     columns: np.ndarray, normals: np.ndarray, owner: np.ndarray, jitter: float, rescale: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Draws ``R_m^T g_d`` (``m = owner[d]``) and which matrices held (see ``_schur_pass``)."""
+    """:func:`cauker.sampler.loops.schur_pass`, compiled."""
     columns = np.ascontiguousarray(columns, dtype=np.float64)
     normals = np.ascontiguousarray(normals, dtype=np.float64)
     owner = np.asarray(owner, dtype=np.int64)
@@ -51,12 +50,85 @@ def schur_pass(
     return out, held
 
 
-def khatri_rao_draw(first: np.ndarray, rest: np.ndarray, mixing: np.ndarray) -> np.ndarray:
-    """``rowwise_dot(first, combine(mixing, rest))`` of ``cauker.sampler.linalg``."""
-    out = np.zeros(first.shape[1])
-    first, rest, mixing = (np.ascontiguousarray(a, dtype=np.float64) for a in (first, rest, mixing))
+def khatri_rao_draws(first: np.ndarray, rest: np.ndarray, normals: np.ndarray) -> np.ndarray:
+    """:func:`cauker.sampler.loops.khatri_rao_draws`, compiled."""
+    first, rest = (np.ascontiguousarray(a, dtype=np.float64) for a in (first, rest))
+    mixing = np.ascontiguousarray(normals, dtype=np.float64).reshape(-1, len(first), len(rest))
+    out = np.zeros((len(mixing), first.shape[1]))
     khatri_rao_sum(first, rest, mixing, out)
     return out
+
+
+def exponential_rows(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """:func:`cauker.sampler.loops.exponential_rows`, compiled."""
+    out = np.empty((a.size, x.size))
+    exponential_fill(a, b, x, out, PORTABLE)
+    return out
+
+
+def propagate(values: np.ndarray, nodes: loops.Nodes, activations: tuple) -> None:
+    """:func:`cauker.sampler.loops.propagate`, compiled: one node at a time in level
+    order (the same operations on each value)."""
+    codes = np.array([ACTIVATION_CODES.get(name, NUMPY) for name, _ in activations])
+    order = np.argsort(nodes.depth, kind="stable")
+    start = 0
+    while start < order.size:
+        start = propagate_nodes(
+            values,
+            order,
+            nodes.row,
+            nodes.first_parent,
+            nodes.parent_rows,
+            nodes.weights,
+            nodes.biases,
+            codes[nodes.kinds],
+            nodes.params,
+            start,
+            PORTABLE,
+        )
+        if start < order.size:  # an activation left to numpy
+            k = order[start]
+            row = values[nodes.row[k] : nodes.row[k] + 1]
+            row[:] = activations[nodes.kinds[k]][1](row, nodes.params[k : k + 1])
+            start += 1
+
+
+def cached() -> bool:
+    """Whether numba's cache holds every function of :data:`CACHED`, written after
+    this file (a cache older than it is looked at by :func:`warm_up`, which dates it
+    now if numba finds it valid)."""
+    written = os.stat(__file__).st_mtime
+    try:
+        return all(
+            any(index.stat().st_mtime >= written for index in _indexes(function))
+            for function in CACHED
+        )
+    except OSError:  # an index removed meanwhile
+        return False
+
+
+def _indexes(function) -> list[Path]:
+    """numba's index files of ``function`` (``compiled.<name>-<line>.<python>.nbi``)."""
+    return list(Path(function.stats.cache_path).glob(f"compiled.{function.__name__}-*.nbi"))
+
+
+def warm_up() -> None:
+    """Compile every function of :data:`CACHED` into numba's cache, for the argument
+    types the sampler passes (a test checks that it then compiles nothing), or load
+    them from it, and date their cache now (for :func:`cached`)."""
+    column = 0.5 ** np.arange(4.0)
+    schur_pass(column[None], np.ones((1, 4)), np.zeros(1, dtype=np.int64), 1e-12, 4)
+    khatri_rao_draws(np.ones((1, 4)), np.ones((1, 4)), np.ones((1, 1)))
+    exponential_rows(np.ones(1), np.ones(1), np.ones(4))
+    one = np.zeros(1, dtype=np.int64)
+    nodes = loops.Nodes(one, np.arange(2), one, np.ones(1), np.zeros(1), one, np.zeros((1, 2)), one)
+    propagate(np.ones((2, 4)), nodes, (("linear", None),))
+    for function in CACHED:
+        for index in _indexes(function):
+            os.utime(index)
+
+
+# -- the Schur sweep and the Khatri-Rao draw ---------------------------------------
 
 
 # error_model="numpy": a division by zero (a breakdown) gives inf or nan, as in numpy,
@@ -119,7 +191,7 @@ def schur_sweep(columns, normals, order, starts, jitter, rescale, out, held):
 
 @numba.njit(cache=True, nogil=True)
 def khatri_rao_sum(first, rest, mixing, out):
-    """``out += sum_a first[a] * (sum_b mixing[a, b] rest[b])``, each sum from 0 in
+    """``out[j] += sum_a first[a] * (sum_b mixing[j, a, b] rest[b])``, each sum from 0 in
     increasing index. Four rows of the inner sum are accumulated at once, each in
     its own array and in the same order as alone, so each row of ``rest`` is read
     once per four."""
@@ -129,91 +201,61 @@ def khatri_rao_sum(first, rest, mixing, out):
     p1 = np.empty(length)
     p2 = np.empty(length)
     p3 = np.empty(length)
-    a = 0
-    while a + 4 <= r1:
-        for i in range(length):
-            p0[i] = 0.0
-            p1[i] = 0.0
-            p2[i] = 0.0
-            p3[i] = 0.0
-        for b in range(r2):
-            m0 = mixing[a, b]
-            m1 = mixing[a + 1, b]
-            m2 = mixing[a + 2, b]
-            m3 = mixing[a + 3, b]
+    for j in range(mixing.shape[0]):
+        m = mixing[j]
+        o = out[j]
+        a = 0
+        while a + 4 <= r1:
             for i in range(length):
-                x = rest[b, i]
-                p0[i] = p0[i] + m0 * x
-                p1[i] = p1[i] + m1 * x
-                p2[i] = p2[i] + m2 * x
-                p3[i] = p3[i] + m3 * x
-        for i in range(length):
-            acc = out[i] + first[a, i] * p0[i]
-            acc = acc + first[a + 1, i] * p1[i]
-            acc = acc + first[a + 2, i] * p2[i]
-            out[i] = acc + first[a + 3, i] * p3[i]
-        a += 4
-    while a < r1:
-        for i in range(length):
-            p0[i] = 0.0
-        for b in range(r2):
-            m0 = mixing[a, b]
+                p0[i] = 0.0
+                p1[i] = 0.0
+                p2[i] = 0.0
+                p3[i] = 0.0
+            for b in range(r2):
+                m0 = m[a, b]
+                m1 = m[a + 1, b]
+                m2 = m[a + 2, b]
+                m3 = m[a + 3, b]
+                for i in range(length):
+                    x = rest[b, i]
+                    p0[i] = p0[i] + m0 * x
+                    p1[i] = p1[i] + m1 * x
+                    p2[i] = p2[i] + m2 * x
+                    p3[i] = p3[i] + m3 * x
             for i in range(length):
-                p0[i] = p0[i] + m0 * rest[b, i]
-        for i in range(length):
-            out[i] = out[i] + first[a, i] * p0[i]
-        a += 1
-
-
-def warm_up() -> None:
-    """Compile every kernel into numba's cache, for the argument types the sampler
-    passes (a test checks that it then compiles nothing), then remove the lock
-    file named by ``CAUKER_COMPILE_LOCK``, if any (see ``cauker.sampler.acceleration``)."""
-    try:
-        column = 0.5 ** np.arange(4.0)
-        schur_pass(column[None], np.ones((1, 4)), np.zeros(1, dtype=np.int64), 1e-12, 4)
-        khatri_rao_draw(np.ones((1, 4)), np.ones((1, 4)), np.ones((1, 1)))
-        one = np.zeros(1, dtype=np.int64)
-        propagate_nodes(
-            np.ones((2, 4)),
-            one,
-            one + 1,
-            np.array([0, 1]),
-            one,
-            np.ones(1),
-            np.zeros(1),
-            one,
-            np.zeros((1, 2)),
-            0,
-            PORTABLE,
-        )
-        exponential_rows(np.ones(1), np.ones(1), np.ones(4), np.empty((1, 4)), PORTABLE)
-        acceleration.mark_fresh(Path(propagate_nodes.stats.cache_path))  # one folder for all
-    finally:
-        lock = os.environ.get("CAUKER_COMPILE_LOCK")
-        if lock:
-            Path(lock).unlink(missing_ok=True)
+                acc = o[i] + first[a, i] * p0[i]
+                acc = acc + first[a + 1, i] * p1[i]
+                acc = acc + first[a + 2, i] * p2[i]
+                o[i] = acc + first[a + 3, i] * p3[i]
+            a += 4
+        while a < r1:
+            for i in range(length):
+                p0[i] = 0.0
+            for b in range(r2):
+                m0 = m[a, b]
+                for i in range(length):
+                    p0[i] = p0[i] + m0 * rest[b, i]
+            for i in range(length):
+                o[i] = o[i] + first[a, i] * p0[i]
+            a += 1
 
 
 # -- the portable functions, one number at a time -----------------------------
 #
-# Scalar twins of cauker.sampler.portable_math's exp, sin and sigmoid: the same
-# operations in the same order, so the same bits (the tests compare them on
-# edge cases and on tens of thousands of inputs). Their constants are passed in
-# (``PORTABLE``), not frozen into the compiled code: numba's cache is keyed on
-# this file alone, and would not see a change made to portable_math.py. Only
-# the number of coefficients of each polynomial is written here (so that the
-# compiler unrolls them), and checked against portable_math at import.
-# Differences of form, none of value: ``k`` from the 1.5 * 2**52 trick is read
-# with ``int(k)`` (exact, |k| < 2**17) rather than from its bits; ``ldexp(m, e)``
-# is the product ``m * 2**e1 * 2**e2``, ``e1 + e2 = e``, where ``m * 2**e1`` is
-# normal, so exact, and the second product rounds once, as ``ldexp`` does.
-# Written without branches (both sine polynomials are computed, as
-# portable_math computes them, and one is selected), so that the compiler
-# vectorises the loops over a row: in the propagation, sin runs 6.5 and sigmoid
-# 4.8 times faster than one number at a time. ``exp`` is split at its table
-# look-up (``_exp_head``, ``_exp_tail``), which the compiler does not
-# vectorise: a loop of heads, then one of tails.
+# Twins of portable_math's exp, sin and sigmoid: the same operations in the
+# same order, so the same bits (the tests compare them on edge cases and tens of
+# thousands of inputs). Differences of form, none of value: ``k`` from the
+# 1.5 * 2**52 trick is read with ``int(k)`` (exact, |k| < 2**17) rather than from
+# its bits; ``ldexp(m, e)`` is ``m * 2**e1 * 2**e2`` with ``m * 2**e1`` normal,
+# so exact, and the second product rounds once, as ``ldexp`` does.
+# Their constants are passed in (``PORTABLE``) rather than frozen into the
+# compiled code, because numba's cache is keyed on this file alone and would not
+# see a change to portable_math.py; only their sizes are written here (so that
+# the compiler unrolls the polynomials), checked at import.
+# They are written without branches (both sine polynomials are computed and one
+# selected, as portable_math does) so that numba vectorises the loops over a
+# row; ``exp`` is split at its table look-up, which does not vectorise, into a
+# loop of heads and one of tails.
 
 #: Slots of ``PORTABLE[0]``.
 INV_LN2_64, LN2_64_HI, LN2_64_LO, ROUNDER, TWO_OVER_PI, REDUCE_MAX = range(6)
@@ -299,12 +341,6 @@ def _exp_tail(x, head, k, table):
 
 
 @_scalar
-def _exp(x, inv_ln2_64, ln2_64_hi, ln2_64_lo, rounder, table, coeffs):
-    head, k = _exp_head(x, inv_ln2_64, ln2_64_hi, ln2_64_lo, rounder, coeffs)
-    return _exp_tail(x, head, k, table)
-
-
-@_scalar
 def _sigmoid_tail(x, head, k, table):
     """``sigmoid(x)`` from ``_exp_head(-abs(x), ...)``."""
     e = _exp_tail(-abs(x), head, k, table)
@@ -332,30 +368,7 @@ def _sin(x, two_over_pi, rounder, limit, pieces, sin_coeffs, cos_coeffs):
     return out if ok else np.nan
 
 
-@_scalar
-def portable_exp(x, portable):
-    """``portable_math.exp`` of one number."""
-    inv, hi, lo, rounder, _, _, _, table, e, _, _ = _constants(portable)
-    return _exp(x, inv, hi, lo, rounder, table, e)
-
-
-@_scalar
-def portable_sigmoid(x, portable):
-    """``portable_math.sigmoid`` of one number."""
-    inv, hi, lo, rounder, _, _, _, table, e, _, _ = _constants(portable)
-    head, k = _exp_head(-abs(x), inv, hi, lo, rounder, e)
-    return _sigmoid_tail(x, head, k, table)
-
-
-@_scalar
-def portable_sin(x, portable):
-    """``portable_math.sin`` of one number with ``|x| < 2**28`` (``nan`` otherwise,
-    which ``portable_math`` reduces in exact decimal arithmetic)."""
-    _, _, _, rounder, two_over_pi, limit, pieces, _, _, s, k = _constants(portable)
-    return _sin(x, two_over_pi, rounder, limit, pieces, s, k)
-
-
-# -- propagation through the DAG ------------------------------------------------
+# -- propagation through the DAG, and the exponential means ----------------------
 
 #: The activations :func:`propagate_nodes` applies itself (the paper's bank), by
 #: code; it hands any other back to numpy.
@@ -385,7 +398,7 @@ def propagate_nodes(
     ``params[k]`` (:func:`cauker.sampler.activations.parameters`); ``portable`` is
     ``PORTABLE``.
 
-    The operations and their order are those of ``Sampler.propagate``'s numpy path
+    The operations and their order are those of :func:`cauker.sampler.loops.propagate`
     and of :mod:`cauker.sampler.portable_math`. Returns ``order.size``, or the place
     in ``order`` of a node whose activation numpy must apply (code ``NUMPY``, or a
     sine of an argument too large to reduce here): its pre-activation is in
@@ -456,13 +469,10 @@ def propagate_nodes(
     return order.size
 
 
-# -- means ------------------------------------------------------------------------
-
-
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def exponential_rows(a, b, x, out, portable):
-    """``out[r] = a[r] * exp(b[r] * x)``, as ``cauker.sampler.means`` computes it with
-    ``portable_math.exp`` (``portable`` is ``PORTABLE``)."""
+def exponential_fill(a, b, x, out, portable):
+    """``out[r] = a[r] * exp(b[r] * x)``, as :func:`cauker.sampler.loops.exponential_rows`
+    computes it (``portable`` is ``PORTABLE``)."""
     inv_ln2_64, ln2_64_hi, ln2_64_lo, rounder, _, _, _, table, coeffs, _, _ = _constants(portable)
     ks = np.empty(x.size, dtype=np.int64)
     for r in range(a.size):
@@ -473,3 +483,7 @@ def exponential_rows(a, b, x, out, portable):
             row[i], ks[i] = _exp_head(br * x[i], inv_ln2_64, ln2_64_hi, ln2_64_lo, rounder, coeffs)
         for i in range(x.size):
             row[i] = ar * _exp_tail(br * x[i], row[i], ks[i], table)
+
+
+#: The functions numba compiles and keeps in its cache, all compiled by :func:`warm_up`.
+CACHED = (schur_sweep, khatri_rao_sum, propagate_nodes, exponential_fill)

@@ -164,8 +164,3 @@ def draw_dags(
     if depth is None:
         return paper_dags(generators, num_nodes, max_parents)
     return layered_dags(generators, num_nodes, max_parents, depth)
-
-
-def paper_dag(rng: np.random.Generator, num_nodes: int, max_parents: int) -> Dag:
-    """One graph of :func:`paper_dags`."""
-    return paper_dags([rng], num_nodes, max_parents).graph(0)

@@ -15,8 +15,8 @@ added. Within a term:
     length``: the Khatri-Rao product of their cached factors, which is an exact
     factor of their element-wise product;
   - otherwise a batched O(L^2) Schur factorisation (``cauker.sampler.toeplitz``).
-  The Schur sweep and the Khatri-Rao draw also exist compiled (``cauker.sampler.compiled``,
-  the same bits), used when ``cauker.sampler.acceleration`` says it pays.
+  The Schur sweep and the Khatri-Rao draw run in the loops the caller passes
+  (``cauker.sampler.backend``: numpy's or numba's, the same bits).
 - A WhiteKernel factor makes the whole term diagonal.
 - Any other kernel (in a user's bank) is evaluated densely and the term factored
   by pivoted Cholesky, so a custom bank is still exact.
@@ -36,13 +36,13 @@ from __future__ import annotations
 import functools
 import math
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 from numpy.polynomial import polynomial
 
-from cauker.sampler import acceleration
+from cauker.sampler import loops as numpy_loops
 from cauker.sampler.kernel_columns import (
     dense_matrix,
     is_portable_stationary,
@@ -57,7 +57,7 @@ from cauker.sampler.linalg import (
     rowwise_dot,
     toeplitz_column_getter,
 )
-from cauker.sampler.toeplitz import DENSE, toeplitz_draws
+from cauker.sampler.toeplitz import toeplitz_draws
 
 #: Largest product of factor ranks, per grid point, drawn through a Khatri-Rao
 #: product (cost ~ L * prod(ranks)); above it the Schur factorisation (cost ~
@@ -70,10 +70,8 @@ KHATRI_RAO_PER_POINT = 7
 
 #: Memory for cached term plans. A plan holds no array of its own (it refers to
 #: the shared factors, scales and columns) except with a dense bank entry, so
-#: this is 65,536 plans, whatever L. Terms recur: over 100,000 series at L = 512,
-#: 15.5% of the 202,000 terms drawn were new. A cache of 7,281 plans (when a
-#: Schur plan held its own column) thrashed: drawing the same 32,000 series
-#: twice, the second pass still missed 22% of the terms.
+#: this is 65,536 plans, whatever L: enough for the terms that recur (over
+#: 100,000 series at L = 512, 15.5% of the 202,000 terms drawn are new).
 PLAN_CACHE_BYTES = 32 << 20
 #: Bytes of a cached plan besides its arrays (the object, its key, the cache's links).
 PLAN_OVERHEAD = 512
@@ -208,7 +206,6 @@ class GaussianProcessSampler:
         entries = max(256, PLAN_CACHE_BYTES // own)
         self.plan = functools.lru_cache(maxsize=entries)(self._plan)
         self._white_scales = functools.lru_cache(maxsize=WHITE_SCALES_CACHED)(self._white)
-        self.stats: Counter[str] = Counter()
 
     # -- structure ---------------------------------------------------------
     def term(self, ids: tuple[int, ...]) -> Term:
@@ -343,8 +340,11 @@ class GaussianProcessSampler:
         """The standard normals a term consumes (a draw uses exactly these)."""
         return plan.shape
 
-    def draw(self, plans: list[TermPlan], normals: list[np.ndarray]) -> list[np.ndarray]:
-        """The value of each term from its own standard normals (``normals_shape``).
+    def draw(
+        self, plans: list[TermPlan], normals: list[np.ndarray], loops: ModuleType = numpy_loops
+    ) -> list[np.ndarray]:
+        """The value of each term from its own standard normals (``normals_shape``),
+        with the Schur sweeps and Khatri-Rao draws of ``loops`` (``cauker.sampler.backend``).
 
         Terms are computed in groups (all draws of one cached factor in one
         product, all Schur draws in one sweep); every value has the bits it
@@ -355,7 +355,6 @@ class GaussianProcessSampler:
         schur: list[int] = []
         for i, (plan, g) in enumerate(zip(plans, normals)):
             method = plan.method
-            self.stats[method] += 1
             if method == "white":
                 values[i] = plan.scales * g
             elif method == "polynomial":
@@ -365,7 +364,9 @@ class GaussianProcessSampler:
             elif method == "factor":
                 factor_groups.setdefault(id(plan.rows), []).append(i)
             elif method == "khatri_rao":
-                values[i] = self._scale(self._khatri_rao(plan, g), plan.scales, plan.unit)
+                rest = khatri_rao([o.T for o in plan.others]).T
+                draws = loops.khatri_rao_draws(plan.rows, rest, g)
+                values[i] = self._scale(draws, plan.scales, plan.unit)
             else:
                 schur.append(i)
         for members in factor_groups.values():
@@ -376,9 +377,7 @@ class GaussianProcessSampler:
             columns = self.schur_columns([plans[i] for i in schur])
             stacked = np.concatenate([normals[i] for i in schur])
             owner = np.repeat(np.arange(len(schur)), [len(normals[i]) for i in schur])
-            draws, jitter = toeplitz_draws(columns, stacked, owner)
-            for level in jitter:
-                self.stats["schur_dense" if level == DENSE else f"schur_jitter_{level:g}"] += 1
+            draws, _ = toeplitz_draws(columns, stacked, owner, loops=loops)
             self._scatter(draws, schur, plans, normals, values)
         return values
 
@@ -404,21 +403,6 @@ class GaussianProcessSampler:
             stop = start + len(normals[i])
             values[i] = self._scale(draws[start:stop], plans[i].scales, plans[i].unit)
             start = stop
-
-    def _khatri_rao(self, plan: TermPlan, normals: np.ndarray) -> np.ndarray:
-        """``sum_{a, b} M[a, b] first[a] * rest[b]`` per power, ``M`` from the normals."""
-        rest = khatri_rao([o.T for o in plan.others]).T
-        first = plan.rows
-        rest = np.ascontiguousarray(rest)
-        kernels = acceleration.compiled()
-        draws = np.zeros((len(normals), self.length))
-        for j in range(len(normals)):
-            mixing = normals[j].reshape(first.shape[0], rest.shape[0])
-            if kernels is None:
-                draws[j] = rowwise_dot(first, combine(mixing, rest))
-            else:
-                kernels.khatri_rao_sum(first, rest, mixing, draws[j])  # adds to draws[j]
-        return draws
 
     @staticmethod
     def _scale(draws: np.ndarray, scales: np.ndarray, unit: bool) -> np.ndarray:

@@ -114,16 +114,3 @@ def dense_matrix(kernel: Any, x: np.ndarray) -> np.ndarray:
 def _integer_power(kernel: Any) -> bool:
     exponent = float(kernel.exponent)
     return exponent.is_integer() and exponent >= 1
-
-
-def is_portable(kernel: Any) -> bool:
-    """Whether :func:`dense_matrix` computes ``kernel`` without scikit-learn's arithmetic."""
-    leaf = spec_of(kernel)
-    if leaf is not None:
-        return leaf.kind != "Matern" or is_portable_stationary(leaf)
-    kind = type(kernel).__name__
-    if kind in ("Sum", "Product"):
-        return is_portable(kernel.k1) and is_portable(kernel.k2)
-    if kind == "Exponentiation":
-        return _integer_power(kernel) and is_portable(kernel.kernel)
-    return False

@@ -16,7 +16,7 @@ operations, whose results IEEE 754 defines exactly:
   rows), accumulated the same way;
 - :func:`khatri_rao`: the row-wise Kronecker product.
 
-These two are what the draws spend their time in, so they run through
+``combine`` and ``rowwise_dot`` are what the draws spend their time in, so they run through
 ``numpy.einsum``, whose loops do exactly that sum (numpy compiles them for the
 baseline CPU, without fused multiply-add on x86), after checking once that
 this numpy does not fuse; on a build that does (for example on ARM), an
@@ -86,9 +86,7 @@ def rowwise_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _rowwise_dot_loop(a, b)
 
 
-def pivoted_cholesky(
-    column: Callable[[int], np.ndarray], diagonal: np.ndarray, max_rank: int | None = None
-) -> np.ndarray:
+def pivoted_cholesky(column: Callable[[int], np.ndarray], diagonal: np.ndarray) -> np.ndarray:
     """Rows ``R`` (``rank x n``) with ``R.T @ R == A`` within ``n * eps * max(diag(A))``.
 
     Parameters
@@ -97,8 +95,6 @@ def pivoted_cholesky(
         ``column(p)`` returns column ``p`` of the positive semi-definite matrix ``A``.
     diagonal : (n,) array
         The diagonal of ``A``.
-    max_rank : int, optional
-        Stop after this many rows (default ``n``).
 
     The pivot is the first index of the largest residual diagonal entry
     (LAPACK's rule); the residual is updated with element-wise operations in a
@@ -110,10 +106,9 @@ def pivoted_cholesky(
     if n == 0 or not (d > 0).any():
         return np.zeros((0, n))
     tol = n * np.finfo(np.float64).eps * d.max()
-    limit = n if max_rank is None else min(n, max_rank)
-    rows = np.zeros((limit, n))
+    rows = np.zeros((n, n))
     rank = 0
-    for k in range(limit):
+    for k in range(n):
         p = int(np.argmax(d))
         if not d[p] > tol:
             break

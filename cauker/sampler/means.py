@@ -8,18 +8,18 @@ or ``*`` (probability 1/2 each). The entries:
 - ``exponential``: ``a * exp(b * x)`` with ``a, b ~ U(0.5, 1.5)``;
 - ``anomalies``: 1 to 5 spikes, each at a uniform index, each adding ``U(-5, 5)``.
 
-:func:`draw_means` draws the means of all the roots of a graph at once, from a
-fixed set of random numbers per root (whatever its entries), with the same
-bits on every machine (``exp`` from :mod:`cauker.sampler.portable_math`).
+:func:`compute_means` computes the means of many roots at once from a fixed
+set of random numbers per root, whatever its entries (:class:`MeanDraws`,
+drawn by ``cauker.sampler.scm``), with the same bits on every machine (``exp``
+from :mod:`cauker.sampler.portable_math`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
-
-from cauker.sampler import acceleration, portable_math
 
 MEANS = ("zero", "linear", "exponential", "anomalies")
 ZERO, LINEAR, EXPONENTIAL, ANOMALIES = range(4)
@@ -85,29 +85,9 @@ class MeanDraws:
     heights: np.ndarray  # (roots, 2, MAX_SPIKES)
 
 
-def draw_mean_numbers(
-    rng: np.random.Generator, length: int, bank: np.ndarray, count: int
-) -> MeanDraws:
-    """Everything random about the means of ``count`` roots, in a fixed order."""
-    # Flat sizes, reshaped: the same numbers as shaped draws (C order), without
-    # numpy's per-call shape handling.
-    kinds = bank[rng.integers(0, bank.size, count * 2).reshape(count, 2)]
-    multiply = rng.integers(0, 2, count)
-    u = rng.random(count * 4).reshape(count, 2, 2)
-    spikes = rng.integers(1, MAX_SPIKES + 1, count * 2).reshape(count, 2)
-    where = rng.integers(0, length, count * 2 * MAX_SPIKES).reshape(count, 2, MAX_SPIKES)
-    heights = rng.uniform(-5.0, 5.0, count * 2 * MAX_SPIKES).reshape(count, 2, MAX_SPIKES)
-    return MeanDraws(kinds, multiply, u, spikes, where, heights)
-
-
-def concatenate(draws: list[MeanDraws]) -> MeanDraws:
-    return MeanDraws(
-        *(np.concatenate([getattr(d, f) for d in draws]) for f in MeanDraws.__dataclass_fields__)
-    )
-
-
-def compute_means(draws: MeanDraws, x: np.ndarray) -> Means:
-    """The means from their random numbers; each root's values depend on its own only."""
+def compute_means(draws: MeanDraws, x: np.ndarray, loops: ModuleType) -> Means:
+    """The means from their random numbers, with ``loops``' exponential (see
+    ``cauker.sampler.backend``); each root's values depend on its own only."""
     kinds, u, spikes = draws.kinds, draws.u, draws.spikes
     count = kinds.shape[0]
     # U(low, high) = low + (high - low) * u, as Generator.uniform computes it.
@@ -121,13 +101,7 @@ def compute_means(draws: MeanDraws, x: np.ndarray) -> Means:
     exponential = np.flatnonzero(flat_kinds == EXPONENTIAL)
     if exponential.size:
         a, b = flat_params[exponential, 0], flat_params[exponential, 1]
-        kernels = acceleration.compiled()
-        if kernels is None:
-            slots[exponential] = a[:, None] * portable_math.exp(b[:, None] * x)
-        else:  # the same operations, in the same order
-            rows = np.empty((exponential.size, x.size))
-            kernels.exponential_rows(a, b, x, rows, kernels.PORTABLE)
-            slots[exponential] = rows
+        slots[exponential] = loops.exponential_rows(a, b, x)
     anomalies = (flat_kinds == ANOMALIES)[:, None] & (np.arange(MAX_SPIKES) < spikes.reshape(-1, 1))
     if anomalies.any():
         # In slot order, then spike order: the same sums as one slot at a time.
@@ -138,8 +112,3 @@ def compute_means(draws: MeanDraws, x: np.ndarray) -> Means:
     first, second = slots[:, 0], slots[:, 1]
     values = np.where(draws.multiply[:, None] == 1, first * second, first + second)
     return Means(values, kinds, draws.multiply, params, spikes)
-
-
-def draw_means(rng: np.random.Generator, x: np.ndarray, bank: np.ndarray, count: int) -> Means:
-    """The means of ``count`` roots (``bank`` from :func:`mean_bank`)."""
-    return compute_means(draw_mean_numbers(rng, x.size, bank, count), x)

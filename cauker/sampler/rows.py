@@ -11,6 +11,7 @@ ranges of it need an explicit ``stop``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ import pyarrow as pa
 
 from cauker.config import CauKerConfig
 from cauker.errors import ParameterError
-from cauker.sampler import acceleration
+from cauker.sampler.backend import Backend, mode_from_environment
 from cauker.sampler.schema import PROVENANCE, arrow_schema, record_batch
 from cauker.validation import check_int
 
@@ -32,13 +33,35 @@ if TYPE_CHECKING:
 GRAPHS_PER_BATCH = 128
 
 
-@functools.lru_cache(maxsize=8)
 def sampler_for(config: CauKerConfig) -> Sampler:
     """A per-process sampler for ``config``, reused so its factor caches are kept
-    (configs hash by their fingerprint, so custom kernel banks are keys too)."""
+    (configs hash by their fingerprint, so custom kernel banks are keys too), with
+    the backend ``CAUKER_COMPILED`` names (see ``cauker.sampler.backend``)."""
+    return _sampler(config, mode_from_environment())
+
+
+@functools.lru_cache(maxsize=8)
+def _sampler(config: CauKerConfig, mode: str) -> Sampler:
     from cauker.sampler.scm import Sampler  # scikit-learn and scipy: imported when first needed
 
-    return Sampler(config)
+    return Sampler(config, Backend(mode))
+
+
+def _graphs_of(config: CauKerConfig, rows: int) -> int:
+    """Graphs that ``rows`` rows take (at most)."""
+    return rows if config.multivariate else -(-rows // config.series_per_graph)
+
+
+@contextlib.contextmanager
+def job(config: CauKerConfig, rows: int) -> Iterator[None]:
+    """A block in which the caller draws about ``rows`` rows of ``config``, in one
+    call or several (one per file, say): the sampler chooses its loops for them
+    all, and a process it starts to compile them (on a fresh machine) ends with
+    the block, not before (see ``cauker.sampler.backend``). ``iter_batches`` and
+    ``graph_rows`` open one of their own.
+    """
+    with sampler_for(config).backend.job(_graphs_of(config, rows), config.length):
+        yield
 
 
 def _check_range(config: CauKerConfig, split: str, start, stop) -> tuple[int, int]:
@@ -159,13 +182,13 @@ def iter_batches(
         return
     graph = first // k
     last_graph = (last - 1) // k
-    acceleration.expect_graphs(last_graph - graph + 1, config.length)
-    while graph <= last_graph:
-        indices = range(graph, min(graph + graphs_per_batch, last_graph + 1))
-        graphs = sampler.graphs(split, indices)  # no BLAS: one thread, whatever the machine
-        columns = _columns(graphs, max(first, graph * k), last, k)
-        yield record_batch(config, _row_index(config, columns), columns)
-        graph = indices.stop
+    with sampler.backend.job(last_graph - graph + 1, config.length):
+        while graph <= last_graph:
+            indices = range(graph, min(graph + graphs_per_batch, last_graph + 1))
+            graphs = sampler.graphs(split, indices)  # no BLAS: one thread, whatever the machine
+            columns = _columns(graphs, max(first, graph * k), last, k)
+            yield record_batch(config, _row_index(config, columns), columns)
+            graph = indices.stop
 
 
 def _row_index(config: CauKerConfig, columns: dict[str, list]) -> np.ndarray:
@@ -188,7 +211,9 @@ def graph_rows(
     """
     if not graphs:
         return record_batch(config, np.zeros(0, dtype=np.int64), _columns([], 0, 0, 1))
-    drawn = sampler_for(config).graphs(split, graphs)
+    sampler = sampler_for(config)
+    with sampler.backend.job(len(graphs), config.length):
+        drawn = sampler.graphs(split, graphs)
     k = config.series_per_graph
     size = config.split_size(split)
     last = None if size is None else (size * k if config.multivariate else size)

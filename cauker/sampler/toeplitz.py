@@ -3,7 +3,8 @@
 ``toeplitz_draws`` factors a batch of Toeplitz matrices ``T = R^T R`` with the
 generalised Schur algorithm (O(L^2) per matrix instead of O(L^3) for a dense
 Cholesky) and returns ``R^T g`` for given standard normal vectors ``g``, without
-ever storing ``R``.
+ever storing ``R``. The sweep itself is :func:`cauker.sampler.loops.schur_pass`
+(or its compiled twin, whichever the caller passes).
 
 Why by hand: neither numpy nor scipy offers a Toeplitz Cholesky factor (scipy's
 ``solve_toeplitz`` only solves systems), and a dense factorisation per root is
@@ -28,94 +29,22 @@ and on every CPU (no BLAS, no fused multiply-add).
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 
-from cauker.sampler import acceleration
+from cauker.sampler import loops
 from cauker.sampler.linalg import combine, pivoted_cholesky, toeplitz_column_getter
 
 #: Relative diagonal jitters tried in turn. Starting at 1e-12 rather than 0
 #: saves a second sweep for the half of the matrices that are singular; above
 #: 1024 points rounding grows and the sweep starts at 1e-11 (see ``jitters``).
 JITTERS = (1e-12, 1e-11, 1e-10)
-#: Steps between two foldings of the generators' scales into their values.
+#: Steps between two foldings of the generators' scales into their values (part
+#: of the arithmetic: the loops of every backend fold at the same steps).
 RESCALE = 8
 #: Marks a matrix that was factored densely (all jitters broke down).
 DENSE = -1.0
-
-
-def _schur_pass(
-    columns: np.ndarray, normals: np.ndarray, owner: np.ndarray, jitter: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """One Schur sweep of every matrix; returns the draws and which matrices held.
-
-    Arrays are laid out (position, matrix) so that each step works on one
-    contiguous block and per-matrix scalars broadcast along rows. The first
-    draw of each matrix uses its generator in place; further draws of the same
-    matrix (rare) gather it.
-    """
-    count, length = columns.shape
-    root = np.sqrt(columns[:, 0] * (1.0 + jitter))
-    # Generators of T - Z T Z^T = u u^T - v v^T. At step k, u holds positions
-    # k..L-1 of row k of R; v holds positions k+1..L-1 (its leading zero dropped).
-    u = np.ascontiguousarray((columns / root[:, None]).T)
-    u[0] = root
-    v = u[1:].copy()
-    first = np.unique(owner, return_index=True)[1]
-    extra = np.setdiff1d(np.arange(len(owner)), first)
-    g = np.ascontiguousarray(normals[first].T)
-    g_extra = np.ascontiguousarray(normals[extra].T)
-    extra_owner = owner[extra]
-    draws = np.zeros_like(g)
-    draws_extra = np.zeros_like(g_extra)
-    scratch = np.empty_like(u)
-    # The generators are kept as u = a * u_hat and v = b * v_hat with per-matrix
-    # scales a and b, so that a rotation costs two passes over each array
-    # instead of three; the scales are folded back every RESCALE steps so they
-    # neither overflow nor underflow.
-    a = np.ones(count)
-    b = np.ones(count)
-    with np.errstate(all="ignore"):
-        for k in range(length):
-            n = length - k
-            draws[k:] += np.multiply(u, a * g[k], out=scratch[:n])
-            if extra.size:
-                draws_extra[k:] += u[:, extra_owner] * (a[extra_owner] * g_extra[k])
-            if n == 1:
-                break
-            rho = (b * v[0]) / (a * u[0])
-            # A breakdown (|rho| >= 1) makes c nan or 0; the nan or inf then
-            # spreads through that matrix's column only, and is caught below.
-            c = np.sqrt((1.0 - rho) * (1.0 + rho))
-            # Mixed form: u' = (u - rho v) / c, then v' = c v - rho u'.
-            u = u[:-1]  # shifted by one position
-            u -= np.multiply(v, rho * b / a, out=scratch[: n - 1])
-            a = a / c
-            v = v[1:]
-            v -= np.multiply(u[1:], rho * a / (c * b), out=scratch[: n - 2])
-            b = b * c
-            if k % RESCALE == RESCALE - 1:
-                u *= a
-                v *= b
-                a = np.ones(count)
-                b = np.ones(count)
-    out = np.empty_like(normals)
-    out[first] = draws.T
-    out[extra] = draws_extra.T
-    held = np.ones(count, dtype=bool)
-    held[owner[~np.isfinite(out).all(axis=1)]] = False
-    return out, held
-
-
-def schur_pass(
-    columns: np.ndarray, normals: np.ndarray, owner: np.ndarray, jitter: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_schur_pass`, compiled when ``cauker.sampler.acceleration`` says so (same bits)."""
-    kernels = acceleration.compiled()
-    if kernels is None:
-        return _schur_pass(columns, normals, owner, jitter)
-    return kernels.schur_pass(
-        np.ascontiguousarray(columns), np.ascontiguousarray(normals), owner, jitter, RESCALE
-    )
 
 
 def _dense_draws(column: np.ndarray, normals: np.ndarray) -> np.ndarray:
@@ -129,7 +58,11 @@ def jitters(length: int) -> tuple[float, ...]:
 
 
 def toeplitz_draws(
-    columns: np.ndarray, normals: np.ndarray, owner: np.ndarray | None = None
+    columns: np.ndarray,
+    normals: np.ndarray,
+    owner: np.ndarray | None = None,
+    *,
+    loops: ModuleType = loops,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draws ``R_b^T g_d`` for the Toeplitz matrices with first columns ``columns``.
 
@@ -141,6 +74,8 @@ def toeplitz_draws(
         Standard normal vectors, one per draw.
     owner : (D,) int array, optional
         The matrix of each draw (default: draw ``d`` uses matrix ``d``).
+    loops : module, default=cauker.sampler.loops
+        Whose Schur sweep runs (``cauker.sampler.backend``): the same bits.
 
     Returns
     -------
@@ -159,7 +94,7 @@ def toeplitz_draws(
             break
         mine = np.isin(owner, todo)
         local_owner = np.searchsorted(todo, owner[mine])
-        result, held = schur_pass(columns[todo], normals[mine], local_owner, delta)
+        result, held = loops.schur_pass(columns[todo], normals[mine], local_owner, delta, RESCALE)
         done = todo[held]
         keep = np.isin(owner[mine], done)
         draws[np.flatnonzero(mine)[keep]] = result[keep]
