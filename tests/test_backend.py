@@ -103,7 +103,7 @@ def test_numba_s_cache_is_looked_at_once_per_batch(world, monkeypatch):
     looks = []
     monkeypatch.setattr(compiled, "cached", lambda: looks.append(1) or False)
     world.started.append(FakeProcess())  # as if another process compiled: numpy meanwhile
-    monkeypatch.setattr(backend.Backend, "_compiling_elsewhere", lambda self, c: True)
+    monkeypatch.setattr(backend.Backend, "_compiling_elsewhere", lambda self, c, start: True)
     chosen = Backend()
     with chosen.job(LOAD_AFTER, 512):
         assert all(chosen.loops(1, 512) is loops for _ in range(10))
@@ -112,7 +112,7 @@ def test_numba_s_cache_is_looked_at_once_per_batch(world, monkeypatch):
 
 def test_a_fresh_cache_is_compiled_in_another_process_during_the_job(world):
     chosen = Backend()
-    with chosen.job(LOAD_AFTER, 512):
+    with chosen.job(COMPILE_AFTER, 512):
         assert chosen.loops(128, 512) is loops and len(world.started) == 1
         assert len(world.locks()) == 1
         assert chosen.loops(128, 512) is loops and len(world.started) == 1  # still compiling
@@ -124,27 +124,30 @@ def test_a_fresh_cache_is_compiled_in_another_process_during_the_job(world):
 
 def test_the_compiling_process_ends_with_the_last_job(world):
     chosen = Backend()
-    with chosen.job(LOAD_AFTER, 512):
+    with chosen.job(COMPILE_AFTER, 512):
         with chosen.job(128, 512):  # a call inside the first (a file of a corpus, say)
             assert chosen.loops(128, 512) is loops and len(world.started) == 1
         assert not world.started[0].terminated  # the outer call still draws
     assert world.started[0].terminated and not world.locks()
-    with chosen.job(LOAD_AFTER, 512):  # cut short, so another call starts one again
+    with chosen.job(COMPILE_AFTER, 512):  # cut short, so another call starts one again
         assert chosen.loops(128, 512) is loops and len(world.started) == 2
 
 
 def test_no_process_is_started_outside_a_job_or_for_a_small_one(world):
-    chosen = Backend()
-    assert chosen.loops(LOAD_AFTER, 512) is loops and not world.started
-    with chosen.job(128, 512):
-        assert chosen.loops(128, 512) is loops and not world.started
+    """A call too short for compiling to pay starts no process (it would slow the call
+    down, and be cut short with it); once the sampler has drawn enough graphs, this
+    process compiles the loops itself."""
+    chosen, short = Backend(), Backend()
+    assert chosen.loops(LOAD_AFTER, 512) is loops and not world.started  # outside a job
+    with short.job(COMPILE_AFTER - 1, 512):
+        assert short.loops(128, 512) is loops and not world.started
     assert chosen.loops(COMPILE_AFTER, 512) is compiled  # compiled here: it pays
     assert not world.started and not world.locks()
 
 
 def test_another_process_s_compile_is_waited_for_unless_its_lock_is_stale(world):
     first, second = Backend(), Backend()
-    with first.job(LOAD_AFTER, 512), second.job(COMPILE_AFTER, 512):
+    with first.job(COMPILE_AFTER, 512), second.job(2 * COMPILE_AFTER, 512):
         assert first.loops(128, 512) is loops and len(world.started) == 1
         assert second.loops(128, 512) is loops and len(world.started) == 1  # waits
         (lock,) = world.locks()
@@ -203,7 +206,7 @@ RECORD = """
 import json, os, sys, time
 import cauker
 from cauker.sampler import backend
-backend.LOAD_AFTER = 8  # so that a test-sized job starts the compile
+backend.LOAD_AFTER = backend.COMPILE_AFTER = 8  # so that a test-sized job starts the compile
 STARTED = []
 popen = backend.subprocess.Popen
 def record(*args, **kwargs):

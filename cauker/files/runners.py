@@ -40,6 +40,7 @@ from cauker.files.folder_paths import check_file_path
 from cauker.files.lifeline import die_with_parent, quiet_resource_tracker
 from cauker.files.shard_plan import Shard
 from cauker.files.writers import ShardFile, is_cauker_file, write_shard
+from cauker.sampler.rows import job
 from cauker.validation import check_int
 
 Task = tuple[Shard, str]  # a shard and the path of its file, relative to the output
@@ -64,10 +65,11 @@ def check_runner(num_proc: Any, scheduler: Any) -> None:
         check_scheduler(scheduler)
 
 
-def _run_here(write: Callable[..., ShardFile]) -> Runner:
+def _run_here(write: Callable[..., ShardFile], config: CauKerConfig) -> Runner:
     def run(tasks: Sequence[Task], done: Callable[[ShardFile], None]) -> None:
-        for shard, path in tasks:
-            done(write(shard, path))
+        with job(config, sum(shard.num_rows for shard, _ in tasks)):  # one for all the files
+            for shard, path in tasks:
+                done(write(shard, path))
 
     return run
 
@@ -207,4 +209,4 @@ def _runner(url, config, format, num_proc, scheduler, count: int) -> Runner:
     write = functools.partial(write_shard, url, config, format)
     if (num_proc or 1) > 1 and count > 1:
         return _run_pool(write, min(num_proc, count))
-    return _run_here(write)
+    return _run_here(write, config)

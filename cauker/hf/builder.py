@@ -41,7 +41,7 @@ from cauker import paper
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, SPLITS, CauKerConfig
 from cauker.errors import ParameterError
 from cauker.files.lifeline import children_die_with_this_process, die_with_parent
-from cauker.sampler.rows import iter_batches
+from cauker.sampler.rows import iter_batches, job
 from cauker.sampler.schema import arrow_schema
 
 #: How the builder config holds ``num_series=None`` (``datasets`` drops
@@ -168,6 +168,7 @@ class CauKer(datasets.ArrowBasedBuilder):
     def _generate_tables(self, split: str, ranges: list[tuple[int, int]]):
         die_with_parent()  # a num_proc worker ends when its parent is killed
         config = self.config.cauker_config()
-        for shard, (start, stop) in enumerate(ranges):
-            for batch_index, batch in enumerate(iter_batches(config, split, start, stop)):
-                yield Key(shard, batch_index), pa.Table.from_batches([batch])
+        with job(config, sum(stop - start for start, stop in ranges)):  # one for all the ranges
+            for shard, (start, stop) in enumerate(ranges):
+                for batch_index, batch in enumerate(iter_batches(config, split, start, stop)):
+                    yield Key(shard, batch_index), pa.Table.from_batches([batch])

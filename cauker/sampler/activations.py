@@ -29,13 +29,15 @@ PARAMETER_RANGES: dict[str, tuple[tuple[float, float], ...]] = {
 }
 
 
-def parameters(name: str, u: np.ndarray) -> np.ndarray:
-    """``(nodes, 2)``: the parameters of entry ``name`` from each node's two uniforms
-    (0 where it has fewer), as ``Generator.uniform`` computes them."""
-    out = np.zeros((len(u), 2))
-    for i, (low, high) in enumerate(PARAMETER_RANGES.get(name, ())):
-        out[:, i] = low + (high - low) * u[:, i]
-    return out
+def parameters(bank: tuple, kinds: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``(nodes, 2)``: the parameters of each node's entry ``bank[kinds[k]]`` from its
+    two uniforms ``u[k]``, as ``Generator.uniform`` computes them, ``low + (high -
+    low) * u`` (0 for the parameters an entry does not have)."""
+    low, span = np.zeros((len(bank), 2)), np.zeros((len(bank), 2))
+    for k, (name, _) in enumerate(bank):
+        for i, (a, b) in enumerate(PARAMETER_RANGES.get(name, ())):
+            low[k, i], span[k, i] = a, b - a
+    return low[kinds] + span[kinds] * u
 
 
 def linear(a: np.ndarray, p: np.ndarray) -> np.ndarray:

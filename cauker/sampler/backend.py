@@ -15,13 +15,16 @@ compiled ones (compiling them in the process if it must), and the default,
   drawing now (:meth:`Backend.job`), ``LOAD_AFTER`` graphs;
 - then the compiled loops if numba's cache holds them (looked at once per
   batch, since another process may be compiling them);
-- else, in a call that is to draw ``LOAD_AFTER`` graphs or more, a process
-  compiles them into numba's cache while this one goes on with numpy, and
-  this one loads them once they are there. One process compiles at a time (a
-  lock file in the temporary folder). The compiling process ends with the
-  last call drawing, done or not (numba keeps each function it has compiled),
-  and with this process however it ends (its standard input closes);
-- else, from ``COMPILE_AFTER`` graphs, this process compiles them itself.
+- not cached, numpy's loops while another process compiles them into numba's
+  cache (one at a time: a lock file in the temporary folder), then the
+  compiled ones. A call that is to draw ``COMPILE_AFTER`` graphs or more, where
+  compiling pays for itself, starts that process if none runs; it ends with
+  the last call drawing, done or not (numba keeps each function it has
+  compiled), and with this process however that ends (its standard input
+  closes). A shorter call does not start one: it would slow the call down
+  and be cut short;
+- else, once the sampler has drawn or is about to draw ``COMPILE_AFTER``
+  graphs, this process compiles them itself.
 
 Graphs count at length 512: a graph of length ``L`` counts ``(L / 512)**2``
 (the Schur sweep, which the compiled loops speed up most, costs ``L**2``).
@@ -48,7 +51,8 @@ from cauker.sampler import loops
 #: Graphs from which loading the compiled loops from numba's cache pays (about
 #: 4,000 series at length 512).
 LOAD_AFTER = 1024
-#: Graphs from which compiling them in this process pays (about 16,000 series).
+#: Graphs from which compiling them pays for itself (about 16,000 series at length
+#: 512: some 4 s of CPU, against about twice the series per second after).
 COMPILE_AFTER = 4096
 #: A lock older than this (seconds) belongs to a compiling process that was
 #: killed with the process that started it: it is taken over.
@@ -93,9 +97,8 @@ class Backend:
             raise ParameterError(f"mode must be one of numpy, compiled or auto, got {mode!r}")
         self.mode = mode_from_environment() if mode is None else mode
         self.drawn = 0.0  # graphs drawn, weighted by length
-        self.expected = 0.0  # graphs of the calls drawing now (jobs), weighted
         self.current: ModuleType = loops  # the compiled module once it runs
-        self._jobs = 0
+        self._jobs: list[list[float]] = []  # the graphs each call drawing now has left
         self._compiled: ModuleType | None = None
         self._missing = False  # numba cannot be imported
         self._compiler: subprocess.Popen | None = None
@@ -108,16 +111,14 @@ class Backend:
         """A call that is to draw ``graphs`` graphs of ``length``, in one batch or
         several: the loops of its batches are chosen knowing it, and a compiling
         process started meanwhile ends with the last call drawing."""
-        weight = graphs * _weight(length)
+        left = [graphs * _weight(length)]
         with self._mutex:
-            self._jobs += 1
-            self.expected += weight
+            self._jobs.append(left)
         try:
             yield
         finally:
             with self._mutex:
-                self._jobs -= 1
-                self.expected -= weight
+                self._jobs = [job for job in self._jobs if job is not left]
                 if not self._jobs:
                     self._end_compiler()
 
@@ -126,17 +127,22 @@ class Backend:
         once per batch): :mod:`cauker.sampler.loops` or :mod:`cauker.sampler.compiled`."""
         with self._mutex:
             weight = graphs * _weight(length)
-            planned = self.drawn + max(self.expected, weight)
+            left = max([job[0] for job in self._jobs] + [weight])  # this batch on
+            planned = self.drawn + left
             self.drawn += weight
+            for job in self._jobs:
+                job[0] = max(job[0] - weight, 0.0)
             if self.mode == "numpy" or self.current is not loops:
                 return self.current
-            if self.mode == "auto" and not self._compiled_pays(planned):
+            if self.mode == "auto" and not self._compiled_pays(planned, left):
                 return loops
             self.current = self._import() or loops
             return self.current
 
-    def _compiled_pays(self, planned: float) -> bool:
-        """Whether the compiled loops run from this batch on (``auto``)."""
+    def _compiled_pays(self, planned: float, left: float) -> bool:
+        """Whether the compiled loops run from this batch on (``auto``), the sampler
+        having drawn or being about to draw ``planned`` graphs, ``left`` in the calls
+        drawing now."""
         if planned < LOAD_AFTER or self._compiling_here():
             return False
         compiled = self._import()
@@ -144,9 +150,9 @@ class Backend:
             return False
         if compiled.cached():
             return True
-        if self._compiling_elsewhere(compiled):
+        if self._compiling_elsewhere(compiled, start=left >= COMPILE_AFTER):
             return False
-        return planned >= COMPILE_AFTER  # no process compiles them: this one will
+        return planned >= COMPILE_AFTER  # no other process compiles them: this one does
 
     def _import(self) -> ModuleType | None:
         """:mod:`cauker.sampler.compiled`, or None where numba cannot be imported."""
@@ -168,9 +174,9 @@ class Backend:
         self._end_compiler()  # done, or failed: either way not started again
         return False
 
-    def _compiling_elsewhere(self, compiled: ModuleType) -> bool:
+    def _compiling_elsewhere(self, compiled: ModuleType, start: bool) -> bool:
         """Whether another process compiles the loops into numba's cache, starting one
-        if none does and a call drawing now is to draw ``LOAD_AFTER`` graphs or more."""
+        if none does and ``start`` (a call drawing now has enough graphs left)."""
         folder = compiled.schur_sweep.stats.cache_path
         key = hashlib.sha1(folder.encode()).hexdigest()[:16]
         lock = Path(tempfile.gettempdir()) / f"cauker-numba-{key}.lock"
@@ -178,7 +184,7 @@ class Backend:
             if time.time() - lock.stat().st_mtime < COMPILE_LOCK_SECONDS:
                 return True
             lock.unlink()
-        if self._started or not (self._jobs and self.expected >= LOAD_AFTER):
+        if self._started or not (self._jobs and start):
             return False
         try:
             os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))

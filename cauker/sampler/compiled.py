@@ -52,10 +52,9 @@ def schur_pass(
 
 def khatri_rao_draws(first: np.ndarray, rest: np.ndarray, normals: np.ndarray) -> np.ndarray:
     """:func:`cauker.sampler.loops.khatri_rao_draws`, compiled."""
-    first, rest = (np.ascontiguousarray(a, dtype=np.float64) for a in (first, rest))
-    mixing = np.ascontiguousarray(normals, dtype=np.float64).reshape(-1, len(first), len(rest))
-    out = np.zeros((len(mixing), first.shape[1]))
-    khatri_rao_sum(first, rest, mixing, out)
+    out = np.zeros((len(normals), first.shape[1]))
+    mixing = np.ascontiguousarray(normals).reshape(len(normals), len(first), len(rest))
+    khatri_rao_sum(np.ascontiguousarray(first), np.ascontiguousarray(rest), mixing, out)
     return out
 
 
@@ -192,9 +191,11 @@ def schur_sweep(columns, normals, order, starts, jitter, rescale, out, held):
 @numba.njit(cache=True, nogil=True)
 def khatri_rao_sum(first, rest, mixing, out):
     """``out[j] += sum_a first[a] * (sum_b mixing[j, a, b] rest[b])``, each sum from 0 in
-    increasing index. Four rows of the inner sum are accumulated at once, each in
-    its own array and in the same order as alone, so each row of ``rest`` is read
-    once per four."""
+    increasing index. Four rows ``a`` of the inner sum are accumulated at once, each
+    in its own array, and four terms ``b`` are added in each pass over them (one
+    after the other, as alone: a value is the same kept in a register or stored),
+    so that each row of ``rest`` is read once per four rows, and each accumulator
+    once per four terms."""
     r1, length = first.shape
     r2 = rest.shape[0]
     p0 = np.empty(length)
@@ -211,17 +212,24 @@ def khatri_rao_sum(first, rest, mixing, out):
                 p1[i] = 0.0
                 p2[i] = 0.0
                 p3[i] = 0.0
-            for b in range(r2):
-                m0 = m[a, b]
-                m1 = m[a + 1, b]
-                m2 = m[a + 2, b]
-                m3 = m[a + 3, b]
+            q0, q1, q2, q3 = m[a], m[a + 1], m[a + 2], m[a + 3]
+            b = 0
+            while b + 4 <= r2:
+                for i in range(length):
+                    x, y, z, w = rest[b, i], rest[b + 1, i], rest[b + 2, i], rest[b + 3, i]
+                    p0[i] = p0[i] + q0[b] * x + q0[b + 1] * y + q0[b + 2] * z + q0[b + 3] * w
+                    p1[i] = p1[i] + q1[b] * x + q1[b + 1] * y + q1[b + 2] * z + q1[b + 3] * w
+                    p2[i] = p2[i] + q2[b] * x + q2[b + 1] * y + q2[b + 2] * z + q2[b + 3] * w
+                    p3[i] = p3[i] + q3[b] * x + q3[b + 1] * y + q3[b + 2] * z + q3[b + 3] * w
+                b += 4
+            while b < r2:
                 for i in range(length):
                     x = rest[b, i]
-                    p0[i] = p0[i] + m0 * x
-                    p1[i] = p1[i] + m1 * x
-                    p2[i] = p2[i] + m2 * x
-                    p3[i] = p3[i] + m3 * x
+                    p0[i] = p0[i] + q0[b] * x
+                    p1[i] = p1[i] + q1[b] * x
+                    p2[i] = p2[i] + q2[b] * x
+                    p3[i] = p3[i] + q3[b] * x
+                b += 1
             for i in range(length):
                 acc = o[i] + first[a, i] * p0[i]
                 acc = acc + first[a + 1, i] * p1[i]

@@ -144,25 +144,17 @@ class Draws:
         starts = np.cumsum(totals) - totals + np.cumsum(counts, axis=0) - counts
         return [drawn[_positions(start, c)] for start, c in zip(starts, counts)]
 
-    def _halves(self, call: Call, pending: np.ndarray):
-        """``(halves, used, words, pending after)`` of an ``integers`` call: the
-        ``next_uint32`` results it takes in each stream, whether the first is the
-        kept half, the new raw outputs it takes, and whether a half is kept after."""
-        halves = call.counts if call.high - call.low > 1 else np.zeros_like(call.counts)
-        used = pending & (halves > 0)
-        taken = halves - used
-        return halves, used, (taken + 1) // 2, np.where(halves > 0, taken % 2 == 1, pending)
-
     def _run(self, run: list[Call]) -> list[np.ndarray] | None:
         """Consecutive calls other than ``standard_normal``, from one block of raw
-        outputs per stream."""
-        words, pending = [], self.pending  # the new outputs each call takes, per stream
-        for call in run:
-            if call.method == "integers":
-                *_, taken, pending = self._halves(call, pending)
+        outputs per stream; consecutive ``integers`` calls are decoded together."""
+        groups = [list(g) for _, g in itertools.groupby(run, lambda c: c.method == "integers")]
+        words, pending = [], self.pending  # the new outputs each group takes, per stream
+        for group in groups:
+            if group[0].method == "integers":
+                _, taken, pending = _from_halves(_halves(group).sum(axis=0), pending)
                 words.append(taken)
             else:
-                words.append(call.counts)
+                words.append(np.sum([call.counts for call in group], axis=0))
         sizes = np.sum(words, axis=0)
         blocks = [
             rng.bit_generator.random_raw(n) for rng, n in zip(self.generators, sizes.tolist())
@@ -170,23 +162,28 @@ class Draws:
         raw = np.concatenate(blocks).astype(np.uint64, copy=False)
         start = np.cumsum(sizes) - sizes
         out = []
-        for call, taken in zip(run, words):
-            if call.method == "integers":
-                values = self._integers(raw, start, call)
+        for group, taken in zip(groups, words):
+            if group[0].method == "integers":
+                values = self._integers(raw, start, group)
                 if values is None:
                     return None
+                out += values
             else:
-                values = (raw[_positions(start, call.counts)] >> _SHIFT11) * _DOUBLE
-                if call.method == "uniform":
-                    values = call.low + (call.high - call.low) * values
-            out.append(values)
+                at = start
+                for call in group:
+                    u = (raw[_positions(at, call.counts)] >> _SHIFT11) * _DOUBLE
+                    out.append(
+                        call.low + (call.high - call.low) * u if call.method == "uniform" else u
+                    )
+                    at = at + call.counts
             start = start + taken
         return out
 
-    def _integers(self, raw: np.ndarray, start: np.ndarray, call: Call) -> np.ndarray | None:
-        """An ``integers`` call whose new outputs start at ``raw[start[g]]``."""
-        low, s = int(call.low), int(call.high - call.low)
-        halves, used, words, after = self._halves(call, self.pending)
+    def _integers(self, raw: np.ndarray, start: np.ndarray, calls: list[Call]) -> list | None:
+        """Consecutive ``integers`` calls whose new outputs start at ``raw[start[g]]``."""
+        table = _halves(calls)
+        halves = table.sum(axis=0)
+        used, words, after = _from_halves(halves, self.pending)
         graph = np.repeat(np.arange(halves.size), halves)
         # Each result's place among the new halves (low, then high half of each
         # output), -1 for the kept half.
@@ -200,12 +197,34 @@ class Draws:
         half = np.where(j < 0, self.kept[graph], half)
         self.kept = np.where((halves > 0) & after, last >> _SHIFT32, self.kept)
         self.pending = after
-        if s == 1:
-            return np.full(int(call.counts.sum()), low, dtype=np.int64)
-        m = half * np.uint64(s)
-        if ((m & _LOW32) < _threshold(s)).any():
+        # Lemire's method, each result with its call's bounds.
+        which = np.repeat(np.tile(np.arange(len(calls)), halves.size), table.T.ravel())
+        low = np.array([int(call.low) for call in calls], dtype=np.int64)
+        s = np.array([int(call.high - call.low) for call in calls], dtype=np.uint64)
+        limit = np.array([_threshold(int(size)) for size in s], dtype=np.uint64)
+        m = half * s[which]
+        if ((m & _LOW32) < limit[which]).any():
             return None
-        return low + (m >> _SHIFT32).astype(np.int64)
+        values = low[which] + (m >> _SHIFT32).astype(np.int64)
+        return [
+            values[which == k] if s[k] > 1 else np.full(int(call.counts.sum()), low[k])
+            for k, call in enumerate(calls)
+        ]
+
+
+def _halves(calls: list[Call]) -> np.ndarray:
+    """``[k, g]``: the results of ``next_uint32`` that ``integers`` call ``k`` takes in
+    stream ``g`` (none over a single value)."""
+    return np.array([c.counts if c.high - c.low > 1 else np.zeros_like(c.counts) for c in calls])
+
+
+def _from_halves(halves: np.ndarray, pending: np.ndarray) -> tuple:
+    """For ``halves[g]`` results of ``next_uint32`` in each stream, which keeps a half
+    where ``pending``: whether the first result is that half, the new raw outputs
+    they take, and whether a half is kept after them."""
+    used = pending & (halves > 0)
+    taken = halves - used
+    return used, (taken + 1) // 2, np.where(halves > 0, taken % 2 == 1, pending)
 
 
 @functools.cache

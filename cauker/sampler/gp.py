@@ -342,15 +342,16 @@ class GaussianProcessSampler:
 
     def draw(
         self, plans: list[TermPlan], normals: list[np.ndarray], loops: ModuleType = numpy_loops
-    ) -> list[np.ndarray]:
-        """The value of each term from its own standard normals (``normals_shape``),
-        with the Schur sweeps and Khatri-Rao draws of ``loops`` (``cauker.sampler.backend``).
+    ) -> np.ndarray:
+        """The value of each term (a row each) from its own standard normals
+        (``normals_shape``), with the Schur sweeps and Khatri-Rao draws of ``loops``
+        (``cauker.sampler.backend``).
 
         Terms are computed in groups (all draws of one cached factor in one
         product, all Schur draws in one sweep); every value has the bits it
         would have if drawn alone.
         """
-        values: list[np.ndarray | None] = [None] * len(plans)
+        values = np.empty((len(plans), self.length))
         factor_groups: dict[int, list[int]] = {}
         schur: list[int] = []
         for i, (plan, g) in enumerate(zip(plans, normals)):
@@ -364,7 +365,8 @@ class GaussianProcessSampler:
             elif method == "factor":
                 factor_groups.setdefault(id(plan.rows), []).append(i)
             elif method == "khatri_rao":
-                rest = khatri_rao([o.T for o in plan.others]).T
+                others = plan.others  # formed here, not cached: it can reach megabytes
+                rest = others[0] if len(others) == 1 else khatri_rao([o.T for o in others]).T
                 draws = loops.khatri_rao_draws(plan.rows, rest, g)
                 values[i] = self._scale(draws, plan.scales, plan.unit)
             else:

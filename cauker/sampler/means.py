@@ -109,6 +109,7 @@ def compute_means(draws: MeanDraws, x: np.ndarray, loops: ModuleType) -> Means:
         heights = draws.heights.reshape(-1, MAX_SPIKES)
         np.add.at(slots.reshape(-1), offsets[anomalies], heights[anomalies])
     slots = slots.reshape(count, 2, x.size)
-    first, second = slots[:, 0], slots[:, 1]
-    values = np.where(draws.multiply[:, None] == 1, first * second, first + second)
+    values = slots[:, 0] + slots[:, 1]
+    product = draws.multiply == 1
+    values[product] = slots[product, 0] * slots[product, 1]
     return Means(values, kinds, draws.multiply, params, spikes)

@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from cauker.config import CauKerConfig
 from cauker.errors import ParameterError
-from cauker.sampler.rows import GRAPHS_PER_BATCH, graph_rows
+from cauker.sampler.rows import GRAPHS_PER_BATCH, graph_rows, job
 from cauker.validation import check_int
 
 
@@ -83,12 +83,12 @@ class Part:
         if count is not None and count > first:  # even batches: no small last call
             batches = math.ceil((count - first) / graphs_per_batch)
             graphs_per_batch = math.ceil((count - first) / batches)
-        while count is None or first < count:
-            last = (
-                first + graphs_per_batch if count is None else min(first + graphs_per_batch, count)
-            )
-            graphs = range(
-                self.offset + first * self.stride, self.offset + last * self.stride, self.stride
-            )
-            yield graph_rows(config, split, graphs, skip=skip)
-            first, skip = last, 0
+        with job(config, None if count is None else max(count - first, 0) * per_graph):
+            while count is None or first < count:
+                last = first + graphs_per_batch
+                last = last if count is None else min(last, count)
+                graphs = range(
+                    self.offset + first * self.stride, self.offset + last * self.stride, self.stride
+                )
+                yield graph_rows(config, split, graphs, skip=skip)
+                first, skip = last, 0

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from cauker.config import CauKerConfig
 from cauker.errors import ParameterError
-from cauker.sampler.backend import Backend, mode_from_environment
+from cauker.sampler.backend import COMPILE_AFTER, Backend, mode_from_environment
 from cauker.sampler.schema import PROVENANCE, arrow_schema, record_batch
 from cauker.validation import check_int
 
@@ -47,20 +47,19 @@ def _sampler(config: CauKerConfig, mode: str) -> Sampler:
     return Sampler(config, Backend(mode))
 
 
-def _graphs_of(config: CauKerConfig, rows: int) -> int:
-    """Graphs that ``rows`` rows take (at most)."""
-    return rows if config.multivariate else -(-rows // config.series_per_graph)
-
-
 @contextlib.contextmanager
-def job(config: CauKerConfig, rows: int) -> Iterator[None]:
-    """A block in which the caller draws about ``rows`` rows of ``config``, in one
-    call or several (one per file, say): the sampler chooses its loops for them
-    all, and a process it starts to compile them (on a fresh machine) ends with
-    the block, not before (see ``cauker.sampler.backend``). ``iter_batches`` and
-    ``graph_rows`` open one of their own.
+def job(config: CauKerConfig, rows: int | None) -> Iterator[None]:
+    """A block in which the caller draws about ``rows`` rows of ``config`` (None:
+    endless), in one call or several (one per file, say): the sampler chooses its
+    loops for them all, and a process it starts to compile them (on a fresh
+    machine) ends with the block, not before (see ``cauker.sampler.backend``).
+    ``iter_batches`` and ``graph_rows`` open one of their own.
     """
-    with sampler_for(config).backend.job(_graphs_of(config, rows), config.length):
+    if rows is None:  # as many as it takes for compiling to pay
+        graphs = COMPILE_AFTER
+    else:
+        graphs = rows if config.multivariate else -(-rows // config.series_per_graph)
+    with sampler_for(config).backend.job(graphs, config.length):
         yield
 
 

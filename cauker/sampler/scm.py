@@ -241,11 +241,7 @@ class Sampler:
             where=where.reshape(count, 2, MAX_SPIKES),
             heights=heights.reshape(count, 2, MAX_SPIKES),
         )
-        au = au.reshape(-1, 2)
-        params = np.zeros((len(au), 2))
-        for kind in np.unique(activation).tolist():
-            mine = np.flatnonzero(activation == kind)
-            params[mine] = parameters(self.activations[kind][0], au[mine])
+        params = parameters(self.activations, activation, au.reshape(-1, 2))
         plans = []
         counts, ids, ops = kernel_counts.tolist(), ids.tolist(), ops.tolist()
         root = at_id = at_op = at_inner = 0
@@ -303,8 +299,7 @@ class Sampler:
         rank = np.arange(owner.size) - np.searchsorted(owner, owner)
         for j in range(int(rank.max(initial=-1)) + 1):
             members = np.flatnonzero(rank == j)
-            at = rows[owner[members]]
-            values[at] = values[at] + np.stack([term_values[t] for t in members])
+            values[rows[owner[members]]] += term_values[members]
 
     def propagate(self, batch: Batch, loops: ModuleType) -> np.ndarray:
         """The chosen series (float64), ``(graphs, series_per_graph, length)``, once
