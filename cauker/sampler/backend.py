@@ -202,6 +202,10 @@ class Backend:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                # A session of its own: where the scheduler shares the CPU between
+                # sessions (Linux's autogroups), the compile does not halve this
+                # process's share. It still ends with this process (its stdin).
+                start_new_session=True,
             )
         except OSError:
             lock.unlink(missing_ok=True)
