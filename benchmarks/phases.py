@@ -2,6 +2,7 @@
 
     python benchmarks/phases.py              # 64,000 series at L = 512
     python benchmarks/phases.py --series 16000 --length 1024
+    python benchmarks/phases.py --numpy-calls  # the draws after each DAG by numpy's calls
 
 cProfile and line_profiler add about a microsecond to every call they see, so
 they inflate the phases made of many small calls (term plans, random draws)
@@ -64,12 +65,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=64_000)
     parser.add_argument("--length", type=int, default=512)
+    parser.add_argument(
+        "--numpy-calls",
+        action="store_true",
+        help="draw the schedule after each DAG by numpy's calls, not from raw outputs",
+    )
     args = parser.parse_args()
+    if args.numpy_calls:
+        scm.raw_outputs_agree = lambda: False
     seconds: Counter = Counter()
     calls: Counter = Counter()
     instrument(seconds, calls)
     warm = cauker.CauKerConfig(num_series=64, length=args.length)
-    for _ in cauker.iter_batches(warm):  # loads the kernels, builds the banks
+    for _ in cauker.iter_batches(warm):  # loads the compiled loops, builds the banks
         pass
     seconds.clear()
     calls.clear()

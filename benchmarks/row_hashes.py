@@ -2,7 +2,7 @@
 
     python benchmarks/row_hashes.py record hashes.json          # on one checkout or machine
     python benchmarks/row_hashes.py compare hashes.json         # elsewhere: EQUAL or DIFFERENT
-    CAUKER_COMPILED=0 python benchmarks/row_hashes.py compare hashes.json   # the numpy kernels
+    CAUKER_COMPILED=0 python benchmarks/row_hashes.py compare hashes.json   # numpy's loops
 
 Each case hashes every byte of its rows (values and provenance columns, through
 Arrow IPC) in a few ranges of a split: the start of the ``train`` split, rows far

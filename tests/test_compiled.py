@@ -109,43 +109,49 @@ def test_exponential_rows_are_bit_for_bit_numpys():
     assert same_bits(got, expected)
 
 
-def single_parent_nodes(count: int, kinds: list[int]) -> loops.Nodes:
-    """Node ``k`` writes row ``k + 1`` of ``row 0 * 1 + 0``, with activation ``kinds[k]``."""
-    zeros = np.zeros(count, dtype=np.int64)
+def single_parent_nodes(parents: list[int], kinds: list[int]) -> loops.Nodes:
+    """Node ``k`` writes row ``len(parents) + k`` of ``row parents[k] * 1 + 0``, with
+    activation ``kinds[k]``."""
+    count = len(parents)
     return loops.Nodes(
-        row=np.arange(1, count + 1),
+        row=np.arange(count, 2 * count),
         first_parent=np.arange(count + 1),
-        parent_rows=zeros,
+        parent_rows=np.array(parents),
         weights=np.ones(count),
         biases=np.zeros(count),
         kinds=np.array(kinds),
         params=np.zeros((count, 2)),
-        depth=zeros + 1,
+        depth=np.ones(count, dtype=np.int64),
     )
 
 
 def test_sin_and_sigmoid_are_bit_for_bit_numpys(monkeypatch):
     """The compiled twins of portable_math's sin and sigmoid, through the propagation,
-    on every input of ``math_inputs``; sines beyond 2**28 are handed back to numpy."""
+    on every input of ``math_inputs``. A node with a sine beyond 2**28 is handed back
+    to numpy whole, so the sines are drawn twice: without those inputs (by the twin)
+    and with them (by numpy)."""
     bank = activation_bank(("sin", "sigmoid"))
     x = math_inputs()
-    nodes = single_parent_nodes(2, [0, 1])
-    expected, got = np.zeros((3, x.size)), np.zeros((3, x.size))
-    expected[0] = got[0] = x
+    reducible = np.where((np.abs(x) < 2.0**28) | ~np.isfinite(x), x, 0.5)  # nan and inf stay
+    nodes = single_parent_nodes([0, 1, 1], [0, 0, 1])  # sin(reducible), sin(x), sigmoid(x)
+    expected = np.zeros((6, x.size))
+    expected[0], expected[1] = reducible, x
+    got = expected.copy()
     handed_back = []
     kernel = compiled.propagate_nodes
 
     def counted(*args):
         stop = kernel(*args)
-        handed_back.append(stop)
+        handed_back.append(int(args[1][stop]) if stop < args[1].size else None)
         return stop
 
     monkeypatch.setattr(compiled, "propagate_nodes", counted)
     with np.errstate(all="ignore"):
         loops.propagate(expected, nodes, bank)
         compiled.propagate(got, nodes, bank)
-    assert handed_back[0] == 0  # the sine: some arguments are beyond 2**28
-    assert np.isfinite(expected[1:]).mean() > 0.9
+    assert handed_back == [1, None]  # the sine of x, not that of the reducible inputs
+    assert np.isnan(reducible).any() and np.isinf(reducible).any()
+    assert np.isfinite(expected[3:]).mean() > 0.9
     assert same_bits(got, expected)
 
 

@@ -162,13 +162,13 @@ def test_comparison_detects_a_difference(native):
     assert item["worst_relative"] > 0 and item["structure_equal"]
 
 
-def test_rows_are_identical_with_compiled_kernels_built_for_another_cpu(native, tmp_path):
-    """The numba kernels (cauker.sampler.compiled), compiled for a generic CPU of this
+def test_rows_are_identical_with_compiled_loops_built_for_another_cpu(native, tmp_path):
+    """The numba loops (cauker.sampler.compiled), compiled for a generic CPU of this
     architecture (no AVX, no FMA: as on an older machine) instead of this one, give the
-    bytes of the numpy kernels that the native run used."""
+    bytes of numpy's loops that the native run used."""
     pytest.importorskip("numba")
     env = {"CAUKER_COMPILED": "1", "NUMBA_CPU_NAME": "generic", "NUMBA_CACHE_DIR": str(tmp_path)}
     run = generate_in_subprocess(env)
-    assert list(tmp_path.rglob("compiled.*.nbi")), "the compiled kernels did not run"
+    assert list(tmp_path.rglob("compiled.*.nbi")), "the compiled loops did not run"
     for item in compare(native, run):
         assert item == {"identical_rows": 1.0, "worst_relative": 0.0, "structure_equal": True}

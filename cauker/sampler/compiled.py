@@ -93,9 +93,12 @@ def propagate(values: np.ndarray, nodes: loops.Nodes, activations: tuple) -> Non
 
 
 def cached() -> bool:
-    """Whether numba's cache holds every function of :data:`CACHED`, written after
-    this file (a cache older than it is looked at by :func:`warm_up`, which dates it
-    now if numba finds it valid)."""
+    """Whether numba's cache (where numba's own locator puts it) holds every function
+    of :data:`CACHED`, written after this file. numba checks an entry only when it
+    loads it, compiling it again if it is stale, so freshness is read from dates
+    here: an older entry may still be valid (numba keys its cache on this file's
+    content, and a reinstall makes the file newer), and :func:`warm_up`, which
+    loads it, dates it now."""
     written = os.stat(__file__).st_mtime
     try:
         return all(
@@ -250,20 +253,16 @@ def khatri_rao_sum(first, rest, mixing, out):
 
 # -- the portable functions, one number at a time -----------------------------
 #
-# Twins of portable_math's exp, sin and sigmoid: the same operations in the
-# same order, so the same bits (the tests compare them on edge cases and tens of
-# thousands of inputs). Differences of form, none of value: ``k`` from the
-# 1.5 * 2**52 trick is read with ``int(k)`` (exact, |k| < 2**17) rather than from
-# its bits; ``ldexp(m, e)`` is ``m * 2**e1 * 2**e2`` with ``m * 2**e1`` normal,
-# so exact, and the second product rounds once, as ``ldexp`` does.
-# Their constants are passed in (``PORTABLE``) rather than frozen into the
-# compiled code, because numba's cache is keyed on this file alone and would not
-# see a change to portable_math.py; only their sizes are written here (so that
-# the compiler unrolls the polynomials), checked at import.
-# They are written without branches (both sine polynomials are computed and one
-# selected, as portable_math does) so that numba vectorises the loops over a
-# row; ``exp`` is split at its table look-up, which does not vectorise, into a
-# loop of heads and one of tails.
+# Twins of portable_math's exp, sin and sigmoid: the same operations in the same
+# order, so the same bits. (``k`` is read with ``int(k)`` rather than from the
+# bits of the 1.5 * 2**52 trick, and ``ldexp(m, e)`` is ``m * 2**e1 * 2**e2``
+# with ``m * 2**e1`` exact: the same values.) Their constants are passed in
+# (``PORTABLE``) because numba's cache is keyed on this file alone and would not
+# see a change to portable_math.py; only their sizes are written here, so that
+# the compiler unrolls the polynomials. They have no branches (both sine
+# polynomials are computed and one selected, as portable_math does), so that
+# numba vectorises the loops over a row; ``exp`` is split at its table look-up,
+# which does not vectorise, into a loop of heads and one of tails.
 
 #: Slots of ``PORTABLE[0]``.
 INV_LN2_64, LN2_64_HI, LN2_64_LO, ROUNDER, TWO_OVER_PI, REDUCE_MAX = range(6)

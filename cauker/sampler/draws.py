@@ -11,10 +11,10 @@ Why raw outputs: a numpy call costs microseconds whatever its size (argument
 handling), and a graph makes a dozen after its DAG. Rebuilt here, a graph
 costs three ``random_raw`` calls and one ``standard_normal``, and numpy's
 numbers are computed from the raw outputs for all the graphs of a batch at
-once; ``benchmarks/phases.py`` ("the other random numbers") puts these draws
-at 4% of the sampler's time rebuilt, against 12% by numpy's calls (64,000
-series at L = 512, compiled loops). What numpy does, and what is rebuilt
-(``numpy/random/src/distributions``):
+once. ``benchmarks/phases.py`` ("the other random numbers", 64,000 series at
+L = 512, compiled loops) puts these draws at 3.5% of the sampler's time
+rebuilt, against 9% by numpy's calls (``--numpy-calls``). What numpy does, and
+what is rebuilt (``numpy/random/src/distributions``):
 
 - ``random()``: ``(next_uint64 >> 11) * 2**-53``; ``uniform(low, high)``:
   ``low + (high - low) * random()``;
@@ -151,8 +151,8 @@ class Draws:
         words, pending = [], self.pending  # the new outputs each group takes, per stream
         for group in groups:
             if group[0].method == "integers":
-                _, taken, pending = _from_halves(_halves(group).sum(axis=0), pending)
-                words.append(taken)
+                _, new, pending = _from_halves(_halves(group).sum(axis=0), pending)
+                words.append(new)
             else:
                 words.append(np.sum([call.counts for call in group], axis=0))
         sizes = np.sum(words, axis=0)
@@ -162,7 +162,7 @@ class Draws:
         raw = np.concatenate(blocks).astype(np.uint64, copy=False)
         start = np.cumsum(sizes) - sizes
         out = []
-        for group, taken in zip(groups, words):
+        for group, new in zip(groups, words):
             if group[0].method == "integers":
                 values = self._integers(raw, start, group)
                 if values is None:
@@ -176,7 +176,7 @@ class Draws:
                         call.low + (call.high - call.low) * u if call.method == "uniform" else u
                     )
                     at = at + call.counts
-            start = start + taken
+            start = start + new
         return out
 
     def _integers(self, raw: np.ndarray, start: np.ndarray, calls: list[Call]) -> list | None:

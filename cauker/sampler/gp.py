@@ -70,8 +70,8 @@ KHATRI_RAO_PER_POINT = 7
 
 #: Memory for cached term plans. A plan holds no array of its own (it refers to
 #: the shared factors, scales and columns) except with a dense bank entry, so
-#: this is 65,536 plans, whatever L: enough for the terms that recur (over
-#: 100,000 series at L = 512, 15.5% of the 202,000 terms drawn are new).
+#: this is 65,536 plans, whatever L: room for the terms that recur, which are
+#: most of the terms drawn.
 PLAN_CACHE_BYTES = 32 << 20
 #: Bytes of a cached plan besides its arrays (the object, its key, the cache's links).
 PLAN_OVERHEAD = 512

@@ -1,8 +1,8 @@
 """Linear algebra in a fixed order of IEEE operations, so results never depend on BLAS.
 
-BLAS and LAPACK pick their kernels by CPU (OpenBLAS: Haswell, SkylakeX, Zen,
+BLAS and LAPACK pick their code by CPU (OpenBLAS: Haswell, SkylakeX, Zen,
 ...). Their accumulation order, their use of fused multiply-add and the pivots
-of LAPACK's pivoted Cholesky all change with the kernel, and with them the
+of LAPACK's pivoted Cholesky all change with it, and with them the
 last bits of a result, a rank, or a pivot order (which changes a factor, and so
 every draw made with it). Everything here is built from numpy's element-wise
 operations, whose results IEEE 754 defines exactly:
@@ -16,11 +16,11 @@ operations, whose results IEEE 754 defines exactly:
   rows), accumulated the same way;
 - :func:`khatri_rao`: the row-wise Kronecker product.
 
-``combine`` and ``rowwise_dot`` are what the draws spend their time in, so they run through
-``numpy.einsum``, whose loops do exactly that sum (numpy compiles them for the
-baseline CPU, without fused multiply-add on x86), after checking once that
-this numpy does not fuse; on a build that does (for example on ARM), an
-explicit loop of ``multiply`` and ``add`` gives the same bits more slowly.
+``combine`` and ``rowwise_dot`` are what the draws spend their time in, so they
+run through ``numpy.einsum``, whose loops do exactly that sum (numpy compiles
+them for the baseline CPU, without fused multiply-add on x86), after checking
+once that this numpy does not fuse; on a build that does (for example on ARM),
+an explicit loop of ``multiply`` and ``add`` gives the same bits more slowly.
 """
 
 from __future__ import annotations

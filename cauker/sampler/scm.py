@@ -131,7 +131,7 @@ class Sampler:
     """Draws graphs of one config with the loops its ``backend`` chooses (default:
     ``CAUKER_COMPILED``'s, see ``cauker.sampler.backend``). Holds per-process caches
     (kernel factors, term plans), shared by threads; the generators it draws from
-    are made for each batch."""
+    are made for each batch, so threads sharing a sampler never move each other's."""
 
     def __init__(self, config: CauKerConfig, backend: Backend | None = None) -> None:
         self.config = config
