@@ -62,8 +62,8 @@ def main() -> None:
             kr = (time.perf_counter() - start) / 20
             column = gp._column(ids)
             start = time.perf_counter()
-            columns = np.repeat(column[None], 128, 0)
-            toeplitz_draws(columns, rng.standard_normal((128, length)), loops=loops)
+            batch = np.repeat(column[None], 128, 0)
+            toeplitz_draws(batch, rng.standard_normal((128, length)), loops=loops)
             schur = (time.perf_counter() - start) / 128
             label = " * ".join(case)
             table.add(length, label, ranks, f"{kr * 1e6:.0f}", f"{schur * 1e6:.0f}")
