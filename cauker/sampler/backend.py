@@ -90,7 +90,15 @@ def _weight(length: int) -> float:
 
 class Backend:
     """The loops a sampler's batches run: ``mode`` is ``"numpy"``, ``"compiled"`` or
-    ``"auto"`` (default: ``CAUKER_COMPILED``'s)."""
+    ``"auto"`` (default: ``CAUKER_COMPILED``'s).
+
+    Examples
+    --------
+    >>> backend = Backend("auto")
+    >>> with backend.job(100, 512):  # a small job: numba would not pay
+    ...     backend.loops(100, 512).__name__
+    'cauker.sampler.loops'
+    """
 
     def __init__(self, mode: str | None = None) -> None:
         if mode is not None and mode not in MODES.values():

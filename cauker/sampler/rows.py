@@ -54,6 +54,15 @@ def job(config: CauKerConfig, rows: int | None) -> Iterator[None]:
     loops for them all, and a process it starts to compile them (on a fresh
     machine) ends with the block, not before (see ``cauker.sampler.backend``).
     ``iter_batches`` and ``graph_rows`` open one of their own.
+
+    Examples
+    --------
+    >>> import cauker
+    >>> config = cauker.CauKerConfig(num_series=200, length=16)
+    >>> with job(config, 200):  # two calls, one job
+    ...     halves = [cauker.generate(config, start=a, stop=a + 100) for a in (0, 100)]
+    >>> [half.num_rows for half in halves]
+    [100, 100]
     """
     if rows is None:  # as many as it takes for compiling to pay
         graphs = COMPILE_AFTER
