@@ -140,7 +140,9 @@ def schur_sweep(columns, normals, order, starts, jitter, rescale, out, held):
     """One Schur sweep per matrix ``m``, adding ``R_m^T g_d`` to ``out[d]`` for the draws
     ``d = order[starts[m]:starts[m + 1]]``; ``held[m] = False`` if one is not finite.
 
-    The same operations, in the same order, as each column of ``_schur_pass``.
+    The same operations, in the same order, on each value as
+    :func:`cauker.sampler.loops.schur_pass`; the first draw of each step and the
+    rotation of the generators run in one pass over them.
     """
     count, length = columns.shape
     u = np.empty(length)
@@ -154,27 +156,35 @@ def schur_sweep(columns, normals, order, starts, jitter, rescale, out, held):
             v[i] = u[i + 1]
         a = 1.0
         b = 1.0
+        first = order[starts[m]]
         for k in range(length):
             n = length - k
-            for j in range(starts[m], starts[m + 1]):
+            for j in range(starts[m] + 1, starts[m + 1]):  # further draws of this matrix
                 d = order[j]
                 t = a * normals[d, k]
                 for i in range(n):
                     out[d, k + i] = out[d, k + i] + u[i] * t
+            t = a * normals[first, k]
+            o = out[first, k:]
             if n == 1:
+                o[0] = o[0] + u[0] * t
                 break
             rho = (b * v[0]) / (a * u[0])
             c = np.sqrt((1.0 - rho) * (1.0 + rho))
             s = rho * b / a
             a = a / c
             t2 = rho * a / (c * b)
-            # u' = u - v s, then v' = v[1:] - u'[1:] t2: one pass, the same operations.
-            fresh = u[0] - v[0] * s
-            u[0] = fresh
+            # The draw, and u' = u - v s, then v' = v[1:] - u'[1:] t2, in one pass.
+            x = u[0]
+            o[0] = o[0] + x * t
+            u[0] = x - v[0] * s
             for i in range(1, n - 1):
-                fresh = u[i] - v[i] * s
+                x = u[i]
+                o[i] = o[i] + x * t
+                fresh = x - v[i] * s
                 u[i] = fresh
                 v[i - 1] = v[i] - fresh * t2
+            o[n - 1] = o[n - 1] + u[n - 1] * t
             b = b * c
             if k % rescale == rescale - 1:
                 for i in range(n - 1):

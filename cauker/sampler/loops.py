@@ -27,8 +27,8 @@ def schur_pass(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One generalised Schur sweep of every Toeplitz matrix (first columns
     ``columns``, diagonal times ``1 + jitter``): the draws ``R_m^T g_d`` for the
-    normals ``g_d = normals[d]`` of matrix ``m = owner[d]``, and which matrices
-    held (see :mod:`cauker.sampler.toeplitz`).
+    normals ``g_d = normals[d]`` of matrix ``m = owner[d]`` (each matrix has one
+    draw or more), and which matrices held (see :mod:`cauker.sampler.toeplitz`).
 
     Arrays are laid out (position, matrix) so that each step works on one
     contiguous block and per-matrix scalars broadcast along rows. The first
