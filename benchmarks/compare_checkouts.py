@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 from pathlib import Path
 
+from results import Table, record
 from throughput import run_cauker
 
 
@@ -42,13 +44,37 @@ def main() -> None:
                 rates[checkout, processes].append(
                     rate(checkout, args.length, args.series, processes)
                 )
+    table = Table(
+        f"New over old, {args.series:,} series at L = {args.length}, medians of {args.reps}",
+        ["processes", "old series/s", "new series/s", "new/old"],
+    )
     for processes in (1, 2):
         old, new = (rates[c, processes] for c in checkouts)
+        ratio = statistics.median(new) / statistics.median(old)
         print(
             f"L={args.length}, {processes} process(es): old {[round(x) for x in old]}, "
-            f"new {[round(x) for x in new]} series/s; new/old "
-            f"{statistics.median(new) / statistics.median(old):.3f}"
+            f"new {[round(x) for x in new]} series/s; new/old {ratio:.3f}"
         )
+        table.add(
+            processes,
+            ", ".join(f"{x:,.0f}" for x in old),
+            ", ".join(f"{x:,.0f}" for x in new),
+            f"{ratio:.3f}",
+        )
+    old_name, new_name = (describe(c) for c in checkouts)
+    record(__file__, table, notes=[f"old: {old_name}; new: {new_name}"])
+
+
+def describe(checkout: Path) -> str:
+    """The checkout's folder and commit (and whether its tree differs from that commit)."""
+    git = ["git", "-C", str(checkout)]
+    run = subprocess.run
+    commit = run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if commit.returncode:
+        return str(checkout)
+    dirty = run([*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True)
+    mark = " with uncommitted changes" if dirty.stdout.strip() else ""
+    return f"{checkout.name} at {commit.stdout.strip()}{mark}"
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from results import Table, record, results_folder
+
 ONE_THREAD = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
@@ -268,19 +270,24 @@ def warm_compiled_loops() -> None:
     )
 
 
-def table(rows: list[tuple]) -> str:
-    lines = [
-        "| L | method | series | seconds | series/s | x (a) | peak RSS |",
-        "|---|---|---|---|---|---|---|",
-    ]
+def table(rows: list[tuple], baseline_name: str) -> Table:
+    result = Table(
+        f"Throughput against {baseline_name} (a)",
+        ["L", "method", "series", "seconds", "series/s", "x (a)", "peak RSS"],
+    )
     for length, name, r, base in rows:
         rate = r["series"] / r["seconds"]
         ratio = rate / (base["series"] / base["seconds"])
-        lines.append(
-            f"| {length} | {name} | {r['series']:,} | {r['seconds']:.2f} | {rate:,.1f} | "
-            f"{ratio:,.0f} | {r['rss_mib']:.0f} MiB |"
+        result.add(
+            length,
+            name,
+            f"{r['series']:,}",
+            f"{r['seconds']:.2f}",
+            f"{rate:,.1f}",
+            f"{ratio:,.0f}",
+            f"{r['rss_mib']:.0f} MiB",
         )
-    return "\n".join(lines)
+    return result
 
 
 def plot(path: str, by_length: dict, by_count: dict, baseline_name: str) -> None:
@@ -351,19 +358,26 @@ def main() -> None:
     by_count = {}
     for n in [int(x * scale) for x in (1_000, 4_000, 16_000, 64_000, 256_000)]:
         by_count[n] = n / run_cauker(512, n, 1)["seconds"]
-    print(table(rows))
-    print("\nseries/s against N at L = 512 (one process, start-up included):")
-    print("  " + ", ".join(f"{n:,}: {rate:,.0f}" for n, rate in by_count.items()))
-    ceilings = two_process_ceiling()
-    print(
-        "this machine, 2 processes / 1 process: "
-        + ", ".join(f"{name} loop {ratio:.2f}" for name, ratio in ceilings.items())
+    result = table(rows, baseline_name)
+    print(result.markdown())
+    by_n = "series/s against N at L = 512 (one process, start-up included): " + ", ".join(
+        f"{n:,}: {rate:,.0f}" for n, rate in by_count.items()
     )
+    print(by_n)
+    ceilings = two_process_ceiling()
+    ceiling = "this machine, 2 processes / 1 process: " + ", ".join(
+        f"{name} loop {ratio:.2f}" for name, ratio in ceilings.items()
+    )
+    print(ceiling)
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end")
-    if args.plot:
-        by_length[f"(a) {baseline_name}"] = by_length.pop("(a)")
-        plot(args.plot, by_length, by_count, baseline_name)
-        print(f"wrote {args.plot}")
+    by_length[f"(a) {baseline_name}"] = by_length.pop("(a)")
+    figure = Path(args.plot) if args.plot else results_folder() / "throughput.png"
+    plot(str(figure), by_length, by_count, baseline_name)
+    print(f"wrote {figure}")
+    if args.quick:  # a smoke run: the page keeps the full run's results
+        return
+    figures = [figure.name] if figure.parent.resolve() == results_folder().resolve() else []
+    record(__file__, result, notes=[by_n, ceiling], figures=figures)
 
 
 if __name__ == "__main__":
