@@ -24,8 +24,10 @@ imports included, as a user runs them), with its peak RSS:
   so that "2 processes / 1 process" can be read against what the machine gives.
 
 Ratios are against (a) at the same length, measured in the same run, because
-this machine is shared and its absolute speed varies. ``--plot FILE`` draws
-throughput against L and against N.
+this machine is shared and its absolute speed varies. The plot of throughput
+against L and against N goes to ``docs/benchmarks/results/throughput.png``
+beside the recorded tables (``--plot FILE`` puts it elsewhere); ``--quick``
+records nothing.
 """
 
 from __future__ import annotations
