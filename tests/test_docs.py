@@ -43,8 +43,9 @@ def text(page: Path) -> str:
 
 
 def visible(page: Path) -> str:
-    """The page's text as a reader sees it (Sphinx splits code into spans)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text(page)))
+    """The page's text as a reader sees it (Sphinx splits code into spans), with
+    Sphinx's typographic apostrophes read as the ASCII ones of the sources."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text(page))).replace("\u2019", "'")
 
 
 def test_every_public_name_has_a_page_from_its_docstring(site):
