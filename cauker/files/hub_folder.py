@@ -51,6 +51,7 @@ from cauker.files.folder_lock import folder_lock
 from cauker.files.runners import check_runner, write_shards
 from cauker.files.shard_plan import Shard, check_finite, plan_shards
 from cauker.files.writers import ShardFile, read_shard_file
+from cauker.tasks.corpora import check_config
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -202,7 +203,7 @@ def config_entry(
 ) -> ConfigEntry:
     import datasets
 
-    from cauker.sampler.schema import arrow_schema
+    from cauker.tasks.corpora import arrow_schema
 
     rows = {split: 0 for split in SPLITS}
     size = {split: 0 for split in SPLITS}
@@ -253,7 +254,7 @@ def export(
 
     Parameters
     ----------
-    config : CauKerConfig
+    config : CauKerConfig or TaskConfig
     output_dir : str or path
         A local folder, or an fsspec URL (``s3://bucket/cauker``, ``hf://datasets/...``).
     config_name : str, optional
@@ -291,8 +292,7 @@ def export(
     ...     datasets.load_dataset(folder, "tiny", split="train").num_rows
     8
     """
-    if not isinstance(config, CauKerConfig):
-        raise ParameterError(f"config must be a CauKerConfig, got {type(config).__name__}")
+    check_config(config)
     check_finite(config)
     name = check_config_name("default" if config_name is None else config_name)
     check_runner(num_proc, scheduler)

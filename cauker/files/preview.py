@@ -20,7 +20,8 @@ import numpy as np
 from cauker.config import CauKerConfig
 from cauker.errors import MissingDependencyError, ParameterError
 from cauker.files.atomic_files import folder_problem, write_atomically
-from cauker.sampler.rows import generate
+from cauker.task_config import is_task_config
+from cauker.tasks.corpora import generate
 from cauker.validation import check_int
 
 #: The PNG text chunk that marks an export's preview.
@@ -62,7 +63,12 @@ def render_figure(
     marker: dict | None = None,
 ) -> bytes:
     """Draw ``rows`` (dicts with ``target`` and provenance) into image bytes;
-    ``marker`` (PNG only) is stored as the ``cauker`` text chunk."""
+    ``marker`` (PNG only) is stored as the ``cauker`` text chunk. Task rows: their
+    first task (:mod:`cauker.files.task_preview`)."""
+    if is_task_config(config):
+        from cauker.files.task_preview import render_task_figure
+
+        return render_task_figure(rows, config, image_format, columns, marker)
     try:
         import matplotlib
 
@@ -135,9 +141,12 @@ def save_figure(rows: list[dict], config: CauKerConfig, out: str | Path, columns
 
 
 def save_preview(config: CauKerConfig, out: str | Path, *, rows: int = 4, columns: int = 4) -> Path:
-    """Draw the first ``rows * columns`` series of ``config`` into the image ``out``."""
+    """Draw the first ``rows * columns`` series of ``config`` into the image ``out``
+    (a task corpus: its first task, ``columns`` classes a line)."""
     rows, columns = check_int("rows", rows, 1, 12), check_int("columns", columns, 1, 12)
     _check_out(out)  # before generating anything
+    if is_task_config(config):
+        return save_figure(generate(config, stop=1).to_pylist(), config, out, columns=columns)
     wanted = rows * columns
     per_row = config.series_per_graph if config.multivariate else 1
     count = min(config.num_series, math.ceil(wanted / per_row))

@@ -59,11 +59,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
-from cauker.errors import ShardWriteError
+from cauker.errors import ParameterError, ShardWriteError
 from cauker.files.atomic_files import is_local, open_atomically
 from cauker.files.shard_plan import Shard
-from cauker.sampler.rows import iter_batches
-from cauker.sampler.schema import arrow_schema
+from cauker.task_config import is_task_config
+from cauker.tasks.corpora import arrow_schema, iter_batches
 from cauker.validation import check_choice
 
 #: The formats, by ``--format`` name.
@@ -94,9 +94,16 @@ class ShardFile:
     file_size: int
 
 
-def check_format(format: str) -> str:
-    """``format`` if it is one of ``FORMATS`` (else :class:`~cauker.errors.ParameterError`)."""
-    return check_choice("format", format, FORMATS)
+def check_format(format: str, config=None) -> str:
+    """``format`` if it is one of ``FORMATS`` (else :class:`~cauker.errors.ParameterError`);
+    a task corpus (``config``) has no GluonTS form: its rows are tasks, not series."""
+    check_choice("format", format, FORMATS)
+    if config is not None and is_task_config(config) and format == "gluonts":
+        raise ParameterError(
+            "format must be 'parquet' or 'arrow' for a task corpus (its rows are tasks, not "
+            f"GluonTS series), got {format!r}"
+        )
+    return format
 
 
 def write_shard(url: str, config: CauKerConfig, format: str, shard: Shard, path: str) -> ShardFile:

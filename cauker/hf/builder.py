@@ -16,8 +16,10 @@ repository), or ``cauker.load_dataset``:
 0
 
 Named configs are the paper's corpus sizes with the defaults of
-``cauker.CauKerConfig``; every field can be overridden, and each set of
-overrides gets its own cache directory. The builder is an ``ArrowBasedBuilder``:
+``cauker.CauKerConfig``, and the task corpora ``tasks-10k``, ``tasks-100k`` and
+``tasks-1m`` with the defaults of ``cauker.TaskConfig`` (rows are labelled
+tasks); every field can be overridden, and each set of overrides gets its own
+cache directory. The builder is an ``ArrowBasedBuilder``:
 the sampler yields whole Arrow tables, which ``datasets`` writes as they are
 (see the README for the measurement behind this choice).
 
@@ -41,8 +43,8 @@ from cauker import paper
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, SPLITS, CauKerConfig
 from cauker.errors import ParameterError
 from cauker.files.lifeline import children_die_with_this_process, die_with_parent
-from cauker.sampler.rows import iter_batches
-from cauker.sampler.schema import arrow_schema
+from cauker.task_config import TASK_SIZES, TASK_VERSION, TaskConfig
+from cauker.tasks.corpora import arrow_schema, iter_batches, rows_per_unit, size_name
 
 #: How the builder config holds ``num_series=None`` (``datasets`` drops
 #: keyword arguments that are None when it builds a config).
@@ -63,7 +65,7 @@ def work_ranges(config: CauKerConfig, split: str) -> list[tuple[int, int]]:
     rows = config.split_size(split)
     if not rows:
         return []
-    step = 1 if config.multivariate else config.series_per_graph
+    step = rows_per_unit(config)
     size = min(MAX_WORK_ROWS, math.ceil(rows / MIN_WORK_RANGES))
     size = max(step, math.ceil(size / step) * step)
     return [(start, min(rows, start + size)) for start in range(0, rows, size)]
@@ -97,6 +99,31 @@ CauKerBuilderConfig = dataclasses.make_dataclass(
 )
 
 
+def _task_config(self) -> TaskConfig:
+    """The validated task config (raises ``ParameterError`` on a bad field)."""
+    fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(TaskConfig)}
+    if fields["num_tasks"] == ENDLESS:
+        fields["num_tasks"] = None
+    return TaskConfig(**fields)
+
+
+#: A named task corpus: every field of ``TaskConfig`` and its default, plus
+#: :meth:`cauker_config`. ``num_tasks`` holds ``ENDLESS`` for None.
+TaskBuilderConfig = dataclasses.make_dataclass(
+    "TaskBuilderConfig",
+    [
+        (f.name, f.type, dataclasses.field(default=f.default, metadata=f.metadata))
+        for f in dataclasses.fields(TaskConfig)
+    ],
+    bases=(datasets.BuilderConfig,),
+    namespace={
+        "__module__": __name__,
+        "__doc__": "A named task corpus: the fields of ``cauker.TaskConfig``, all overridable.",
+        "cauker_config": _task_config,
+    },
+)
+
+
 class CauKer(datasets.ArrowBasedBuilder):
     """CauKer corpora: ``10k``, ``100k``, ``1m``, ``10m`` series, or custom."""
 
@@ -110,12 +137,21 @@ class CauKer(datasets.ArrowBasedBuilder):
             num_series=size,
         )
         for name, size in NAMED_SIZES.items()
+    ] + [
+        TaskBuilderConfig(
+            name=name,
+            version=datasets.Version(TASK_VERSION),
+            description=f"{size:,} labelled CauKer classification tasks (cauker.TaskConfig).",
+            num_tasks=size,
+        )
+        for name, size in TASK_SIZES.items()
     ]
     DEFAULT_CONFIG_NAME = "10k"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if "num_series" in kwargs and kwargs["num_series"] is None:
-            kwargs["num_series"] = ENDLESS
+        for size in ("num_series", "num_tasks"):
+            if size in kwargs and kwargs[size] is None:
+                kwargs[size] = ENDLESS
         super().__init__(*args, **kwargs)
 
     def _info(self) -> datasets.DatasetInfo:
@@ -149,11 +185,13 @@ class CauKer(datasets.ArrowBasedBuilder):
         ]
 
     def download_and_prepare(self, *args, **kwargs):
-        if self.config.cauker_config().endless:
+        config = self.config.cauker_config()
+        if config.endless:
+            size = size_name(config)
             raise ParameterError(
-                "num_series=None is an endless corpus: it can only be streamed "
+                f"{size}=None is an endless corpus: it can only be streamed "
                 "(as_streaming_dataset, or cauker.load_dataset(..., streaming=True)); "
-                "give num_series to write it"
+                f"give {size} to write it"
             )
         # num_proc workers (and the manager process beside them) end with this process
         with children_die_with_this_process():

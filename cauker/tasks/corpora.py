@@ -1,0 +1,114 @@
+"""Corpus configs and task configs behind one set of functions, for the layers above.
+
+The files, the Hub folder, the ``datasets`` builder, the streams and the
+command line treat a :class:`~cauker.config.CauKerConfig` (rows are series)
+and a :class:`~cauker.task_config.TaskConfig` (rows are tasks) alike; they ask
+this module for the rows, the schema and the sizes, and it hands the work to
+the sampler or to the tasks (imported when first asked for). A *unit* is what
+is drawn whole: a graph of a corpus (``series_per_graph`` rows, or one
+multivariate row), a task.
+
+Examples
+--------
+>>> import cauker
+>>> from cauker.tasks.corpora import rows_per_unit
+>>> rows_per_unit(cauker.named_config("10k")), rows_per_unit(cauker.named_config("tasks-10k"))
+(4, 1)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from cauker.config import CauKerConfig
+from cauker.errors import ParameterError
+from cauker.sampler import rows as corpus_rows
+from cauker.sampler.schema import arrow_schema as corpus_schema
+from cauker.task_config import TaskConfig, is_task_config
+
+#: Bytes of a task row besides its series (labels, per-class provenance), estimated.
+TASK_OVERHEAD_BYTES = 64
+
+
+def check_config(config: Any, what: str = "config") -> CauKerConfig | TaskConfig:
+    """``config`` if it is a ``CauKerConfig`` or a ``TaskConfig``, else ``ParameterError``."""
+    if not isinstance(config, (CauKerConfig, TaskConfig)):
+        raise ParameterError(
+            f"{what} must be a CauKerConfig or a TaskConfig, got {type(config).__name__}"
+        )
+    return config
+
+
+def arrow_schema(config: CauKerConfig | TaskConfig) -> pa.Schema:
+    """The schema of the rows of ``config``."""
+    if is_task_config(config):
+        from cauker.tasks.schema import task_schema  # the task machinery, when first needed
+
+        return task_schema(config)
+    return corpus_schema(config)
+
+
+def iter_batches(
+    config: CauKerConfig | TaskConfig, split: str = "train", start: int = 0, stop: int | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The rows ``[start, stop)`` of ``split``, as record batches (bounded memory)."""
+    if is_task_config(config):
+        from cauker.tasks import rows as task_rows
+
+        return task_rows.iter_task_batches(config, split, start, stop)
+    return corpus_rows.iter_batches(config, split, start, stop)
+
+
+def generate(
+    config: CauKerConfig | TaskConfig, split: str = "train", start: int = 0, stop: int | None = None
+) -> pa.Table:
+    """Rows ``[start, stop)`` of ``split`` as a table: series of a corpus, or tasks.
+
+    Examples
+    --------
+    >>> import cauker
+    >>> tasks = cauker.generate(cauker.TaskConfig(num_tasks=4, length=64))
+    >>> tasks.num_rows, tasks.column("support")[0].type.value_type.list_size
+    (4, 64)
+    """
+    if is_task_config(config):
+        from cauker.tasks import rows as task_rows
+
+        return task_rows.generate_tasks(config, split, start, stop)
+    return corpus_rows.generate(config, split, start, stop)
+
+
+def part_batches(part, config, split: str, position: int = 0) -> Iterator[pa.RecordBatch]:
+    """The rows of a stream's part (``cauker.sampler.parts.Part``: the units ``offset + j *
+    stride``) from its row ``position`` on."""
+    if is_task_config(config):
+        from cauker.tasks import rows as task_rows
+
+        return task_rows.part_batches(part.offset, part.stride, config, split, position)
+    return part.iter_batches(config, split, position)
+
+
+def rows_per_unit(config: CauKerConfig | TaskConfig) -> int:
+    """Rows drawn together, which files and work ranges never split."""
+    if is_task_config(config) or config.multivariate:
+        return 1
+    return config.series_per_graph
+
+
+def row_bytes(config: CauKerConfig | TaskConfig, provenance: int) -> int:
+    """Estimated uncompressed bytes of one row (``provenance``: a series' other columns)."""
+    if is_task_config(config):
+        series = config.mean_series() * config.channels
+        classes = (config.min_classes + config.max_classes) / 2
+        return math.ceil(series * (4 * config.length + 8) + classes * TASK_OVERHEAD_BYTES)
+    series = 4 * config.length + provenance
+    return series * config.series_per_graph if config.multivariate else series
+
+
+def size_name(config: CauKerConfig | TaskConfig) -> str:
+    """The field holding the train split's size: ``num_series``, or ``num_tasks``."""
+    return "num_tasks" if is_task_config(config) else "num_series"
