@@ -6,6 +6,7 @@ never one below; ``config`` reads the bank tables of ``sampler/`` to check names
 ==================  ===========================================================
 ``config``          :class:`CauKerConfig`, every field declared once; named configs
 ``task_config``     :class:`TaskConfig`: a corpus of labelled tasks; ``tasks-*`` configs
+``named_configs``   ``named_config``: the named corpora and task corpora
 ``errors``          every exception cauker defines (``CaukerError`` and its subclasses)
 ``validation``      the checks of arguments, one message shape
 ``sampler/``        a config in, Arrow rows out: banks, DAGs, GP draws, ``generate``
@@ -25,8 +26,9 @@ imports it.
 
 from typing import Any
 
-from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, named_config
+from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig
 from cauker.hf.loading import load_dataset
+from cauker.named_configs import named_config
 from cauker.sampler.arrays import series_array
 from cauker.task_config import TASK_SIZES, TASK_VERSION, TaskConfig
 from cauker.tasks.corpora import arrow_schema, generate, iter_batches

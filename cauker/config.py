@@ -391,15 +391,16 @@ class CauKerConfig:
 
 
 def named_config(name: str, **overrides: Any) -> CauKerConfig:
-    """The paper's corpus ``name`` (``10k``, ``100k``, ``1m``, ``10m``), with overrides;
-    or the task corpus ``tasks-10k``, ``tasks-100k``, ``tasks-1m`` (a
-    :class:`~cauker.task_config.TaskConfig`).
+    """The paper's corpus ``name`` (``10k``, ``100k``, ``1m``, ``10m``), with overrides.
+
+    (``cauker.named_config``, :func:`cauker.named_configs.named_config`, also
+    knows the task corpora.)
 
     Parameters
     ----------
-    name : {"10k", "100k", "1m", "10m", "tasks-10k", "tasks-100k", "tasks-1m"}
-        The size of the ``train`` split (``NAMED_SIZES``, ``TASK_SIZES``); every
-        other field has its default.
+    name : {"10k", "100k", "1m", "10m"}
+        The size of the ``train`` split (``NAMED_SIZES``); every other field has
+        its default.
     **overrides
         Fields of :class:`CauKerConfig`, ``num_series`` included.
 
@@ -414,14 +415,8 @@ def named_config(name: str, **overrides: Any) -> CauKerConfig:
     >>> config.num_series, config.length, config.dag_depth, config.num_nodes
     (100000, 1024, 4, 18)
     """
-    from cauker.task_config import TASK_SIZES, named_task_config  # beside this module
-
-    if name in TASK_SIZES:
-        return named_task_config(name, **overrides)
     if name not in NAMED_SIZES:
-        raise ParameterError(
-            f"config name must be one of {[*NAMED_SIZES, *TASK_SIZES]}, got {name!r}"
-        )
+        raise ParameterError(f"config name must be one of {list(NAMED_SIZES)}, got {name!r}")
     fields = {f.name for f in dataclasses.fields(CauKerConfig)}
     unknown = sorted(set(overrides) - fields)
     if unknown:

@@ -291,9 +291,7 @@ def named_task_config(name: str, **overrides: Any) -> TaskConfig:
     fields = {f.name for f in dataclasses.fields(TaskConfig)}
     unknown = sorted(set(overrides) - fields)
     if unknown:
-        raise ParameterError(
-            f"unknown task config field(s) {unknown}; allowed: {sorted(fields)}"
-        )
+        raise ParameterError(f"unknown task config field(s) {unknown}; allowed: {sorted(fields)}")
     overrides.setdefault("num_tasks", TASK_SIZES[name])
     return TaskConfig(**overrides)
 

@@ -137,7 +137,11 @@ def test_export_command(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["generate", "5k"], "config name must be one of ['10k', '100k', '1m', '10m', 'tasks-10k', 'tasks-100k', 'tasks-1m'], got '5k'"),
+        (
+            ["generate", "5k"],
+            "config name must be one of ['10k', '100k', '1m', '10m', 'tasks-10k', 'tasks-100k', "
+            "'tasks-1m'], got '5k'",
+        ),
         (["generate", "10k", "--length", "1"], "length must be >= 2, got 1"),
         (
             ["generate", "10k", "--num-series", "abc"],

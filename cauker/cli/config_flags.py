@@ -15,7 +15,8 @@ import argparse
 import dataclasses
 from typing import Any
 
-from cauker.config import NAMED_SIZES, CauKerConfig, flag_of, named_config, option
+from cauker.config import CauKerConfig, flag_of, option
+from cauker.named_configs import NAMES, named_config
 from cauker.task_config import TASK_SIZES, TaskConfig
 
 #: The fields of a task config that a corpus config lacks.
@@ -61,7 +62,7 @@ def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def add_config_argument(parser: argparse.ArgumentParser, **kwargs: Any) -> None:
     """The positional ``CONFIG`` (a named config), then the config flags."""
-    kwargs.setdefault("help", f"one of {', '.join([*NAMED_SIZES, *TASK_SIZES])}")
+    kwargs.setdefault("help", f"one of {', '.join(NAMES)}")
     parser.add_argument("config", metavar="CONFIG", **kwargs)
     add_config_flags(parser)
 

@@ -12,8 +12,9 @@ import dataclasses
 from pathlib import Path
 
 from cauker.cli.config_flags import add_config_argument, config_from
-from cauker.config import NAMED_SIZES, CauKerConfig, named_config
+from cauker.config import NAMED_SIZES, CauKerConfig
 from cauker.errors import ParameterError
+from cauker.named_configs import named_config
 from cauker.task_config import TASK_SIZES, TaskConfig
 
 

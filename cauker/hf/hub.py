@@ -39,13 +39,14 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, config_flags, named_config
+from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, config_flags
 from cauker.errors import ForeignFileError, HubError, ParameterError
 from cauker.files.atomic_files import check_writable_folder, write_atomically
 from cauker.files.card import is_cauker_card, tag_name, update_card
 from cauker.files.hub_folder import check_config_name, export_config
 from cauker.files.runners import check_runner
 from cauker.files.shard_plan import check_finite
+from cauker.named_configs import named_config
 from cauker.task_config import TASK_SIZES, is_task_config
 from cauker.tasks.corpora import check_config
 

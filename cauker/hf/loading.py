@@ -15,7 +15,7 @@ from cauker.validation import check_int
 
 def builder(name: str = "10k", *, cache_dir: str | None = None, **overrides: Any):
     """The ``datasets`` builder of config ``name`` with field overrides."""
-    from cauker.config import named_config
+    from cauker.named_configs import named_config
 
     named_config(name, **overrides)  # clear errors before datasets sees the arguments
     from cauker.hf.builder import CauKer

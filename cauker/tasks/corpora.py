@@ -44,7 +44,16 @@ def check_config(config: Any, what: str = "config") -> CauKerConfig | TaskConfig
 
 
 def arrow_schema(config: CauKerConfig | TaskConfig) -> pa.Schema:
-    """The schema of the rows of ``config``."""
+    """The schema of the rows of ``config``: series (a corpus) or tasks.
+
+    Examples
+    --------
+    >>> import cauker
+    >>> cauker.arrow_schema(cauker.CauKerConfig(num_series=8, length=64)).names[:4]
+    ['index', 'target', 'graph', 'node']
+    >>> cauker.arrow_schema(cauker.TaskConfig(length=64)).names[:3]
+    ['index', 'support', 'support_label']
+    """
     if is_task_config(config):
         from cauker.tasks.schema import task_schema  # the task machinery, when first needed
 
@@ -53,24 +62,86 @@ def arrow_schema(config: CauKerConfig | TaskConfig) -> pa.Schema:
 
 
 def iter_batches(
-    config: CauKerConfig | TaskConfig, split: str = "train", start: int = 0, stop: int | None = None
+    config: CauKerConfig | TaskConfig,
+    split: str = "train",
+    start: int = 0,
+    stop: int | None = None,
+    **options: int,
 ) -> Iterator[pa.RecordBatch]:
-    """The rows ``[start, stop)`` of ``split``, as record batches (bounded memory)."""
+    """Yield the rows ``[start, stop)`` of ``split`` as consecutive record batches, in
+    bounded memory: series of a corpus, or tasks.
+
+    Parameters
+    ----------
+    config : CauKerConfig or TaskConfig
+    split : {"train", "validation"}, default="train"
+    start, stop : int, optional
+        The rows; ``stop`` defaults to the size of the split (it must be given
+        for the ``train`` split of an endless corpus).
+    **options
+        ``graphs_per_batch`` (a corpus) or ``tasks_per_batch`` (tasks): units
+        drawn per call; the rows do not depend on it.
+
+    Yields
+    ------
+    pyarrow.RecordBatch
+        Rows with the columns of :func:`arrow_schema`.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown split or a range outside it.
+
+    Examples
+    --------
+    >>> import cauker
+    >>> config = cauker.CauKerConfig(num_series=300, length=16)
+    >>> [batch.num_rows for batch in cauker.iter_batches(config, graphs_per_batch=32)]
+    [128, 128, 44]
+    >>> tasks = cauker.TaskConfig(num_tasks=20, length=16)
+    >>> [batch.num_rows for batch in cauker.iter_batches(tasks, stop=20, tasks_per_batch=8)]
+    [8, 8, 4]
+    """
     if is_task_config(config):
         from cauker.tasks import rows as task_rows
 
-        return task_rows.iter_task_batches(config, split, start, stop)
-    return corpus_rows.iter_batches(config, split, start, stop)
+        return task_rows.iter_task_batches(config, split, start, stop, **options)
+    return corpus_rows.iter_batches(config, split, start, stop, **options)
 
 
 def generate(
     config: CauKerConfig | TaskConfig, split: str = "train", start: int = 0, stop: int | None = None
 ) -> pa.Table:
-    """Rows ``[start, stop)`` of ``split`` as a table: series of a corpus, or tasks.
+    """Rows ``[start, stop)`` of ``split`` (``"train"`` or ``"validation"``) as a table:
+    series of a corpus (``CauKerConfig``), or labelled tasks (``TaskConfig``).
+
+    The result is a pure function of the arguments: any sub-range equals the
+    same rows of the whole split, byte for byte, on any machine.
+
+    Parameters
+    ----------
+    config : CauKerConfig or TaskConfig
+    split : {"train", "validation"}, default="train"
+    start, stop : int, optional
+        The rows; ``stop`` defaults to the size of the split.
+
+    Returns
+    -------
+    pyarrow.Table
+        The columns of :func:`arrow_schema` (see :mod:`cauker.sampler.schema`
+        and :mod:`cauker.tasks.schema`).
+
+    Raises
+    ------
+    ParameterError
+        For a config of another type, an unknown split, or a range outside it.
 
     Examples
     --------
     >>> import cauker
+    >>> table = cauker.generate(cauker.CauKerConfig(num_series=8, length=64))
+    >>> table.num_rows, table.schema.field("target").type.list_size
+    (8, 64)
     >>> tasks = cauker.generate(cauker.TaskConfig(num_tasks=4, length=64))
     >>> tasks.num_rows, tasks.column("support")[0].type.value_type.list_size
     (4, 64)

@@ -203,8 +203,7 @@ def describe(prior: Prior, mechanism: Mechanism, scale: float) -> str:
         parent = label[graph.parents[position][change.parent]]
         old = graph.weights[change.target][change.parent]
         return (
-            f"weight of edge {parent} -> {label[position]}: {old:.3g} -> {change.weight:.3g}"
-            f"{mixed}"
+            f"weight of edge {parent} -> {label[position]}: {old:.3g} -> {change.weight:.3g}{mixed}"
         )
     old = _activation(prior, graph.activation[change.target], graph.activation_u[change.target])
     new = _activation(prior, change.activation, change.activation_u)

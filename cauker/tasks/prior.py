@@ -63,8 +63,11 @@ def fixed_sum(rows: np.ndarray) -> np.ndarray:
     each product by 1 exact: the same bits on every CPU (numpy's own reductions
     sum pairwise, in an order that depends on the SIMD loop it picks)."""
     shape = np.shape(rows)[1:]
-    rows = np.ascontiguousarray(rows, dtype=np.float64).reshape(len(rows), -1)
-    return rowwise_dot(rows, np.ones_like(rows)).reshape(shape)
+    rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+    # einsum sums a single column with its unrolled (pairwise) reduction loop: a second
+    # column keeps it adding row after row
+    padded = np.repeat(rows, 2, axis=1) if rows.shape[1] == 1 else rows
+    return rowwise_dot(padded, np.ones_like(padded))[: rows.shape[1]].reshape(shape)
 
 
 #: A Khatri-Rao term is drawn by a Schur sweep instead when, for its ``D`` draws

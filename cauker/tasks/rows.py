@@ -99,15 +99,14 @@ def _plan(config: TaskConfig, prior: Prior, split: str, index: int, attempt: int
 
 def _valid(samples: np.ndarray) -> bool:
     """Finite in float32, no constant channel, no two samples equal."""
-    x = samples.astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32: infinite, so redrawn
+        x = samples.astype(np.float32)
     if not np.isfinite(x).all() or (np.ptp(x, axis=2) == 0).any():
         return False
     return len({sample.tobytes() for sample in x}) == len(x)
 
 
-def _draw_classes(
-    config: TaskConfig, prior: Prior, split: str, tasks: list[_Task]
-) -> list[_Task]:
+def _draw_classes(config: TaskConfig, prior: Prior, split: str, tasks: list[_Task]) -> list[_Task]:
     """Draw every class of ``tasks``; returns the tasks that must be drawn again whole."""
     todo = [(task, label) for task in tasks for label in range(task.classes)]
     failed: dict[int, _Task] = {}
@@ -164,10 +163,9 @@ def _finish(config: TaskConfig, prior: Prior, task: _Task) -> TaskRow | None:
     if config.augmentations:
         partners = [task.samples[c][k + q :] for c in range(task.classes)]
         x = augment(x, config.augmentations, task.augmentation, task.mixup, partners)
-    x = x.astype(np.float32)
-    if config.augmentations and not (
-        np.isfinite(x).all() and not (np.ptp(x, axis=2) == 0).any()
-    ):
+    with np.errstate(over="ignore"):
+        x = x.astype(np.float32)
+    if config.augmentations and not (np.isfinite(x).all() and not (np.ptp(x, axis=2) == 0).any()):
         return None
     x = x.reshape(task.classes, k + q, *x.shape[1:])
     support = x[:, :k].reshape(-1, *x.shape[2:])[task.support_order]
