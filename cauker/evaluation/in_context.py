@@ -273,6 +273,20 @@ def task_batches(config: TaskConfig, tasks: int, batch_size: int) -> Iterator[li
         yield pending
 
 
+@dataclasses.dataclass(frozen=True)
+class TaskBatches:
+    """:func:`task_batches` as an iterable that starts again when iterated again (the
+    same tasks: they are a pure function of the config), so that a run of more steps
+    than ``tasks / batch_size`` goes round them again without keeping them."""
+
+    config: TaskConfig
+    tasks: int
+    batch_size: int
+
+    def __iter__(self) -> Iterator[list[Episode]]:
+        return task_batches(self.config, self.tasks, self.batch_size)
+
+
 # ------------------------------------------------------------------ training
 
 
@@ -311,7 +325,8 @@ def train(
     wrap: Callable | None = None,
 ):
     """Train a fresh model (initialised from ``seed``) for ``recipe.steps`` steps on
-    ``batches`` (lists of tasks; reused from the start if they run out).
+    ``batches`` (lists of tasks; iterated again from the start if they run out and
+    can be, as :class:`TaskBatches` and lists can).
 
     ``wrap`` wraps the loss module (``DistributedDataParallel`` in a DDP run).
     Returns the model (in eval mode) and the loss of every step.
@@ -332,17 +347,17 @@ def train(
             model.parameters(), lr=recipe.learning_rate, weight_decay=recipe.weight_decay
         )
         generator = torch.Generator().manual_seed(seed)  # the label codes
-        seen: list[list[Episode]] = []
         source = iter(batches)
         losses, pending = [], 0
         for step in range(recipe.steps):
             batch = next(source, None)
             if batch is None:  # fewer tasks than steps x batch size: go round again
-                if not seen:
-                    raise ParameterError("the task corpus gave no task to train on")
-                batch = seen[step % len(seen)]
-            elif len(seen) < recipe.steps:
-                seen.append(batch)
+                source = iter(batches)
+                batch = next(source, None)
+                if batch is None:
+                    raise ParameterError(
+                        f"the task batches ran out after {step} of {recipe.steps} steps"
+                    )
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, recipe)
             loss = objective(tensors(batch, device), generator)
@@ -432,7 +447,7 @@ def execute(task, protocol: InContextProtocol, datasets, on_steps=None) -> dict[
                 model = build_model(task.seed, recipe.width, recipe.depth).to(protocol.device)
                 model.eval()
             else:
-                batches = task_batches(task.corpus.config, protocol.tasks, recipe.batch_size)
+                batches = TaskBatches(task.corpus.config, protocol.tasks, recipe.batch_size)
                 model, losses = train(
                     batches,
                     seed=task.seed,
