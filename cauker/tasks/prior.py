@@ -24,7 +24,9 @@ the same call, on every CPU (see ``cauker.sampler.linalg``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,10 +95,10 @@ class TermDraw:
     method: str
     stationary: tuple[int, ...]
     shape: tuple[int, ...]
+    size: int = dataclasses.field(init=False)
 
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", math.prod(self.shape))
 
 
 @dataclass
