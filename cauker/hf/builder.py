@@ -107,6 +107,14 @@ def _task_config(self) -> TaskConfig:
     return TaskConfig(**fields)
 
 
+def _task_config_id(self, config_kwargs: dict, custom_features=None) -> str:
+    """``datasets``' config id (its cache folder), ending in the config's fingerprint:
+    the builder's version is ``TASK_VERSION``, and the fingerprint also covers the
+    series' ``ALGORITHM_VERSION``, so a cache of other bytes is never read back."""
+    base = datasets.BuilderConfig.create_config_id(self, config_kwargs, custom_features)
+    return f"{base}-{self.cauker_config().fingerprint()[:8]}"
+
+
 #: A named task corpus: every field of ``TaskConfig`` and its default, plus
 #: :meth:`cauker_config`. ``num_tasks`` holds ``ENDLESS`` for None.
 TaskBuilderConfig = dataclasses.make_dataclass(
@@ -120,6 +128,7 @@ TaskBuilderConfig = dataclasses.make_dataclass(
         "__module__": __name__,
         "__doc__": "A named task corpus: the fields of ``cauker.TaskConfig``, all overridable.",
         "cauker_config": _task_config,
+        "create_config_id": _task_config_id,
     },
 )
 
