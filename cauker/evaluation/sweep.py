@@ -103,7 +103,8 @@ def _field_value(field: str, text: str, kind: type = CauKerConfig) -> Any:
     try:
         return flag.parse(text.replace("+", ","))
     except ValueError:
-        raise ParameterError(f"vary: {field} values must be numbers, got {text!r}") from None
+        what = "numbers" if flag.parse is float else "integers"
+        raise ParameterError(f"vary: {field} values must be {what}, got {text!r}") from None
 
 
 def parse_axis(spec: str, kind: type = CauKerConfig) -> list[dict[str, Any]]:
