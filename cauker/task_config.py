@@ -21,7 +21,7 @@ import json
 from numbers import Real
 from typing import Any
 
-from cauker.config import ENDLESS_VALIDATION, MAX_ROWS, CauKerConfig, Flag
+from cauker.config import MAX_ROWS, CauKerConfig, Flag, split_rows
 from cauker.errors import ParameterError
 from cauker.validation import check_choice, check_int
 
@@ -245,15 +245,7 @@ class TaskConfig:
     def split_size(self, split: str) -> int | None:
         """Tasks of ``split``: ``train`` is ``num_tasks`` (None: endless);
         ``validation`` 1% of it (at least 1), or ``num_validation``."""
-        if split == "train":
-            return self.num_tasks
-        if split == "validation":
-            if self.num_validation is not None:
-                return self.num_validation
-            if self.num_tasks is None:
-                return ENDLESS_VALIDATION
-            return max(1, self.num_tasks // 100)
-        raise ParameterError(f"split must be 'train' or 'validation', got {split!r}")
+        return split_rows(split, self.num_tasks, self.num_validation)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able fields; custom kernels appear as their ``repr``."""

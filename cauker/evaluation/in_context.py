@@ -29,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -56,9 +55,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 #: Queries scored per forward pass (queries never see each other: any chunk gives
 #: the same scores).
 QUERY_CHUNK = 256
-#: What ``reference="kernelsynth"`` means for tasks: classes whose nodes are
-#: independent GP roots with zero mean, all other fields those of the candidate.
-KERNELSYNTH = {"dag_depth": 0, "mean_bank": "zero"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,27 +181,6 @@ def resolve_tasks(spec: Any, *, what: str = "corpus") -> Corpus:
     return Corpus(label=describe_tasks(spec), length=spec.length, config=spec)
 
 
-def resolve_reference(reference: Any, candidate: Corpus) -> Corpus | None:
-    """The reference of an in-context evaluation: None, ``"kernelsynth"`` (the
-    candidate's KernelSynth ablation) or another task config."""
-    if reference is None or (isinstance(reference, str) and reference.lower() == "none"):
-        return None
-    if isinstance(reference, str) and reference.lower() == "kernelsynth":
-        config = dataclasses.replace(candidate.config, **KERNELSYNTH)
-        if config == candidate.config:
-            config = dataclasses.replace(config, dag_depth=None, mean_bank="paper")
-            label = "cauker counterpart (dag_depth=None, mean_bank=paper)"
-        else:
-            label = "kernelsynth ablation (dag_depth=0, mean_bank=zero)"
-        return Corpus(label=label, length=config.length, config=config)
-    resolved = resolve_tasks(reference, what="reference")
-    if resolved.length != candidate.length:
-        raise ParameterError(
-            f"reference must have the corpus length {candidate.length}, got {resolved.length}"
-        )
-    return dataclasses.replace(resolved, label=f"reference {resolved.label}")
-
-
 # ------------------------------------------------------------------ episodes
 
 
@@ -290,15 +265,6 @@ class TaskBatches:
 # ------------------------------------------------------------------ training
 
 
-def learning_rate(step: int, recipe: InContextRecipe) -> float:
-    """Linear warm-up then cosine decay to zero."""
-    warmup = max(1, round(recipe.warmup_fraction * recipe.steps))
-    if step < warmup:
-        return recipe.learning_rate * (step + 1) / warmup
-    progress = (step - warmup) / max(1, recipe.steps - warmup)
-    return recipe.learning_rate * 0.5 * (1.0 + math.cos(math.pi * progress))
-
-
 def tensors(batch: list[Episode], device: str) -> list[tuple]:
     """A batch of tasks as :class:`~cauker.evaluation.in_context_model.EpisodeLoss` takes
     them: each task's context and queries, its labels, its queries' labels, its classes."""
@@ -334,6 +300,7 @@ def train(
     import torch
 
     from cauker.evaluation.in_context_model import EpisodeLoss, build_model
+    from cauker.evaluation.pretrain import learning_rate
 
     devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
     with torch.random.fork_rng(devices=devices):
@@ -359,7 +326,7 @@ def train(
                         f"the task batches ran out after {step} of {recipe.steps} steps"
                     )
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate(step, recipe)
+                group["lr"] = learning_rate(step, recipe)  # warm-up, then cosine decay
             loss = objective(tensors(batch, device), generator)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

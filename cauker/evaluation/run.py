@@ -77,7 +77,9 @@ def default_workers(protocol: Protocol, pretraining_runs: int) -> int:
     return max(1, min(available_cores(), pretraining_runs or 1))
 
 
-def _resolve_reference(reference: Any, candidate: Corpus) -> Corpus | None:
+def resolve_reference(reference: Any, candidate: Corpus, resolve=resolve_corpus) -> Corpus | None:
+    """The reference of ``candidate``: None, ``"kernelsynth"`` (its KernelSynth ablation,
+    or, if it is one, the CauKer config it ablates), or a corpus ``resolve`` reads."""
     if reference is None or (isinstance(reference, str) and reference.lower() == "none"):
         return None
     if isinstance(reference, str) and reference.lower() == KERNELSYNTH_REFERENCE:
@@ -94,7 +96,7 @@ def _resolve_reference(reference: Any, candidate: Corpus) -> Corpus | None:
         else:
             label = "kernelsynth ablation (dag_depth=0, mean_bank=zero)"
         return Corpus(label=label, length=config.length, config=config)
-    resolved = resolve_corpus(reference, what="reference")
+    resolved = resolve(reference, what="reference")
     if resolved.length != candidate.length:
         raise ParameterError(
             f"reference must have the corpus length {candidate.length}, got {resolved.length}"
@@ -170,16 +172,16 @@ def prepare(
     protocol, workers = checked_protocol(workers, protocol_options, kind)
     check_bool("baselines", baselines)
     if kind == "in-context":
-        from cauker.evaluation.in_context import resolve_reference, resolve_tasks
+        from cauker.evaluation.in_context import resolve_tasks
 
         candidate = resolve_tasks(corpus)
-        ref = resolve_reference(reference, candidate)
+        ref = resolve_reference(reference, candidate, resolve_tasks)
     else:
         candidate = resolve_corpus(corpus)
         from cauker.evaluation.encoders import ENCODERS
 
         ENCODERS[protocol.encoder].check_length(candidate.length)
-        ref = _resolve_reference(reference, candidate)
+        ref = resolve_reference(reference, candidate)
     notes = []
     if ref is not None and _same_corpus(candidate, ref):
         notes.append("the reference is the evaluated corpus itself; pass another reference")

@@ -65,10 +65,6 @@ def render_figure(
     """Draw ``rows`` (dicts with ``target`` and provenance) into image bytes;
     ``marker`` (PNG only) is stored as the ``cauker`` text chunk. Task rows: their
     first task (:mod:`cauker.files.task_preview`)."""
-    if is_task_config(config):
-        from cauker.files.task_preview import render_task_figure
-
-        return render_task_figure(rows, config, image_format, columns, marker)
     try:
         import matplotlib
 
@@ -78,6 +74,10 @@ def render_figure(
         raise MissingDependencyError(
             "the preview needs matplotlib: pip install matplotlib"
         ) from error
+    if is_task_config(config):
+        from cauker.files.task_preview import task_figure
+
+        return _figure_bytes(task_figure(rows, config, columns), image_format, marker)
     series = _univariate(rows)
     columns = max(1, min(columns, len(series)))
     lines = max(1, math.ceil(len(series) / columns))
@@ -95,6 +95,13 @@ def render_figure(
         fontsize=9,
     )
     fig.tight_layout()
+    return _figure_bytes(fig, image_format, marker)
+
+
+def _figure_bytes(fig, image_format: str, marker: dict | None) -> bytes:
+    """A matplotlib figure as image bytes (closed); ``marker`` as the PNG text chunk."""
+    import matplotlib.pyplot as plt
+
     metadata = {MARKER_KEY: json.dumps(marker, sort_keys=True)} if marker else None
     buffer = io.BytesIO()
     try:

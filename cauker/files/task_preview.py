@@ -2,13 +2,11 @@
 
 Each panel overlays the class's support samples (the first channel of a
 multivariate one) and is titled with what makes it a class; the figure's title
-gives the task's size and its 1-NN accuracy.
+gives the task's size and its 1-NN accuracy. :mod:`cauker.files.preview` saves it.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import math
 import textwrap
 
@@ -16,27 +14,14 @@ import numpy as np
 
 from cauker.task_config import TaskConfig
 
-#: The PNG text chunk that marks an export's preview (as ``cauker.files.preview``).
-MARKER_KEY = "cauker"
-
 
 def _first_channel(sample) -> np.ndarray:
     values = np.asarray(sample, dtype=np.float32)
     return values[0] if values.ndim == 2 else values
 
 
-def render_task_figure(
-    rows: list[dict],
-    config: TaskConfig,
-    image_format: str = "png",
-    columns: int = 4,
-    marker: dict | None = None,
-) -> bytes:
-    """Draw the first of ``rows`` (task rows as dicts) into image bytes; ``marker``
-    (PNG only) is stored as the ``cauker`` text chunk."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+def task_figure(rows: list[dict], config: TaskConfig, columns: int = 4):
+    """A matplotlib figure of the first of ``rows`` (task rows as dicts)."""
     import matplotlib.pyplot as plt
 
     task = rows[0]
@@ -66,10 +51,4 @@ def render_task_figure(
         fontsize=9,
     )
     fig.tight_layout()
-    metadata = {MARKER_KEY: json.dumps(marker, sort_keys=True)} if marker else None
-    buffer = io.BytesIO()
-    try:
-        fig.savefig(buffer, format=image_format, dpi=110, metadata=metadata)
-    finally:
-        plt.close(fig)
-    return buffer.getvalue()
+    return fig

@@ -71,40 +71,35 @@ def work_ranges(config: CauKerConfig, split: str) -> list[tuple[int, int]]:
     return [(start, min(rows, start + size)) for start in range(0, rows, size)]
 
 
-def _cauker_config(self) -> CauKerConfig:
-    """The validated sampler config (raises ``ParameterError`` on a bad field)."""
-    fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(CauKerConfig)}
-    if fields["num_series"] == ENDLESS:
-        fields["num_series"] = None
-    return CauKerConfig(**fields)
+def _builder_config_class(name: str, kind: type, size: str, default_size: int, **namespace):
+    """A ``datasets.BuilderConfig`` with every field of the config class ``kind`` and
+    its default (made from them: a new field needs no edit here), ``size`` (the
+    train split's size field) defaulting to ``default_size`` and holding ``ENDLESS``
+    for None, plus ``cauker_config()``: the validated config (``ParameterError`` on a
+    bad field)."""
 
+    def cauker_config(self):
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(kind)}
+        if fields[size] == ENDLESS:
+            fields[size] = None
+        return kind(**fields)
 
-def _builder_field(field: dataclasses.Field) -> tuple[str, Any, dataclasses.Field]:
-    default = DEFAULT_NUM_SERIES if field.name == "num_series" else field.default
-    return field.name, field.type, dataclasses.field(default=default, metadata=field.metadata)
+    def field(f: dataclasses.Field) -> tuple[str, Any, dataclasses.Field]:
+        default = default_size if f.name == size else f.default
+        return f.name, f.type, dataclasses.field(default=default, metadata=f.metadata)
 
-
-#: A named corpus: a ``datasets.BuilderConfig`` with every field of
-#: ``CauKerConfig`` and its default (made from them: a new field needs no edit
-#: here), plus :meth:`cauker_config`. ``num_series`` holds ``ENDLESS`` for None.
-CauKerBuilderConfig = dataclasses.make_dataclass(
-    "CauKerBuilderConfig",
-    [_builder_field(field) for field in dataclasses.fields(CauKerConfig)],
-    bases=(datasets.BuilderConfig,),
-    namespace={
-        "__module__": __name__,  # where pickle finds the class (Python < 3.12)
-        "__doc__": "A named corpus: the fields of ``cauker.CauKerConfig``, all overridable.",
-        "cauker_config": _cauker_config,
-    },
-)
-
-
-def _task_config(self) -> TaskConfig:
-    """The validated task config (raises ``ParameterError`` on a bad field)."""
-    fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(TaskConfig)}
-    if fields["num_tasks"] == ENDLESS:
-        fields["num_tasks"] = None
-    return TaskConfig(**fields)
+    return dataclasses.make_dataclass(
+        name,
+        [field(f) for f in dataclasses.fields(kind)],
+        bases=(datasets.BuilderConfig,),
+        namespace={
+            "__module__": __name__,  # where pickle finds the class (Python < 3.12)
+            "__doc__": f"A named corpus: the fields of ``cauker.{kind.__name__}``, all "
+            "overridable.",
+            "cauker_config": cauker_config,
+            **namespace,
+        },
+    )
 
 
 def _task_config_id(self, config_kwargs: dict, custom_features=None) -> str:
@@ -115,21 +110,17 @@ def _task_config_id(self, config_kwargs: dict, custom_features=None) -> str:
     return f"{base}-{self.cauker_config().fingerprint()[:8]}"
 
 
-#: A named task corpus: every field of ``TaskConfig`` and its default, plus
-#: :meth:`cauker_config`. ``num_tasks`` holds ``ENDLESS`` for None.
-TaskBuilderConfig = dataclasses.make_dataclass(
+#: A named corpus of series (``CauKerConfig``'s fields).
+CauKerBuilderConfig = _builder_config_class(
+    "CauKerBuilderConfig", CauKerConfig, "num_series", DEFAULT_NUM_SERIES
+)
+#: A named corpus of tasks (``TaskConfig``'s fields).
+TaskBuilderConfig = _builder_config_class(
     "TaskBuilderConfig",
-    [
-        (f.name, f.type, dataclasses.field(default=f.default, metadata=f.metadata))
-        for f in dataclasses.fields(TaskConfig)
-    ],
-    bases=(datasets.BuilderConfig,),
-    namespace={
-        "__module__": __name__,
-        "__doc__": "A named task corpus: the fields of ``cauker.TaskConfig``, all overridable.",
-        "cauker_config": _task_config,
-        "create_config_id": _task_config_id,
-    },
+    TaskConfig,
+    "num_tasks",
+    TASK_SIZES["tasks-10k"],
+    create_config_id=_task_config_id,
 )
 
 
