@@ -73,6 +73,7 @@ def main() -> None:
     parser.add_argument("--datasets", default="shipped")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader workers per rank")
+    parser.add_argument("--threads", type=int, default=1, help="PyTorch threads per process")
     parser.add_argument("--length", type=int, default=512)
     parser.add_argument("--out", help="write the report's JSON here")
     parser.add_argument("--tiny", action="store_true", help="a CPU smoke run")
@@ -83,6 +84,7 @@ def main() -> None:
         args.datasets = "GunPoint,Coffee"
         fields = {"length": 64, "max_classes": 4, "max_support": 3, "max_queries": 2}
 
+    torch.set_num_threads(args.threads)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     wrap = None
