@@ -138,70 +138,104 @@ def _propagate_compiled(prior, kernel, jobs, roots, scale) -> list[np.ndarray]:
     sampler's compiled kernel: the same operations in the same order, so the same bits.
 
     Rows: job after job, node after node (roots, then inner nodes in order), sample
-    after sample. Every inner node of every job is listed once, then expanded to its
-    samples with array operations."""
-    sizes = [(len(j.mechanism.graph.roots) + len(j.mechanism.graph.inner)) * j.count for j in jobs]
+    after sample. Each job's inner nodes come from its graph's :func:`_layout`, then
+    are expanded to their samples with array operations."""
+    layouts = [_layout(prior, job.mechanism.graph) for job in jobs]
+    sizes = [len(layout.order) * job.count for job, layout in zip(jobs, layouts)]
     values = np.empty((sum(sizes), prior.config.length))
     bases = np.cumsum([0, *sizes]).tolist()
-    # per inner node: its first row, samples, parents, bias, activation, owner
-    own, count, parents, bias, kind, owner = [], [], [], [], [], []
-    params: list[np.ndarray] = []
-    entry_rows: list[int] = []  # per parent: the parent's first row
-    entry_weights: list[float] = []
-    for number, (job, job_roots) in enumerate(zip(jobs, roots)):
-        graph, n, base = job.mechanism.graph, job.count, bases[number]
-        order = graph.roots + graph.inner
-        first_row = {p: base + k * n for k, p in enumerate(order)}
-        for r, position in enumerate(graph.roots):
-            values[first_row[position] : first_row[position] + n] = job_roots[r]
+    # per inner node of every job: its first row, samples, parents, bias, activation, owner
+    own, count, width, bias, kind, params, job_of, inner_of = ([] for _ in range(8))
+    entry_rows, entry_weights = [], []  # per parent: the parent's first row, its weight
+    for number, (job, job_roots, layout) in enumerate(zip(jobs, roots, layouts)):
+        n, base, inner = job.count, bases[number], len(layout.biases)
+        if job_roots:
+            values[base : base + len(job_roots) * n] = np.concatenate(job_roots)
+        if not inner:
+            continue
         change = job.mechanism.intervention
-        for i, position in enumerate(graph.inner):
-            own.append(first_row[position])
-            count.append(n)
-            parents.append(len(graph.parents[position]))
-            entry_rows += [first_row[int(p)] for p in graph.parents[position]]
-            entry_weights += _weights(job, i, scale).tolist()
-            bias.append(graph.biases[i])
-            shifted = change is not None and change.kind == "activation" and change.target == i
-            kind.append(-1 if shifted else int(graph.activation[i]))
-            owner.append((number, i))
-        if graph.inner:
-            params.append(_parameters(prior, graph))
+        weights, kinds = layout.weights, layout.kinds
+        if change is not None and change.kind == "weight":
+            weights = weights.copy()
+            at = layout.first_parent[change.target] + change.parent
+            weights[at] = _mix(weights[at], change.weight, scale)
+        if change is not None and change.kind == "activation":
+            kinds = kinds.copy()
+            kinds[change.target] = -1  # left to numpy: a mixture of two activations
+        own.append(base + (len(job_roots) + np.arange(inner)) * n)
+        count.append(np.full(inner, n))
+        width.append(layout.counts)
+        entry_rows.append(base + layout.parents * n)
+        entry_weights.append(weights)
+        bias.append(layout.biases)
+        kind.append(kinds)
+        params.append(layout.params)
+        job_of.append(np.full(inner, number))
+        inner_of.append(np.arange(inner))
     if own:
-        samples = np.array(count)
-        node = np.repeat(np.arange(len(own)), samples)  # the inner node of each row
+        samples, parents = np.concatenate(count), np.concatenate(width)
+        node = np.repeat(np.arange(samples.size), samples)  # the inner node of each row
         sample = np.arange(node.size) - np.repeat(np.cumsum(samples) - samples, samples)
-        width = np.array(parents)[node]
-        first_parent = np.concatenate([[0], np.cumsum(width)])
-        entry = np.repeat(np.arange(node.size), width)  # the row each parent entry feeds
-        entry_start = (np.cumsum(parents) - np.array(parents))[node[entry]]
-        local = np.arange(entry.size) - first_parent[entry]
-        source = entry_start + local
-        own_row = np.array(own)[node] + sample
+        row_width = parents[node]
+        first_parent = np.concatenate([[0], np.cumsum(row_width)])
+        entry = np.repeat(np.arange(node.size), row_width)  # the row each parent entry feeds
+        entry_start = (np.cumsum(parents) - parents)[node[entry]]
+        source = entry_start + np.arange(entry.size) - first_parent[entry]
+        own_row = np.concatenate(own)[node] + sample
+        job_of, inner_of = np.concatenate(job_of), np.concatenate(inner_of)
 
         def fallback(k: int) -> None:
-            number, i = owner[node[k]]
             row = values[own_row[k] : own_row[k] + 1]
+            number, i = job_of[node[k]], int(inner_of[node[k]])
             row[:] = _activate(prior, jobs[number], i, row, scale)
 
         kernel.run(
-            values, own_row, first_parent, np.array(entry_rows)[source] + sample[entry],
-            np.array(entry_weights)[source], np.array(bias)[node], np.array(kind)[node],
-            np.concatenate(params)[node], fallback,
+            values, own_row, first_parent, np.concatenate(entry_rows)[source] + sample[entry],
+            np.concatenate(entry_weights)[source], np.concatenate(bias)[node],
+            np.concatenate(kind)[node], np.concatenate(params)[node], fallback,
         )  # fmt: skip
     out = []
-    for number, job in enumerate(jobs):
-        graph, n, base = job.mechanism.graph, job.count, bases[number]
-        order = graph.roots + graph.inner
-        picks = [base + order.index(int(p)) * n for p in graph.chosen]
-        out.append(np.stack([values[p : p + n] for p in picks], axis=1))
+    for number, (job, layout) in enumerate(zip(jobs, layouts)):
+        first = bases[number] + layout.chosen * job.count
+        out.append(np.stack([values[p : p + job.count] for p in first.tolist()], axis=1))
     return out
 
 
-def _parameters(prior: Prior, graph) -> np.ndarray:
-    """``(inner nodes, 2)``: the parameters of each inner node's activation (kept on the
-    graph: a ``shift`` task's classes share it)."""
-    if graph.activation_params is None:
+@dataclass
+class Layout:
+    """A graph's needed nodes in row order (roots, then inner nodes), as arrays: the
+    parents of every inner node (their numbers in that order, in weight order), their
+    weights, counts and first entry, the biases, activations and their parameters,
+    and the numbers of the chosen nodes."""
+
+    order: list[int]
+    parents: np.ndarray
+    weights: np.ndarray
+    counts: np.ndarray
+    first_parent: np.ndarray
+    biases: np.ndarray
+    kinds: np.ndarray
+    params: np.ndarray
+    chosen: np.ndarray
+
+
+def _layout(prior: Prior, graph) -> Layout:
+    """The :class:`Layout` of ``graph``, made once (a ``shift`` task's classes share it)."""
+    if graph.layout is None:
+        order = graph.roots + graph.inner
+        number = {p: k for k, p in enumerate(order)}
+        lists = [[number[int(p)] for p in graph.parents[q]] for q in graph.inner]
+        counts = np.array([len(x) for x in lists], dtype=np.int64)
         pairs = zip(graph.activation, graph.activation_u)
-        graph.activation_params = np.array([prior.activation_parameters(k, u) for k, u in pairs])
-    return graph.activation_params
+        graph.layout = Layout(
+            order=order,
+            parents=np.array([p for x in lists for p in x], dtype=np.int64),
+            weights=np.concatenate(graph.weights) if graph.inner else np.zeros(0),
+            counts=counts,
+            first_parent=np.cumsum(counts) - counts,
+            biases=np.asarray(graph.biases, dtype=np.float64),
+            kinds=np.asarray(graph.activation, dtype=np.int64),
+            params=np.array([prior.activation_parameters(k, u) for k, u in pairs]).reshape(-1, 2),
+            chosen=np.array([number[int(p)] for p in graph.chosen], dtype=np.int64),
+        )
+    return graph.layout

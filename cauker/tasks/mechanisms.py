@@ -62,7 +62,7 @@ class Graph:
     biases: np.ndarray  # per inner node
     activation: np.ndarray  # per inner node: index in the bank
     activation_u: np.ndarray  # per inner node: two uniforms
-    activation_params: np.ndarray | None = None  # per inner node, when first needed
+    layout: object | None = None  # cauker.tasks.draws.Layout, made when first needed
 
     def edges(self) -> list[tuple[int, int]]:
         """Every ``(inner node number, parent number)`` pair, in weight order."""
