@@ -5,9 +5,12 @@ never one below; ``config`` reads the bank tables of ``sampler/`` to check names
 
 ==================  ===========================================================
 ``config``          :class:`CauKerConfig`, every field declared once; named configs
+``task_config``     :class:`TaskConfig`: a corpus of labelled tasks; ``tasks-*`` configs
+``named_configs``   ``named_config``: the named corpora and task corpora
 ``errors``          every exception cauker defines (``CaukerError`` and its subclasses)
 ``validation``      the checks of arguments, one message shape
 ``sampler/``        a config in, Arrow rows out: banks, DAGs, GP draws, ``generate``
+``tasks/``          a task config in, Arrow rows of labelled tasks out (on the sampler)
 ``files/``          rows into files: the plan, the one writer, runners, Hub folder, card
 ``hf/``             ``datasets`` builder, ``load_dataset``, streaming, push to the Hub
 ``cli/``            the ``cauker`` command line
@@ -23,18 +26,22 @@ imports it.
 
 from typing import Any
 
-from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, named_config
+from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig
 from cauker.hf.loading import load_dataset
+from cauker.named_configs import named_config
 from cauker.sampler.arrays import series_array
-from cauker.sampler.rows import generate, iter_batches
-from cauker.sampler.schema import arrow_schema
+from cauker.task_config import TASK_SIZES, TASK_VERSION, TaskConfig
+from cauker.tasks.corpora import arrow_schema, generate, iter_batches
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ALGORITHM_VERSION",
     "NAMED_SIZES",
+    "TASK_SIZES",
+    "TASK_VERSION",
     "CauKerConfig",
+    "TaskConfig",
     "arrow_schema",
     "export",
     "generate",

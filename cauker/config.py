@@ -151,6 +151,21 @@ def _check_memory(length: int, num_nodes: int, max_kernels: int) -> None:
     )
 
 
+def split_rows(split: str, train: int | None, num_validation: int | None) -> int | None:
+    """Rows of ``split`` of a corpus whose train split has ``train`` rows (None:
+    endless): the validation split has ``num_validation``, or 1% of ``train`` (at
+    least 1), or ``ENDLESS_VALIDATION`` for an endless corpus."""
+    if split == "train":
+        return train
+    if split == "validation":
+        if num_validation is not None:
+            return num_validation
+        if train is None:
+            return ENDLESS_VALIDATION
+        return max(1, train // 100)
+    raise ParameterError(f"split must be 'train' or 'validation', got {split!r}")
+
+
 # -- the command-line form of a field ---------------------------------------
 
 
@@ -357,15 +372,7 @@ class CauKerConfig:
     def split_size(self, split: str) -> int | None:
         """Rows of ``split``: ``train`` is ``num_series`` (None: endless);
         ``validation`` 1% of it."""
-        if split == "train":
-            return self.num_series
-        if split == "validation":
-            if self.num_validation is not None:
-                return self.num_validation
-            if self.num_series is None:
-                return ENDLESS_VALIDATION
-            return max(1, self.num_series // 100)
-        raise ParameterError(f"split must be 'train' or 'validation', got {split!r}")
+        return split_rows(split, self.num_series, self.num_validation)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able fields; custom kernels appear as their ``repr``."""
@@ -392,6 +399,9 @@ class CauKerConfig:
 
 def named_config(name: str, **overrides: Any) -> CauKerConfig:
     """The paper's corpus ``name`` (``10k``, ``100k``, ``1m``, ``10m``), with overrides.
+
+    (``cauker.named_config``, :func:`cauker.named_configs.named_config`, also
+    knows the task corpora.)
 
     Parameters
     ----------
@@ -435,7 +445,7 @@ def config_flags(config: CauKerConfig, base: CauKerConfig) -> list[str] | None:
     ['--length', '1024', '--mean-bank', 'zero,', '--multivariate']
     """
     words: list[str] = []
-    for field in dataclasses.fields(CauKerConfig):
+    for field in dataclasses.fields(type(config)):  # a CauKerConfig or a TaskConfig
         value, flag = getattr(config, field.name), flag_of(field)
         if value == getattr(base, field.name):
             continue

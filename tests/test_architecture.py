@@ -66,7 +66,15 @@ def test_no_module_of_the_package_imports_the_top_level_builder():
 
 #: What each layer may not import: the layers built on it.
 FORBIDDEN = {
-    "sampler": ("cauker.files", "cauker.hf", "cauker.cli", "cauker.evaluation", "datasets"),
+    "sampler": (
+        "cauker.tasks",
+        "cauker.files",
+        "cauker.hf",
+        "cauker.cli",
+        "cauker.evaluation",
+        "datasets",
+    ),
+    "tasks": ("cauker.files", "cauker.hf", "cauker.cli", "cauker.evaluation", "datasets"),
     "files": ("cauker.hf", "cauker.cli", "cauker.evaluation"),
     "hf": ("cauker.cli", "cauker.evaluation"),
     "evaluation": ("cauker.cli",),
@@ -82,3 +90,15 @@ def test_a_layer_imports_only_the_layers_it_builds_on(layer):
         if name.startswith(FORBIDDEN[layer])
     }
     assert found == set()
+
+
+def test_the_tasks_reach_the_sampler_through_one_adapter():
+    """Only cauker/tasks/prior.py (the adapter) and corpora.py (which hands a corpus
+    config back to the sampler) import cauker.sampler, so a change in the sampler's
+    internals touches one file of the tasks."""
+    importers = {
+        path.name
+        for path in sorted((PACKAGE / "tasks").rglob("*.py"))
+        if any(name.startswith("cauker.sampler") for name in imports(path))
+    }
+    assert importers == {"prior.py", "corpora.py"}

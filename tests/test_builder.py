@@ -15,15 +15,25 @@ def test_named_corpora_are_nested():
 
 
 def test_named_configs_carry_the_version_and_sizes():
-    for config in CauKer.BUILDER_CONFIGS:
+    corpora, tasks = CauKer.BUILDER_CONFIGS[:4], CauKer.BUILDER_CONFIGS[4:]
+    for config in corpora:
         assert str(config.version) == cauker.ALGORITHM_VERSION
-    assert [c.name for c in CauKer.BUILDER_CONFIGS] == ["10k", "100k", "1m", "10m"]
-    assert [c.num_series for c in CauKer.BUILDER_CONFIGS] == [
-        10_000,
-        100_000,
-        1_000_000,
-        10_000_000,
-    ]
+    for config in tasks:
+        assert str(config.version) == cauker.TASK_VERSION
+    assert [c.name for c in corpora] == ["10k", "100k", "1m", "10m"]
+    assert [c.num_series for c in corpora] == [10_000, 100_000, 1_000_000, 10_000_000]
+    assert [c.name for c in tasks] == ["tasks-10k", "tasks-100k", "tasks-1m"]
+    assert [c.num_tasks for c in tasks] == [10_000, 100_000, 1_000_000]
+
+
+def test_task_cache_folders_are_named_by_the_fingerprint(tmp_path):
+    """The builder's version of a task config is TASK_VERSION; its cache folder also
+    names the fingerprint (which covers ALGORITHM_VERSION), so that a change of the
+    series' algorithm never reads back a cache of other bytes."""
+    builder = CauKer(config_name="tasks-10k", cache_dir=str(tmp_path), length=32)
+    fingerprint = cauker.named_config("tasks-10k", length=32).fingerprint()[:8]
+    assert builder.config_id.endswith(fingerprint)
+    assert fingerprint in builder.cache_dir
 
 
 def test_builder_config_is_a_builder_config_with_every_field_and_default():

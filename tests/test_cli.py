@@ -132,7 +132,11 @@ def test_export_command_and_its_rerun_with_nothing_to_do(tmp_path, capsys, small
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["generate", "5k"], "config name must be one of ['10k', '100k', '1m', '10m'], got '5k'"),
+        (
+            ["generate", "5k"],
+            "config name must be one of ['10k', '100k', '1m', '10m', 'tasks-10k', 'tasks-100k', "
+            "'tasks-1m'], got '5k'",
+        ),
         (["generate", "10k", "--length", "1"], "length must be >= 2, got 1"),
         (
             ["generate", "10k", "--num-series", "abc"],

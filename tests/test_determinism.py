@@ -1,7 +1,8 @@
 """The same rows on every machine: rows generated in fresh processes whose BLAS
 uses other CPU kernels (``OPENBLAS_CORETYPE``), or whose numpy uses only its
 baseline SIMD loops (``NPY_DISABLE_CPU_FEATURES``), are byte-identical to rows
-generated natively.
+generated natively; corpus rows and task rows (their samples, labels, provenance
+and 1-NN accuracy) alike.
 
 ``OPENBLAS_CORETYPE`` is read when OpenBLAS loads, so each variant runs in its
 own subprocess. Each child reports the kernel OpenBLAS actually uses, so the
@@ -24,6 +25,16 @@ import pytest
 #: v2 banks (Matern kernels, tanh/softplus/swish/gaussian), layered DAGs and
 #: long series.
 WORKLOAD = [({}, 600), ({"kernel_bank": "v2", "activation_bank": "v2", "dag_depth": 3}, 200)]
+#: Task corpora (``tasks-10k`` with overrides, tasks): both class definitions, every
+#: augmentation, the v2 banks and multivariate samples. A task's "row" is its support and
+#: queries, flattened; its structure includes the 1-NN accuracy.
+TASK_WORKLOAD = [
+    ({"tasks": True}, 24),
+    ({"tasks": True, "class_definition": "shift", "augmentations": ["mixup", "crop",
+      "time_shift", "scale", "noise"]}, 24),
+    ({"tasks": True, "kernel_bank": "v2", "activation_bank": "v2", "multivariate": True,
+      "shift_scale": 0.5, "class_definition": "shift", "length": 128}, 12),
+]  # fmt: skip
 
 CHILD = r"""
 import hashlib, json, sys
@@ -34,20 +45,40 @@ import cauker
 
 blas = [i for i in threadpool_info() if i["internal_api"] == "openblas"]
 out = {"blas": sorted({i.get("architecture") for i in blas})}
-for overrides, rows in json.loads(sys.argv[1]):
-    table = cauker.generate(cauker.named_config("10k", **overrides), stop=rows)
-    column = table.column("target").combine_chunks()
-    while pa.types.is_fixed_size_list(column.type):
+def flat(column):
+    column = column.combine_chunks()
+    while pa.types.is_fixed_size_list(column.type) or pa.types.is_list(column.type):
         column = column.flatten()
-    values = np.asarray(column).reshape(table.num_rows, -1)
+    return np.asarray(column)
+
+
+def task_values(table):  # each task's support and query values, a row per task (padded)
+    per_task = []
+    for task in range(table.num_rows):
+        both = [flat(table[name].slice(task, 1)) for name in ("support", "query")]
+        per_task.append(np.concatenate(both))
+    width = max(v.size for v in per_task)
+    return np.stack([np.pad(v, (0, width - v.size)) for v in per_task])
+
+
+for overrides, rows in json.loads(sys.argv[1]):
+    tasks = overrides.pop("tasks", False)
+    name = "tasks-10k" if tasks else "10k"
+    table = cauker.generate(cauker.named_config(name, **overrides), stop=rows)
+    if tasks:
+        values = task_values(table)
+        table = table.drop(["support", "query"])
+    else:
+        values = flat(table.column("target")).reshape(table.num_rows, -1)
+        table = table.drop(["target"])
     out.setdefault("rows", []).append([hashlib.sha256(v.tobytes()).hexdigest() for v in values])
-    out.setdefault("structure", []).append(json.dumps(table.drop(["target"]).to_pylist()))
+    out.setdefault("structure", []).append(json.dumps(table.to_pylist()))
     out.setdefault("values", []).append(values.tolist())
 print(json.dumps(out))
 """
 
 
-def generate_in_subprocess(env_changes: dict[str, str], workload=WORKLOAD) -> dict:
+def generate_in_subprocess(env_changes: dict[str, str], workload=WORKLOAD + TASK_WORKLOAD) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE",)}
     env.pop("NPY_DISABLE_CPU_FEATURES", None)
     env.update(env_changes)

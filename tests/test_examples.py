@@ -53,3 +53,14 @@ def test_ddp_stream_ranks_see_disjoint_rows_covering_the_split_and_resume(tmp_pa
     assert not set(seen[0]) & set(seen[1])  # disjoint ranks
     assert sorted(seen[0] + seen[1]) == list(range(100))  # together the split, each row once
     assert (len(seen[0]), len(seen[1])) == (52, 48)
+
+
+def test_in_context_classifier_trains_on_streamed_tasks_and_reports(tmp_path):
+    pytest.importorskip("sktime")  # the shipped GunPoint and Coffee
+    script = str(EXAMPLES / "in_context_classifier.py")
+    out = run([sys.executable, script, "--tiny", "--out", "report.json"], tmp_path)
+    assert "graph seed 0: loss" in out and "shift seed 0: loss" in out
+    assert "In-context accuracy (%) on 2 real UCR datasets" in out
+    assert "vs 1-NN, same context:" in out
+    report = (tmp_path / "report.json").read_text()
+    assert '"knn"' in report and '"random_init"' in report

@@ -12,8 +12,10 @@ import dataclasses
 from pathlib import Path
 
 from cauker.cli.config_flags import add_config_argument, config_from
-from cauker.config import NAMED_SIZES, CauKerConfig, named_config
+from cauker.config import NAMED_SIZES, CauKerConfig
 from cauker.errors import ParameterError
+from cauker.named_configs import named_config
+from cauker.task_config import TASK_SIZES, TaskConfig
 
 
 def _check_local_output(text: str) -> Path:
@@ -66,17 +68,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_configs(args: argparse.Namespace) -> int:
-    fields = [f.name for f in dataclasses.fields(CauKerConfig)]
-    rows = [["config", *fields]]
-    for name in NAMED_SIZES:
-        config = named_config(name)
-        values = {f: getattr(config, f) for f in fields}
-        values["num_validation"] = config.split_size("validation")  # what None stands for
-        rows.append([name] + [str(values[f]) for f in fields])
-    rows = [list(col) for col in zip(*rows)]  # one line per field reads better
-    width = [max(len(cell) for cell in col) for col in zip(*rows)]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, width)).rstrip())
+    for number, (kind, names) in enumerate(((CauKerConfig, NAMED_SIZES), (TaskConfig, TASK_SIZES))):
+        if number:
+            print()
+        fields = [f.name for f in dataclasses.fields(kind)]
+        rows = [["config", *fields]]
+        for name in names:
+            config = named_config(name)
+            values = {f: getattr(config, f) for f in fields}
+            values["num_validation"] = config.split_size("validation")  # what None stands for
+            rows.append([name] + [str(values[f]) for f in fields])
+        rows = [list(col) for col in zip(*rows)]  # one line per field reads better
+        width = [max(len(cell) for cell in col) for col in zip(*rows)]
+        for row in rows:
+            print("  ".join(cell.ljust(w) for cell, w in zip(row, width)).rstrip())
     return 0
 
 
@@ -167,7 +172,9 @@ def register(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("configs", help="list the named configs and their parameters")
+    p = sub.add_parser(
+        "configs", help="list the named configs (corpora and task corpora) and their parameters"
+    )
     p.set_defaults(func=cmd_configs)
 
     p = sub.add_parser("preview", help="draw a grid of sample series to a PNG")

@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from cauker.cli.config_flags import add_config_flags, config_overrides
-from cauker.config import NAMED_SIZES, named_config
 from cauker.errors import ParameterError
 from cauker.evaluation.protocol import ENCODER_NAMES
+from cauker.named_configs import NAMES, named_config
 
 
 def _seeds(text: str) -> list[int]:
@@ -31,6 +31,20 @@ def _seeds(text: str) -> list[int]:
 
 def _add_protocol_arguments(parser: argparse.ArgumentParser) -> None:
     protocol = parser.add_argument_group("protocol (unset values come from the preset)")
+    protocol.add_argument(
+        "--protocol",
+        choices=["zero-shot", "in-context"],
+        default="zero-shot",
+        help="zero-shot (default): pretrain an encoder on a corpus, classifiers on its frozen "
+        "embeddings; in-context: train an in-context classifier on a task corpus (tasks-10k...) "
+        "and score it few-shot against 1-NN with the same context",
+    )
+    protocol.add_argument(
+        "--shots",
+        type=int,
+        default=None,
+        help="in-context: labelled train examples per class in the context (5)",
+    )
     protocol.add_argument(
         "--datasets",
         default="shipped",
@@ -47,10 +61,17 @@ def _add_protocol_arguments(parser: argparse.ArgumentParser) -> None:
     )
     protocol.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     protocol.add_argument(
-        "--series", type=int, default=None, help="series of each corpus used (10000)"
+        "--series",
+        type=int,
+        default=None,
+        help="series of each corpus used (10000); in-context: tasks (steps x batch size)",
     )
-    protocol.add_argument("--steps", type=int, default=None, help="pretraining steps (300)")
-    protocol.add_argument("--batch-size", type=int, default=None, help="series per step (256)")
+    protocol.add_argument(
+        "--steps", type=int, default=None, help="pretraining steps (300; in-context 400)"
+    )
+    protocol.add_argument(
+        "--batch-size", type=int, default=None, help="series per step (256; in-context: 8 tasks)"
+    )
     protocol.add_argument(
         "--seeds", type=_seeds, default=None, help="pretraining seeds, e.g. 0,1,2 (0,1,2)"
     )
@@ -94,7 +115,8 @@ def register(subparsers) -> None:
         default="10k",
         metavar="CONFIG_OR_PATH",
         help="a named config (10k, 100k, 1m, 10m; the overrides below apply) or a folder of "
-        "Parquet files with a 'target' column (default 10k)",
+        "Parquet files with a 'target' column (default 10k); with --protocol in-context, a task "
+        "config (tasks-10k, tasks-100k, tasks-1m)",
     )
     add_config_flags(parser, "config overrides (named configs only)")
     parser.add_argument(
@@ -169,19 +191,21 @@ def register(subparsers) -> None:
 def _config_from_args(args: argparse.Namespace, positional: str):
     name = getattr(args, positional)
     overrides = config_overrides(args)
-    if name in NAMED_SIZES:
+    if name in NAMES:
         return named_config(name, **overrides)
     if overrides:
         flag = "--" + sorted(overrides)[0].replace("_", "-")
         raise ParameterError(
-            f"{flag} applies only to a named config ({', '.join(NAMED_SIZES)}), "
+            f"{flag} applies only to a named config ({', '.join(NAMES)}), "
             f"not to {positional.upper()}={name!r}"
         )
     return name
 
 
 def _protocol_kwargs(args: argparse.Namespace) -> dict:
-    return {
+    shots = {} if args.shots is None else {"shots": args.shots}
+    return shots | {
+        "protocol": args.protocol,
         "datasets": args.datasets,
         "encoder": args.encoder,
         "device": args.device,

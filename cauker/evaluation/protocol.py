@@ -35,7 +35,7 @@ import importlib.util
 import json
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -108,6 +108,9 @@ class Protocol:
     recipe: Recipe
     seeds: tuple[int, ...]
     threads: int = 1
+
+    #: The methods scored besides the corpora (not a field: not in the fingerprint).
+    baselines: ClassVar[tuple[str, ...]] = ("random_init", "raw")
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

@@ -40,13 +40,16 @@ from typing import Any
 from cauker.evaluation import statistics
 from cauker.evaluation.statistics import Comparison
 
-METHODS = ("candidate", "reference", "random_init", "raw")
+METHODS = ("candidate", "reference", "random_init", "raw", "knn")
 CLASSIFIER_NAMES = {"rf": "random forest", "logreg": "logistic regression"}
+#: The in-context protocol's one "classifier": the model's own prediction.
+IN_CONTEXT_NAMES = {"in_context": "in-context"}
 SHORT_LABELS = {
     "candidate": "candidate",
     "reference": "reference",
     "random_init": "random init",
     "raw": "raw series",
+    "knn": "1-NN",
 }
 
 
@@ -70,6 +73,16 @@ class EvaluationReport:
         return [m for m in METHODS if m in self.results]
 
     @property
+    def in_context(self) -> bool:
+        """Whether this is the in-context protocol's report."""
+        return self.settings.get("protocol") == "in-context"
+
+    @property
+    def classifier_names(self) -> dict[str, str]:
+        """The classifiers of this protocol, by key."""
+        return IN_CONTEXT_NAMES if self.in_context else CLASSIFIER_NAMES
+
+    @property
     def dataset_names(self) -> list[str]:
         return [d["name"] for d in self.datasets]
 
@@ -78,7 +91,11 @@ class EvaluationReport:
             return self.corpus["label"]
         if method == "reference" and self.reference is not None:
             return self.reference["label"]
-        return {"random_init": "random init (no pretraining)", "raw": "raw series"}[method]
+        return {
+            "random_init": "random init (no pretraining)",
+            "raw": "raw series",
+            "knn": "1-NN, same context",
+        }[method]
 
     def seed_means(self, method: str, classifier: str = "rf") -> dict[str, float]:
         """Mean accuracy over datasets, per seed."""
@@ -94,16 +111,18 @@ class EvaluationReport:
         return {d: sum(s[d][classifier] for s in seeds) / len(seeds) for d in self.dataset_names}
 
     def compare(
-        self, method: str = "candidate", against: str = "reference", classifier: str = "rf"
+        self, method: str = "candidate", against: str = "reference", classifier: str | None = None
     ) -> Comparison:
-        """The paired comparison of two methods (see :mod:`cauker.evaluation.statistics`)."""
+        """The paired comparison of two methods (see :mod:`cauker.evaluation.statistics`)
+        on ``classifier`` (default: the protocol's first)."""
+        classifier = classifier or next(iter(self.classifier_names))
         return statistics.compare_tables(self.results[method], self.results[against], classifier)
 
     def comparisons(self) -> list[dict[str, Any]]:
         """The candidate against every other method, for each classifier."""
         out = []
         for against in self.methods[1:]:
-            for classifier in CLASSIFIER_NAMES:
+            for classifier in self.classifier_names:
                 c = self.compare("candidate", against, classifier)
                 out.append(
                     {"method": "candidate", "against": against, "classifier": classifier}
@@ -121,7 +140,7 @@ class EvaluationReport:
                     "per_seed": self.seed_means(method, classifier),
                     "per_dataset": self.per_dataset(method, classifier),
                 }
-                for classifier in CLASSIFIER_NAMES
+                for classifier in self.classifier_names
             }
             for method in self.methods
         }
@@ -157,27 +176,37 @@ class EvaluationReport:
         s = self.settings
         recipe = s.get("recipe", {})
         width = max(len(self.label(m)) for m in self.methods) + 2
-        lines = [
-            f"Zero-shot accuracy (%) on {len(names)} real UCR datasets, series resampled to "
-            f"{s['length']}; frozen encoder, classifiers fit on train embeddings",
-            f"encoder {s.get('encoder', 'cnn')} on {s.get('device', 'cpu')}: "
-            f"{s['series']} series per corpus, {recipe.get('steps')} steps x "
-            f"{recipe.get('batch_size')} series, seeds {', '.join(seeds)}",
-            "",
-        ]
+        if self.in_context:
+            lines = [
+                f"In-context accuracy (%) on {len(names)} real UCR datasets, series resampled "
+                f"to {s['length']}; context: {s.get('shots')} labelled train examples per class, "
+                "queries: the test split",
+                f"in-context classifier on {s.get('device', 'cpu')}: {s['series']} tasks per "
+                f"corpus, {recipe.get('steps')} steps x {recipe.get('batch_size')} tasks, "
+                f"seeds {', '.join(seeds)}",
+                "",
+            ]
+        else:
+            lines = [
+                f"Zero-shot accuracy (%) on {len(names)} real UCR datasets, series resampled to "
+                f"{s['length']}; frozen encoder, classifiers fit on train embeddings",
+                f"encoder {s.get('encoder', 'cnn')} on {s.get('device', 'cpu')}: "
+                f"{s['series']} series per corpus, {recipe.get('steps')} steps x "
+                f"{recipe.get('batch_size')} series, seeds {', '.join(seeds)}",
+                "",
+            ]
+        classifiers = self.classifier_names
         if len(seeds) <= 4:
             block = 8 * (len(seeds) + 1) + 2
             cells = "".join(f"{'seed ' + x:>8}" for x in seeds) + f"{'mean':>8}  "
         else:  # many seeds: the mean and the range across seeds
             block, cells = 26, f"{'mean':>8}{'seed range':>16}  "
-        lines.append(
-            " " * width + "".join(f"{CLASSIFIER_NAMES[c]:<{block}}" for c in CLASSIFIER_NAMES)
-        )
-        head = f"{'method':<{width}}" + cells * len(CLASSIFIER_NAMES)
+        lines.append(" " * width + "".join(f"{classifiers[c]:<{block}}" for c in classifiers))
+        head = f"{'method':<{width}}" + cells * len(classifiers)
         lines += [head.rstrip(), "-" * len(head.rstrip())]
         for method in self.methods:
             row = f"{self.label(method):<{width}}"
-            for classifier in CLASSIFIER_NAMES:
+            for classifier in classifiers:
                 per_seed = self.seed_means(method, classifier)
                 mean = self.mean(method, classifier)
                 if len(seeds) <= 4:
@@ -190,7 +219,7 @@ class EvaluationReport:
         name_width = max(7, *(len(n) for n in names)) + 2
         lines += [
             "",
-            "Per dataset, random forest / logistic regression (mean over seeds):",
+            f"Per dataset, {' / '.join(classifiers.values())} (mean over seeds):",
             f"{'dataset':<{name_width}}"
             + "".join(f"{SHORT_LABELS[m]:>{col}}" for m in self.methods),
         ]
@@ -205,9 +234,9 @@ class EvaluationReport:
             ]
         for against in self.methods[1:]:
             lines.append(f"  vs {self.label(against)}:")
-            for classifier in CLASSIFIER_NAMES:
+            for classifier in classifiers:
                 c = self.compare("candidate", against, classifier)
-                lines.append(f"    {CLASSIFIER_NAMES[classifier]:<20} {c.describe()}")
+                lines.append(f"    {classifiers[classifier]:<20} {c.describe()}")
         if len(names) < statistics.MIN_DATASETS and len(self.methods) > 1:
             lines.append(
                 f"note: with fewer than {statistics.MIN_DATASETS} datasets no comparison can "
@@ -218,9 +247,8 @@ class EvaluationReport:
         return "\n".join(lines)
 
     def _cell(self, method: str, dataset: str) -> str:
-        rf = self.per_dataset(method, "rf")[dataset]
-        lr = self.per_dataset(method, "logreg")[dataset]
-        return f"{rf:.1f} / {lr:.1f}"
+        values = [self.per_dataset(method, c)[dataset] for c in self.classifier_names]
+        return " / ".join(f"{v:.1f}" for v in values)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvaluationReport:

@@ -28,12 +28,15 @@ from cauker.evaluation.protocol import Protocol, make_protocol
 from cauker.evaluation.real_datasets import SHIPPED, RealDataset, load_datasets
 from cauker.evaluation.report import EvaluationReport
 from cauker.evaluation.tasks import Prepared, Task, run_tasks
-from cauker.validation import check_bool, check_int
+from cauker.validation import check_bool, check_choice, check_int
 
 KERNELSYNTH_REFERENCE = "kernelsynth"
 #: The fields a KernelSynth ablation changes, at their CauKer (paper) values.
 CAUKER_COUNTERPART = {"dag_depth": None, "mean_bank": "paper"}
 BASELINES = ("random_init", "raw")
+#: The protocols: ``zero-shot`` (frozen encoder, classifiers on its embeddings) and
+#: ``in-context`` (:mod:`cauker.evaluation.in_context`).
+PROTOCOLS = ("zero-shot", "in-context")
 
 
 @dataclasses.dataclass
@@ -74,7 +77,9 @@ def default_workers(protocol: Protocol, pretraining_runs: int) -> int:
     return max(1, min(available_cores(), pretraining_runs or 1))
 
 
-def _resolve_reference(reference: Any, candidate: Corpus) -> Corpus | None:
+def resolve_reference(reference: Any, candidate: Corpus, resolve=resolve_corpus) -> Corpus | None:
+    """The reference of ``candidate``: None, ``"kernelsynth"`` (its KernelSynth ablation,
+    or, if it is one, the CauKer config it ablates), or a corpus ``resolve`` reads."""
     if reference is None or (isinstance(reference, str) and reference.lower() == "none"):
         return None
     if isinstance(reference, str) and reference.lower() == KERNELSYNTH_REFERENCE:
@@ -91,7 +96,7 @@ def _resolve_reference(reference: Any, candidate: Corpus) -> Corpus | None:
         else:
             label = "kernelsynth ablation (dag_depth=0, mean_bank=zero)"
         return Corpus(label=label, length=config.length, config=config)
-    resolved = resolve_corpus(reference, what="reference")
+    resolved = resolve(reference, what="reference")
     if resolved.length != candidate.length:
         raise ParameterError(
             f"reference must have the corpus length {candidate.length}, got {resolved.length}"
@@ -110,15 +115,17 @@ def corpus_tasks(method: str, corpus: Corpus, seeds: Sequence[int]) -> list[Task
     return [Task(method, s, "pretrain", corpus.draw(s)) for s in seeds]
 
 
-def baseline_tasks(seeds: Sequence[int]) -> list[Task]:
-    return [Task(kind, s, kind) for kind in BASELINES for s in seeds]
+def baseline_tasks(seeds: Sequence[int], baselines: Sequence[str] = BASELINES) -> list[Task]:
+    return [Task(kind, s, kind) for kind in baselines for s in seeds]
 
 
 def checked_protocol(
-    workers: int | None, protocol_options: dict[str, Any]
+    workers: int | None, protocol_options: dict[str, Any], protocol: str = "zero-shot"
 ) -> tuple[Protocol, int | None]:
     """The protocol of ``protocol_options`` (the arguments of
-    :func:`~cauker.evaluation.protocol.make_protocol`), and ``workers``, checked.
+    :func:`~cauker.evaluation.protocol.make_protocol`, or of
+    :func:`~cauker.evaluation.in_context.make_in_context_protocol` for
+    ``protocol="in-context"``), and ``workers``, checked.
 
     Raises
     ------
@@ -127,13 +134,22 @@ def checked_protocol(
     MissingDependencyError
         If PyTorch (or mantis-tsfm, for a Mantis encoder) is missing.
     """
-    protocol = make_protocol(**protocol_options)
-    return protocol, check_int("workers", workers, 1, optional=True)
+    check_choice("protocol", protocol, PROTOCOLS)
+    if protocol == "in-context":
+        from cauker.evaluation.in_context import make_in_context_protocol
+
+        made = make_in_context_protocol(**protocol_options)
+    else:
+        if "shots" in protocol_options:
+            raise ParameterError("shots applies only to protocol='in-context'")
+        made = make_protocol(**protocol_options)
+    return made, check_int("workers", workers, 1, optional=True)
 
 
 def prepare(
     corpus: CauKerConfig | str | os.PathLike = "10k",
     *,
+    protocol: str = "zero-shot",
     reference: CauKerConfig | str | os.PathLike | None = KERNELSYNTH_REFERENCE,
     datasets: str | Sequence[str] = SHIPPED,
     baselines: bool = True,
@@ -152,13 +168,20 @@ def prepare(
         With the install hint, when PyTorch or mantis-tsfm is missing.
     """
     started = time.perf_counter()
-    protocol, workers = checked_protocol(workers, protocol_options)
+    kind = protocol
+    protocol, workers = checked_protocol(workers, protocol_options, kind)
     check_bool("baselines", baselines)
-    candidate = resolve_corpus(corpus)
-    from cauker.evaluation.encoders import ENCODERS
+    if kind == "in-context":
+        from cauker.evaluation.in_context import resolve_tasks
 
-    ENCODERS[protocol.encoder].check_length(candidate.length)
-    ref = _resolve_reference(reference, candidate)
+        candidate = resolve_tasks(corpus)
+        ref = resolve_reference(reference, candidate, resolve_tasks)
+    else:
+        candidate = resolve_corpus(corpus)
+        from cauker.evaluation.encoders import ENCODERS
+
+        ENCODERS[protocol.encoder].check_length(candidate.length)
+        ref = resolve_reference(reference, candidate)
     notes = []
     if ref is not None and _same_corpus(candidate, ref):
         notes.append("the reference is the evaluated corpus itself; pass another reference")
@@ -170,7 +193,7 @@ def prepare(
     real, prepared = prepare_datasets(datasets, candidate.length)
     tasks = [t for name, c in corpora.items() for t in corpus_tasks(name, c, protocol.seeds)]
     if baselines:
-        tasks += baseline_tasks(protocol.seeds)
+        tasks += baseline_tasks(protocol.seeds, protocol.baselines)
     pretraining = sum(t.kind == "pretrain" for t in tasks)
     plan = EvaluationPlan(
         corpora=corpora,
@@ -266,7 +289,13 @@ def evaluate(
 
     Parameters
     ----------
-    corpus : CauKerConfig, config name (``"10k"``...) or path to Parquet files
+    corpus : CauKerConfig, config name (``"10k"``...) or path to Parquet files;
+        with ``protocol="in-context"``, a TaskConfig or a task config name
+    protocol : ``"zero-shot"`` (default) or ``"in-context"``
+        ``in-context`` trains an in-context classifier on the task corpus and
+        scores it few-shot against 1-NN with the same context
+        (:mod:`cauker.evaluation.in_context`; ``shots`` sets the examples per
+        class in the context, 5 by default).
     reference : same kinds, ``"kernelsynth"`` (default) or None
     datasets : ``"shipped"``, dataset names or paths (see
         :func:`cauker.evaluation.load_datasets`); never downloaded

@@ -19,6 +19,12 @@ Grids (the values of an axis are separated by commas; bank entries by ``+``):
 By default every axis is varied alone around the base config (the paper's
 ablations); ``product=True`` takes the Cartesian product of the axes.
 
+With ``protocol="in-context"`` the base is a task config (``tasks-10k``...),
+any of its fields is an axis (``class_definition=graph,shift``,
+``shift_scale=0.25,0.5,1``, ``augmentations=none,mixup+noise``), every cell
+trains the in-context classifier of :mod:`cauker.evaluation.in_context`, and
+the anchors are the untrained classifier and 1-NN with the same context.
+
 Resuming: each cell is one JSON file in ``output_dir``, written as soon as all
 its seeds are done (atomically). A later run skips the cells whose file is
 present, runs only the seeds a file lacks, and refuses a file made under
@@ -49,14 +55,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cauker.config import NAMED_SIZES, CauKerConfig, flag_of, named_config
+from cauker.config import CauKerConfig, flag_of
 from cauker.errors import ParameterError
 from cauker.evaluation import statistics
 from cauker.evaluation.corpus import Corpus, describe_config, resolve_corpus
 from cauker.evaluation.protocol import Protocol
 from cauker.evaluation.real_datasets import SHIPPED
+from cauker.evaluation.report import CLASSIFIER_NAMES, IN_CONTEXT_NAMES
 from cauker.evaluation.run import (
-    BASELINES,
     baseline_tasks,
     checked_protocol,
     corpus_tasks,
@@ -65,6 +71,11 @@ from cauker.evaluation.run import (
     prepare_datasets,
 )
 from cauker.evaluation.tasks import Task, run_tasks
+from cauker.named_configs import NAMES, named_config
+from cauker.task_config import TaskConfig
+
+#: The anchors of both protocols (zero-shot: random_init, raw; in-context: random_init, knn).
+ANCHORS = ("random_init", "raw", "knn")
 
 #: Named cells: a few fields changed together.
 NAMED_CELLS = {
@@ -73,17 +84,17 @@ NAMED_CELLS = {
 }
 REFERENCE = "reference"
 #: Fields that are not corpus properties, so not axes.
-NOT_AXES = ("num_series", "seed", "num_validation")
+NOT_AXES = ("num_series", "num_tasks", "seed", "num_validation")
 
 
 # ------------------------------------------------------------------ grid
 
 
-def _field_value(field: str, text: str) -> Any:
+def _field_value(field: str, text: str, kind: type = CauKerConfig) -> Any:
     """Parse one axis value as the command line does (:class:`cauker.config.Flag`), but
     with ``+`` between bank entries (``zero+linear``: commas separate the values), and
     ``true`` or ``false`` for a switch."""
-    flag = flag_of(next(f for f in dataclasses.fields(CauKerConfig) if f.name == field))
+    flag = flag_of(next(f for f in dataclasses.fields(kind) if f.name == field))
     text = text.strip()
     if flag.switch:
         if text.lower() not in ("true", "false"):
@@ -92,12 +103,14 @@ def _field_value(field: str, text: str) -> Any:
     try:
         return flag.parse(text.replace("+", ","))
     except ValueError:
-        raise ParameterError(f"vary: {field} values must be integers, got {text!r}") from None
+        what = "numbers" if flag.parse is float else "integers"
+        raise ParameterError(f"vary: {field} values must be {what}, got {text!r}") from None
 
 
-def parse_axis(spec: str) -> list[dict[str, Any]]:
-    """``"max_kernels/max_parents=3/2,4/3"`` -> ``[{max_kernels: 3, max_parents: 2}, ...]``."""
-    fields = {f.name for f in dataclasses.fields(CauKerConfig)} - set(NOT_AXES)
+def parse_axis(spec: str, kind: type = CauKerConfig) -> list[dict[str, Any]]:
+    """``"max_kernels/max_parents=3/2,4/3"`` -> ``[{max_kernels: 3, max_parents: 2}, ...]``
+    (fields of ``kind``: ``CauKerConfig``, or ``TaskConfig``)."""
+    fields = {f.name for f in dataclasses.fields(kind)} - set(NOT_AXES)
     if not isinstance(spec, str) or "=" not in spec:
         raise ParameterError(f"vary must look like FIELD=V1,V2 or F1/F2=A1/B1,A2/B2, got {spec!r}")
     left, right = spec.split("=", 1)
@@ -112,7 +125,7 @@ def parse_axis(spec: str) -> list[dict[str, Any]]:
         parts = group.split("/")
         if len(parts) != len(names) or not group.strip():
             raise ParameterError(f"vary: {group!r} in {spec!r} must give {len(names)} value(s)")
-        values.append({n: _field_value(n, p) for n, p in zip(names, parts, strict=True)})
+        values.append({n: _field_value(n, p, kind) for n, p in zip(names, parts, strict=True)})
     return values
 
 
@@ -124,7 +137,11 @@ def _cell_name(overrides: Mapping[str, Any]) -> str:
 
 
 def expand_grid(
-    vary: Sequence[str] = (), cells: Sequence[str] = (), *, product: bool = False
+    vary: Sequence[str] = (),
+    cells: Sequence[str] = (),
+    *,
+    product: bool = False,
+    kind: type = CauKerConfig,
 ) -> list[tuple[str, dict[str, Any]]]:
     """The cells of a grid: ``[(name, overrides), ...]``, named cells first, no duplicates."""
     out: dict[str, dict[str, Any]] = {}
@@ -132,7 +149,7 @@ def expand_grid(
         if name not in NAMED_CELLS:
             raise ParameterError(f"cells: unknown cell {name!r}; allowed: {sorted(NAMED_CELLS)}")
         out[name] = dict(NAMED_CELLS[name])
-    axes = [parse_axis(spec) for spec in vary]
+    axes = [parse_axis(spec, kind) for spec in vary]
     if product and axes:
         combos = [dict(kv for d in combo for kv in d.items()) for combo in itertools.product(*axes)]
     else:
@@ -159,7 +176,7 @@ class Cell:
 
     @property
     def kind(self) -> str:
-        return self.name if self.name in BASELINES else "pretrain"
+        return self.name if self.name in ANCHORS else "pretrain"
 
 
 def _slug(name: str) -> str:
@@ -168,7 +185,7 @@ def _slug(name: str) -> str:
 
 @dataclasses.dataclass
 class SweepPlan:
-    base: CauKerConfig
+    base: CauKerConfig | TaskConfig
     cells: list[Cell]
     protocol: Protocol
     datasets: list
@@ -181,7 +198,7 @@ class SweepPlan:
         out = []
         for cell in self.cells:
             if cell.corpus is None:
-                out += [t for t in baseline_tasks(cell.missing) if t.method == cell.name]
+                out += baseline_tasks(cell.missing, (cell.name,))
             else:
                 out += corpus_tasks(cell.name, cell.corpus, cell.missing)
         return out
@@ -219,8 +236,9 @@ def _load_cell(cell: Cell, header: dict) -> None:
 
 
 def plan_sweep(
-    base: CauKerConfig | str = "10k",
+    base: CauKerConfig | TaskConfig | str = "10k",
     *,
+    protocol: str = "zero-shot",
     vary: Sequence[str] = (),
     cells: Sequence[str] = (),
     product: bool = False,
@@ -234,23 +252,32 @@ def plan_sweep(
     """Check everything, read the cells already on disk and list what remains to run.
 
     ``vary``, ``cells`` and ``product`` make the grid (:func:`expand_grid`);
-    ``reference`` is what every cell is compared with (default: ``base``);
+    ``protocol`` is ``"zero-shot"`` (a corpus config) or ``"in-context"`` (a task
+    config); ``reference`` is what every cell is compared with (default: ``base``);
     ``output_dir`` holds one JSON file per cell. The other arguments are those of
     :func:`cauker.evaluation.evaluate` (the protocol of every cell).
     """
+    in_context = protocol == "in-context"
+    kind = TaskConfig if in_context else CauKerConfig
     if isinstance(base, str):
-        if base not in NAMED_SIZES:
-            raise ParameterError(
-                f"base must be a CauKerConfig or one of {list(NAMED_SIZES)}, got {base!r}"
-            )
+        if base not in NAMES:
+            raise ParameterError(f"base must be a config or one of {list(NAMES)}, got {base!r}")
         base = named_config(base)
-    if not isinstance(base, CauKerConfig):
-        raise ParameterError(f"base must be a CauKerConfig or a config name, got {base!r}")
-    protocol, workers = checked_protocol(workers, protocol_options)
-    from cauker.evaluation.encoders import ENCODERS
+    if not isinstance(base, kind):
+        raise ParameterError(
+            f"base must be a {kind.__name__} or its config name with protocol={protocol!r}, "
+            f"got {base!r}"
+        )
+    protocol, workers = checked_protocol(workers, protocol_options, protocol)
+    if in_context:
+        from cauker.evaluation.in_context import describe_tasks as describe
+        from cauker.evaluation.in_context import resolve_tasks
+    else:
+        from cauker.evaluation.encoders import ENCODERS
 
-    ENCODERS[protocol.encoder].check_length(base.length)
-    grid = expand_grid(vary, cells, product=product)
+        ENCODERS[protocol.encoder].check_length(base.length)
+        describe, resolve_tasks = describe_config, None
+    grid = expand_grid(vary, cells, product=product, kind=kind)
     if not grid:
         raise ParameterError("sweep needs at least one cell: pass vary=[...] or cells=[...]")
     output = Path(output_dir).expanduser()
@@ -258,7 +285,9 @@ def plan_sweep(
         raise ParameterError(f"output_dir {str(output)!r} exists and is not a folder")
 
     if reference is None:
-        ref = Corpus(label=describe_config(base), length=base.length, config=base)
+        ref = Corpus(label=describe(base), length=base.length, config=base)
+    elif in_context:
+        ref = resolve_tasks(reference, what="reference")
     else:
         ref = resolve_corpus(reference, what="reference")
         if ref.length != base.length:
@@ -270,9 +299,9 @@ def plan_sweep(
         if ref.config is not None and config == ref.config:
             skipped.append(name)  # the reference itself: its gap is 0 by definition
             continue
-        entries.append((name, overrides, Corpus(describe_config(config), base.length, config)))
+        entries.append((name, overrides, Corpus(describe(config), base.length, config)))
     if baselines:
-        entries += [(b, {}, None) for b in BASELINES]
+        entries += [(b, {}, None) for b in protocol.baselines]
 
     real, prepared = prepare_datasets(datasets, base.length)
     names = [d.name for d in real]
@@ -339,7 +368,9 @@ def run_sweep(plan: SweepPlan, *, progress: bool = True) -> SweepReport:
     return report
 
 
-def sweep(base: CauKerConfig | str = "10k", *, progress: bool = True, **options) -> SweepReport:
+def sweep(
+    base: CauKerConfig | TaskConfig | str = "10k", *, progress: bool = True, **options
+) -> SweepReport:
     """Evaluate a grid of configs against a reference; see :func:`plan_sweep` for the options.
 
     Returns the :class:`SweepReport` and writes it to ``output_dir`` (one JSON
@@ -380,29 +411,37 @@ class SweepReport:
             seconds=seconds,
         )
 
+    @property
+    def classifiers(self) -> dict[str, str]:
+        """The probes of the protocol, by key: random forest and logistic regression
+        (zero-shot), or the in-context classifier itself."""
+        if self.protocol.get("protocol") == "in-context":
+            return IN_CONTEXT_NAMES
+        return CLASSIFIER_NAMES
+
     def rows(self) -> list[dict[str, Any]]:
-        """Every cell but the reference against it, ranked by the random forest's gap."""
+        """Every cell but the reference against it, ranked by the first probe's gap."""
         ref = self.cells[REFERENCE]["results"]
         out = []
         for name, cell in self.cells.items():
             if name == REFERENCE:
                 continue
             row = {"cell": name}
-            for classifier in ("rf", "logreg"):
+            for classifier in self.classifiers:
                 c = statistics.compare_tables(cell["results"], ref, classifier)
                 row[classifier] = c.to_dict()
                 row[f"{classifier}_mean"] = statistics.mean_accuracy(cell["results"], classifier)
             out.append(row)
-        return sorted(out, key=lambda r: -r["rf"]["gap"])
+        first = next(iter(self.classifiers))
+        return sorted(out, key=lambda r: -r[first]["gap"])
 
     def recommended(self) -> list[str]:
-        """Configs decisively better than the reference on both probes."""
+        """Configs decisively better than the reference on every probe."""
         return [
             r["cell"]
             for r in self.rows()
-            if r["cell"] not in BASELINES
-            and r["rf"]["verdict"] == "better"
-            and r["logreg"]["verdict"] == "better"
+            if r["cell"] not in ANCHORS
+            and all(r[c]["verdict"] == "better" for c in self.classifiers)
         ]
 
     def format_table(self) -> str:
@@ -411,21 +450,28 @@ class SweepReport:
         seeds = len(p["seeds"])
         rows = self.rows()
         width = max(12, *(len(r["cell"]) for r in rows)) + 2
+        unit = "tasks" if self.protocol.get("protocol") == "in-context" else "series"
+        means = ", ".join(
+            f"{name} {statistics.mean_accuracy(ref['results'], key):.2f}"
+            for key, name in self.classifiers.items()
+        )
+        short = {"rf": "RF", "logreg": "LR", "in_context": "ICL"}
+        head = "".join(
+            f"{short[c] + ' gap':>8}  {'95% interval':<17}{'p':>7}  {'verdict':<21}"
+            for c in self.classifiers
+        )
         lines = [
             f"Sweep: gap to the reference ({ref['label']}) in accuracy points, paired over "
             f"{len(self.datasets)} datasets x {seeds} seeds; encoder {p['encoder']}, "
-            f"{p['series']} series, {p['recipe']['steps']} steps x {p['recipe']['batch_size']}",
-            f"reference mean accuracy: random forest "
-            f"{statistics.mean_accuracy(ref['results'], 'rf'):.2f}, logistic regression "
-            f"{statistics.mean_accuracy(ref['results'], 'logreg'):.2f}",
+            f"{p['series']} {unit}, {p['recipe']['steps']} steps x {p['recipe']['batch_size']}",
+            f"reference mean accuracy: {means}",
             "",
-            f"{'config':<{width}}{'RF gap':>8}  {'95% interval':<17}{'p':>7}  {'verdict':<21}"
-            f"{'LR gap':>8}  {'95% interval':<17}{'p':>7}  verdict",
+            f"{'config':<{width}}{head}".rstrip(),
         ]
         lines.append("-" * (len(lines[-1]) + 12))
         for r in rows:
             line = f"{r['cell']:<{width}}"
-            for classifier in ("rf", "logreg"):
+            for classifier in self.classifiers:
                 c = r[classifier]
                 interval = f"[{c['low']:+.2f}, {c['high']:+.2f}]"
                 line += f"{c['gap']:>+8.2f}  {interval:<17}{c['p_value']:>7.3f}  "
@@ -434,8 +480,9 @@ class SweepReport:
         if self.skipped:
             lines.append(f"same config as the reference (gap 0): {', '.join(self.skipped)}")
         best = self.recommended()
+        probes = "both probes" if len(self.classifiers) > 1 else "the probe"
         lines.append(
-            "decisively better than the reference on both probes: "
+            f"decisively better than the reference on {probes}: "
             + (", ".join(best) if best else "none")
         )
         lines.append(f"wall time: {self.seconds:.0f} s")
@@ -462,7 +509,9 @@ class SweepReport:
         rows = self.rows()[::-1]  # best on top
         colors = {"better": "tab:green", "worse": "tab:red", "no clear difference": "tab:gray"}
         figure, axis = plt.subplots(figsize=(8, 1.2 + 0.45 * len(rows)))
-        for offset, (classifier, marker) in zip((0.15, -0.15), (("rf", "o"), ("logreg", "s"))):
+        markers = dict(zip(self.classifiers, ("o", "s")))
+        offsets = (0.15, -0.15) if len(markers) > 1 else (0.0,)
+        for offset, (classifier, marker) in zip(offsets, markers.items()):
             for y, r in enumerate(rows):
                 c = r[classifier]
                 axis.errorbar(
@@ -478,9 +527,9 @@ class SweepReport:
         axis.set_xlabel("accuracy gap to the reference (points), with its 95% interval")
         axis.legend(
             handles=[
-                plt.Line2D([], [], marker="o", linestyle="", color="black", label="random forest"),
-                plt.Line2D(
-                    [], [], marker="s", linestyle="", color="black", label="logistic regression"
+                *(
+                    plt.Line2D([], [], marker=marker, linestyle="", color="black", label=label)
+                    for (classifier, label), marker in zip(self.classifiers.items(), ("o", "s"))
                 ),
                 *(
                     plt.Line2D([], [], linewidth=6, color=color, label=verdict)

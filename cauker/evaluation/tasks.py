@@ -44,7 +44,7 @@ class Task:
 
     method: str
     seed: int
-    kind: str  # "pretrain", "random_init" or "raw"
+    kind: str  # "pretrain", "random_init", "raw" or (in-context protocol) "knn"
     corpus: Corpus | None = None
 
 
@@ -55,6 +55,10 @@ def execute(
     on_steps: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Run one task; returns ``{"scores": {dataset: {classifier: accuracy}}, "seconds": ...}``."""
+    if protocol.encoder == "in-context":
+        from cauker.evaluation.in_context import execute as execute_in_context
+
+        return execute_in_context(task, protocol, datasets, on_steps)
     import torch
     from threadpoolctl import threadpool_limits
 

@@ -31,6 +31,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from cauker.config import ALGORITHM_VERSION, SPLITS, CauKerConfig
 from cauker.errors import ForeignFileError
 from cauker.paper import CITATION
+from cauker.task_config import TASK_VERSION, TaskConfig, is_task_config
 
 LICENSE = "apache-2.0"
 PRETTY_NAME = "CauKer synthetic time series"
@@ -71,9 +72,12 @@ def _size_category(rows: int) -> str:
 
 
 def _cauker_block(entry: ConfigEntry) -> dict[str, Any]:
+    version = ALGORITHM_VERSION
+    if is_task_config(entry.config):
+        version = f"{ALGORITHM_VERSION}+tasks-{TASK_VERSION}"
     return {
         "config_name": entry.name,
-        "version": ALGORITHM_VERSION,
+        "version": version,
         "fingerprint": entry.config.fingerprint(),
         "parameters": entry.config.to_dict(),
         **({"preview": entry.preview} if entry.preview else {}),
@@ -126,7 +130,10 @@ def update_card(existing: str | None, entry: ConfigEntry, repo_id: str) -> Datas
     blocks = {b["config_name"]: b for b in (data.get("cauker") or [])}
     blocks[entry.name] = _cauker_block(entry)
     data["cauker"] = [blocks[name] for name in sorted(blocks)]
-    total = sum(b["parameters"].get("num_series", 0) for b in blocks.values())
+    total = sum(
+        b["parameters"].get("num_series") or b["parameters"].get("num_tasks") or 0
+        for b in blocks.values()
+    )
     data.license = data.license or LICENSE  # a license the owner chose is kept
     data.pretty_name = PRETTY_NAME
     data.size_categories = [_size_category(total)]
@@ -136,8 +143,27 @@ def update_card(existing: str | None, entry: ConfigEntry, repo_id: str) -> Datas
     return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
 
 
-def _table(blocks: list[dict[str, Any]]) -> str:
-    columns = [field.name for field in dataclasses.fields(CauKerConfig)]
+#: What the card says of task configs, under their table.
+TASKS_NOTE = (
+    "Task configs (one row per labelled classification task for in-context "
+    "classifiers: `support` and `query` samples with `support_label` and `query_label`, "
+    "`num_classes`, per-class provenance `class_*`, and `knn_accuracy`, the 1-NN accuracy "
+    "from the support to the queries; regenerate them with `cauker.TaskConfig`):"
+)
+
+
+def _configs_tables(blocks: list[dict[str, Any]]) -> str:
+    """A table of the corpus configs, then one of the task configs, if any."""
+    corpora = [b for b in blocks if "num_tasks" not in b["parameters"]]
+    tasks = [b for b in blocks if "num_tasks" in b["parameters"]]
+    parts = [_table(corpora, CauKerConfig)] if corpora else []
+    if tasks:
+        parts.append(f"{TASKS_NOTE}\n\n{_table(tasks, TaskConfig)}")
+    return "\n\n".join(parts)
+
+
+def _table(blocks: list[dict[str, Any]], kind: type = CauKerConfig) -> str:
+    columns = [field.name for field in dataclasses.fields(kind)]
     head = ["config", "version", *columns]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for b in blocks:
@@ -162,7 +188,7 @@ def _body(blocks: list[dict[str, Any]], repo_id: str, license: str) -> str:
     ]
     return string.Template(template()).substitute(
         pretty_name=PRETTY_NAME,
-        configs_table=_table(blocks),
+        configs_table=_configs_tables(blocks),
         repo_id=repo_id,
         example_config=example,
         example_tag=tag_name(example),

@@ -59,6 +59,7 @@ from cauker.files.folder_paths import check_file_path, check_folder_path, remove
 from cauker.files.runners import check_runner, write_shards
 from cauker.files.shard_plan import Shard, check_finite, plan_shards
 from cauker.files.writers import EXTENSIONS, check_format, is_cauker_file
+from cauker.tasks.corpora import check_config
 
 #: The file that marks a folder as cauker's, and says what it holds.
 MARKER = "cauker.json"
@@ -201,12 +202,12 @@ def write_corpus_folder(
 
     Parameters
     ----------
-    config : CauKerConfig
-        A finite corpus (``num_series`` not None).
+    config : CauKerConfig or TaskConfig
+        A finite corpus (``num_series`` or ``num_tasks`` not None).
     output_dir : str or path
         A local folder: new, empty, or holding a corpus from an earlier call.
     format : {"parquet", "arrow", "gluonts"}, default="parquet"
-        See :mod:`cauker.files.writers`.
+        See :mod:`cauker.files.writers` (a task corpus: parquet or arrow).
     num_proc : int, optional
         Worker processes.
     overwrite : bool, default=False
@@ -237,10 +238,9 @@ def write_corpus_folder(
     >>> done.files, done.written, again.written
     (('train/train-00000-of-00001.arrow', 'validation/validation-00000-of-00001.arrow'), 2, 0)
     """
-    if not isinstance(config, CauKerConfig):
-        raise ParameterError(f"config must be a CauKerConfig, got {type(config).__name__}")
+    check_config(config)
     check_finite(config)
-    format = check_format(format)
+    format = check_format(format, config)
     check_runner(num_proc, None)
     check_writable_folder(output_dir, "output_dir")
     root = os.path.realpath(output_dir)  # a link to the folder is the user's choice

@@ -60,6 +60,7 @@ from cauker.files.folder_paths import check_file_path, check_folder_path, remove
 from cauker.files.runners import Written, check_runner, write_shards
 from cauker.files.shard_plan import Shard, check_finite, plan_shards
 from cauker.files.writers import ShardFile, is_cauker_file
+from cauker.tasks.corpora import check_config
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -273,7 +274,7 @@ def config_entry(
 ) -> ConfigEntry:
     import datasets
 
-    from cauker.sampler.schema import arrow_schema
+    from cauker.tasks.corpora import arrow_schema
 
     rows = {split: 0 for split in SPLITS}
     size = {split: 0 for split in SPLITS}
@@ -335,7 +336,7 @@ def export(
 
     Parameters
     ----------
-    config : CauKerConfig
+    config : CauKerConfig or TaskConfig
     output_dir : str or path
         A local folder, or an fsspec URL (``s3://bucket/cauker``, ``hf://datasets/...``).
     config_name : str, optional
@@ -396,8 +397,7 @@ def check_export(
 ) -> tuple[str, str]:
     """The URL and config name of an export, once its arguments are checked
     (:class:`~cauker.errors.ParameterError` before any work)."""
-    if not isinstance(config, CauKerConfig):
-        raise ParameterError(f"config must be a CauKerConfig, got {type(config).__name__}")
+    check_config(config)
     check_finite(config)
     name = check_config_name("default" if config_name is None else config_name)
     check_runner(num_proc, scheduler)

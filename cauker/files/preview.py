@@ -20,7 +20,8 @@ import numpy as np
 from cauker.config import CauKerConfig
 from cauker.errors import MissingDependencyError, ParameterError
 from cauker.files.atomic_files import folder_problem, write_atomically
-from cauker.sampler.rows import generate
+from cauker.task_config import is_task_config
+from cauker.tasks.corpora import generate
 from cauker.validation import check_int
 
 #: The PNG text chunk that marks an export's preview.
@@ -62,7 +63,8 @@ def render_figure(
     marker: dict | None = None,
 ) -> bytes:
     """Draw ``rows`` (dicts with ``target`` and provenance) into image bytes;
-    ``marker`` (PNG only) is stored as the ``cauker`` text chunk."""
+    ``marker`` (PNG only) is stored as the ``cauker`` text chunk. Task rows: their
+    first task (:mod:`cauker.files.task_preview`)."""
     try:
         import matplotlib
 
@@ -72,6 +74,10 @@ def render_figure(
         raise MissingDependencyError(
             "the preview needs matplotlib: pip install matplotlib"
         ) from error
+    if is_task_config(config):
+        from cauker.files.task_preview import task_figure
+
+        return _figure_bytes(task_figure(rows, config, columns), image_format, marker)
     series = _univariate(rows)
     columns = max(1, min(columns, len(series)))
     lines = max(1, math.ceil(len(series) / columns))
@@ -89,6 +95,13 @@ def render_figure(
         fontsize=9,
     )
     fig.tight_layout()
+    return _figure_bytes(fig, image_format, marker)
+
+
+def _figure_bytes(fig, image_format: str, marker: dict | None) -> bytes:
+    """A matplotlib figure as image bytes (closed); ``marker`` as the PNG text chunk."""
+    import matplotlib.pyplot as plt
+
     metadata = {MARKER_KEY: json.dumps(marker, sort_keys=True)} if marker else None
     buffer = io.BytesIO()
     try:
@@ -135,9 +148,12 @@ def save_figure(rows: list[dict], config: CauKerConfig, out: str | Path, columns
 
 
 def save_preview(config: CauKerConfig, out: str | Path, *, rows: int = 4, columns: int = 4) -> Path:
-    """Draw the first ``rows * columns`` series of ``config`` into the image ``out``."""
+    """Draw the first ``rows * columns`` series of ``config`` into the image ``out``
+    (a task corpus: its first task, ``columns`` classes a line)."""
     rows, columns = check_int("rows", rows, 1, 12), check_int("columns", columns, 1, 12)
     _check_out(out)  # before generating anything
+    if is_task_config(config):
+        return save_figure(generate(config, stop=1).to_pylist(), config, out, columns=columns)
     wanted = rows * columns
     per_row = config.series_per_graph if config.multivariate else 1
     count = min(config.num_series, math.ceil(wanted / per_row))

@@ -40,7 +40,7 @@ from cauker.files.folder_paths import check_file_path
 from cauker.files.lifeline import die_with_parent, quiet_resource_tracker
 from cauker.files.shard_plan import Shard
 from cauker.files.writers import ShardFile, is_cauker_file, write_shard
-from cauker.sampler.rows import job
+from cauker.tasks.corpora import job
 from cauker.validation import check_int
 
 Task = tuple[Shard, str]  # a shard and the path of its file, relative to the output

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from cauker.config import CauKerConfig
 from cauker.errors import ParameterError
+from cauker.tasks import corpora
 
 #: Smallest file, in (uncompressed) bytes, unless the whole split is smaller.
 MIN_FILE_BYTES = 32 * 2**20
@@ -87,13 +88,12 @@ class ShardPlan(Sequence):
 
 
 def row_bytes(config: CauKerConfig) -> int:
-    """Estimated uncompressed bytes of one row."""
-    series = 4 * config.length + PROVENANCE_BYTES
-    return series * config.series_per_graph if config.multivariate else series
+    """Estimated uncompressed bytes of one row (a series, a graph, or a task)."""
+    return corpora.row_bytes(config, PROVENANCE_BYTES)
 
 
 def _rows_per_graph(config: CauKerConfig) -> int:
-    return 1 if config.multivariate else config.series_per_graph
+    return corpora.rows_per_unit(config)
 
 
 def check_finite(config: CauKerConfig) -> None:
@@ -104,9 +104,10 @@ def check_finite(config: CauKerConfig) -> None:
 def _finite_rows(config: CauKerConfig, split: str) -> int:
     rows = config.split_size(split)
     if rows is None:
+        size = corpora.size_name(config)
         raise ParameterError(
-            f"split {split!r} of an endless corpus (num_series=None) cannot be written to "
-            "files: give num_series, or stream it"
+            f"split {split!r} of an endless corpus ({size}=None) cannot be written to "
+            f"files: give {size}, or stream it"
         )
     return rows
 

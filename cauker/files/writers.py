@@ -62,12 +62,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cauker.config import ALGORITHM_VERSION, CauKerConfig
-from cauker.errors import ShardWriteError
+from cauker.errors import ParameterError, ShardWriteError
 from cauker.files.atomic_files import open_atomically
 from cauker.files.file_records import HashingFile, ShardFile
 from cauker.files.shard_plan import Shard
-from cauker.sampler.rows import iter_batches
-from cauker.sampler.schema import arrow_schema
+from cauker.task_config import is_task_config
+from cauker.tasks.corpora import arrow_schema, iter_batches
 from cauker.validation import check_choice
 
 #: The formats, by ``--format`` name.
@@ -87,9 +87,16 @@ CDC_OPTIONS = {"min_chunk_size": 256 * 1024, "max_chunk_size": 1024 * 1024, "nor
 GLUONTS_START = np.datetime64("2000-01-01T00:00:00", "s")
 
 
-def check_format(format: str) -> str:
-    """``format`` if it is one of ``FORMATS`` (else :class:`~cauker.errors.ParameterError`)."""
-    return check_choice("format", format, FORMATS)
+def check_format(format: str, config=None) -> str:
+    """``format`` if it is one of ``FORMATS`` (else :class:`~cauker.errors.ParameterError`);
+    a task corpus (``config``) has no GluonTS form: its rows are tasks, not series."""
+    check_choice("format", format, FORMATS)
+    if config is not None and is_task_config(config) and format == "gluonts":
+        raise ParameterError(
+            "format must be 'parquet' or 'arrow' for a task corpus (its rows are tasks, not "
+            f"GluonTS series), got {format!r}"
+        )
+    return format
 
 
 def write_shard(url: str, config: CauKerConfig, format: str, shard: Shard, path: str) -> ShardFile:

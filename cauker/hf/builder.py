@@ -16,8 +16,10 @@ repository), or ``cauker.load_dataset``:
 0
 
 Named configs are the paper's corpus sizes with the defaults of
-``cauker.CauKerConfig``; every field can be overridden, and each set of
-overrides gets its own cache directory. The builder is an ``ArrowBasedBuilder``:
+``cauker.CauKerConfig``, and the task corpora ``tasks-10k``, ``tasks-100k`` and
+``tasks-1m`` with the defaults of ``cauker.TaskConfig`` (rows are labelled
+tasks); every field can be overridden, and each set of overrides gets its own
+cache directory. The builder is an ``ArrowBasedBuilder``:
 the sampler yields whole Arrow tables, which ``datasets`` writes as they are
 (``benchmarks/builder_overhead.py`` measures the choice).
 
@@ -41,8 +43,8 @@ from cauker import paper
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, SPLITS, CauKerConfig
 from cauker.errors import ParameterError
 from cauker.files.lifeline import children_die_with_this_process, die_with_parent
-from cauker.sampler.rows import iter_batches, job
-from cauker.sampler.schema import arrow_schema
+from cauker.task_config import TASK_SIZES, TASK_VERSION, TaskConfig
+from cauker.tasks.corpora import arrow_schema, iter_batches, job, rows_per_unit, size_name
 
 #: How the builder config holds ``num_series=None`` (``datasets`` drops
 #: keyword arguments that are None when it builds a config).
@@ -63,37 +65,62 @@ def work_ranges(config: CauKerConfig, split: str) -> list[tuple[int, int]]:
     rows = config.split_size(split)
     if not rows:
         return []
-    step = 1 if config.multivariate else config.series_per_graph
+    step = rows_per_unit(config)
     size = min(MAX_WORK_ROWS, math.ceil(rows / MIN_WORK_RANGES))
     size = max(step, math.ceil(size / step) * step)
     return [(start, min(rows, start + size)) for start in range(0, rows, size)]
 
 
-def _cauker_config(self) -> CauKerConfig:
-    """The validated sampler config (raises ``ParameterError`` on a bad field)."""
-    fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(CauKerConfig)}
-    if fields["num_series"] == ENDLESS:
-        fields["num_series"] = None
-    return CauKerConfig(**fields)
+def _builder_config_class(name: str, kind: type, size: str, default_size: int, **namespace):
+    """A ``datasets.BuilderConfig`` with every field of the config class ``kind`` and
+    its default (made from them: a new field needs no edit here), ``size`` (the
+    train split's size field) defaulting to ``default_size`` and holding ``ENDLESS``
+    for None, plus ``cauker_config()``: the validated config (``ParameterError`` on a
+    bad field)."""
+
+    def cauker_config(self):
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(kind)}
+        if fields[size] == ENDLESS:
+            fields[size] = None
+        return kind(**fields)
+
+    def field(f: dataclasses.Field) -> tuple[str, Any, dataclasses.Field]:
+        default = default_size if f.name == size else f.default
+        return f.name, f.type, dataclasses.field(default=default, metadata=f.metadata)
+
+    return dataclasses.make_dataclass(
+        name,
+        [field(f) for f in dataclasses.fields(kind)],
+        bases=(datasets.BuilderConfig,),
+        namespace={
+            "__module__": __name__,  # where pickle finds the class (Python < 3.12)
+            "__doc__": f"A named corpus: the fields of ``cauker.{kind.__name__}``, all "
+            "overridable.",
+            "cauker_config": cauker_config,
+            **namespace,
+        },
+    )
 
 
-def _builder_field(field: dataclasses.Field) -> tuple[str, Any, dataclasses.Field]:
-    default = DEFAULT_NUM_SERIES if field.name == "num_series" else field.default
-    return field.name, field.type, dataclasses.field(default=default, metadata=field.metadata)
+def _task_config_id(self, config_kwargs: dict, custom_features=None) -> str:
+    """``datasets``' config id (its cache folder), ending in the config's fingerprint:
+    the builder's version is ``TASK_VERSION``, and the fingerprint also covers the
+    series' ``ALGORITHM_VERSION``, so a cache of other bytes is never read back."""
+    base = datasets.BuilderConfig.create_config_id(self, config_kwargs, custom_features)
+    return f"{base}-{self.cauker_config().fingerprint()[:8]}"
 
 
-#: A named corpus: a ``datasets.BuilderConfig`` with every field of
-#: ``CauKerConfig`` and its default (made from them: a new field needs no edit
-#: here), plus :meth:`cauker_config`. ``num_series`` holds ``ENDLESS`` for None.
-CauKerBuilderConfig = dataclasses.make_dataclass(
-    "CauKerBuilderConfig",
-    [_builder_field(field) for field in dataclasses.fields(CauKerConfig)],
-    bases=(datasets.BuilderConfig,),
-    namespace={
-        "__module__": __name__,  # where pickle finds the class (Python < 3.12)
-        "__doc__": "A named corpus: the fields of ``cauker.CauKerConfig``, all overridable.",
-        "cauker_config": _cauker_config,
-    },
+#: A named corpus of series (``CauKerConfig``'s fields).
+CauKerBuilderConfig = _builder_config_class(
+    "CauKerBuilderConfig", CauKerConfig, "num_series", DEFAULT_NUM_SERIES
+)
+#: A named corpus of tasks (``TaskConfig``'s fields).
+TaskBuilderConfig = _builder_config_class(
+    "TaskBuilderConfig",
+    TaskConfig,
+    "num_tasks",
+    TASK_SIZES["tasks-10k"],
+    create_config_id=_task_config_id,
 )
 
 
@@ -110,12 +137,21 @@ class CauKer(datasets.ArrowBasedBuilder):
             num_series=size,
         )
         for name, size in NAMED_SIZES.items()
+    ] + [
+        TaskBuilderConfig(
+            name=name,
+            version=datasets.Version(TASK_VERSION),
+            description=f"{size:,} labelled CauKer classification tasks (cauker.TaskConfig).",
+            num_tasks=size,
+        )
+        for name, size in TASK_SIZES.items()
     ]
     DEFAULT_CONFIG_NAME = "10k"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if "num_series" in kwargs and kwargs["num_series"] is None:
-            kwargs["num_series"] = ENDLESS
+        for size in ("num_series", "num_tasks"):
+            if size in kwargs and kwargs[size] is None:
+                kwargs[size] = ENDLESS
         super().__init__(*args, **kwargs)
 
     def _info(self) -> datasets.DatasetInfo:
@@ -149,11 +185,13 @@ class CauKer(datasets.ArrowBasedBuilder):
         ]
 
     def download_and_prepare(self, *args, **kwargs):
-        if self.config.cauker_config().endless:
+        config = self.config.cauker_config()
+        if config.endless:
+            size = size_name(config)
             raise ParameterError(
-                "num_series=None is an endless corpus: it can only be streamed "
+                f"{size}=None is an endless corpus: it can only be streamed "
                 "(as_streaming_dataset, or cauker.load_dataset(..., streaming=True)); "
-                "give num_series to write it"
+                f"give {size} to write it"
             )
         # num_proc workers (and the manager process beside them) end with this process
         with children_die_with_this_process():

@@ -59,13 +59,16 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import build_hf_headers
 
-from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, config_flags, named_config
+from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, config_flags
 from cauker.errors import ForeignFileError, HubError, ParameterError
 from cauker.files.atomic_files import check_writable_folder, write_atomically
 from cauker.files.card import tag_name, update_card
 from cauker.files.hub_folder import check_card, check_config_name, export_config
 from cauker.files.runners import check_runner
 from cauker.files.shard_plan import check_finite
+from cauker.named_configs import named_config
+from cauker.task_config import TASK_SIZES, is_task_config
+from cauker.tasks.corpora import check_config
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LOCAL = fsspec.filesystem("file")
@@ -359,7 +362,8 @@ def resume_command(config: CauKerConfig, name: str, repo_id: str, staging: Path)
     >>> resume_command(config, "a", "you/cauker", Path("staging"))
     'cauker push 10k --repo you/cauker --name a --num-series 48 --seed 11 --staging-dir staging'
     """
-    base_name = name if name in NAMED_SIZES else "10k"
+    names = TASK_SIZES if is_task_config(config) else NAMED_SIZES
+    base_name = name if name in names else next(iter(names))
     flags = config_flags(config, named_config(base_name))
     if flags is None:
         return "re-run the same push_to_hub call (custom kernel banks have no command line)"
@@ -426,8 +430,7 @@ def push_to_hub(
     >>> cauker.push_to_hub(config, "you/cauker", config_name="100k-L1024")  # doctest: +SKIP
     'https://huggingface.co/datasets/you/cauker'
     """
-    if not isinstance(config, CauKerConfig):
-        raise ParameterError(f"config must be a CauKerConfig, got {type(config).__name__}")
+    check_config(config)
     check_finite(config)
     if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id):
         raise ParameterError(f"repo_id must look like 'user/name', got {repo_id!r}")

@@ -15,7 +15,7 @@ from cauker.validation import check_int
 
 def builder(name: str = "10k", *, cache_dir: str | None = None, **overrides: Any):
     """The ``datasets`` builder of config ``name`` with field overrides."""
-    from cauker.config import named_config
+    from cauker.named_configs import named_config
 
     named_config(name, **overrides)  # clear errors before datasets sees the arguments
     from cauker.hf.builder import CauKer
@@ -51,7 +51,8 @@ def load_dataset(
     world_size: int | None = None,
     **overrides: Any,
 ):
-    """Load CauKer corpus ``name`` (``10k``, ``100k``, ``1m``, ``10m``) with overrides.
+    """Load CauKer corpus ``name`` (``10k``, ``100k``, ``1m``, ``10m``; or the task
+    corpus ``tasks-10k``, ``tasks-100k``, ``tasks-1m``) with overrides.
 
     Returns a ``datasets.DatasetDict`` (or ``Dataset`` for one ``split``); with
     ``streaming=True`` an ``IterableDatasetDict`` (or ``IterableDataset``) that
@@ -69,8 +70,9 @@ def load_dataset(
         share the rank's part. (``split_dataset_by_node`` does the same when
         ``world_size`` divides 20,160.)
     **overrides
-        Fields of ``cauker.CauKerConfig``; ``num_series=None`` makes the train
-        split endless (streaming only).
+        Fields of ``cauker.CauKerConfig`` (``cauker.TaskConfig`` for a task
+        corpus); ``num_series=None`` (``num_tasks=None``) makes the train split
+        endless (streaming only).
 
     Raises
     ------
@@ -93,10 +95,11 @@ def load_dataset(
         raise ParameterError(f"split must be None, 'train' or 'validation', got {split!r}")
     check_int("num_proc", num_proc, 1, optional=True)
     _check_node(rank, world_size, streaming)
-    if not streaming and "num_series" in overrides and overrides["num_series"] is None:
-        raise ParameterError(
-            "num_series=None is an endless corpus: load it with streaming=True, or give num_series"
-        )
+    for size in ("num_series", "num_tasks"):
+        if not streaming and size in overrides and overrides[size] is None:
+            raise ParameterError(
+                f"{size}=None is an endless corpus: load it with streaming=True, or give {size}"
+            )
     b = builder(name, cache_dir=cache_dir, **overrides)
     if streaming:
         stream = b.as_streaming_dataset(split=split)

@@ -46,6 +46,7 @@ from datasets.iterable_dataset import _BaseExamplesIterable
 from cauker.config import CauKerConfig
 from cauker.errors import ParameterError, UnsplitStreamWarning
 from cauker.sampler.parts import Part
+from cauker.tasks.corpora import part_batches
 
 #: Shards a stream reports: the least common multiple of the world sizes
 #: 1-10, 12, 14, 15, 16, 20, 24, 28, 30, 32, 40, 48, 56, 60 and 64.
@@ -117,7 +118,7 @@ class CauKerExamplesIterable(_BaseExamplesIterable):
 
     def _batches(self) -> Iterator[tuple[str, pa.Table]]:
         position = self._start()
-        for batch in self.part.iter_batches(self.config, self.split, position):
+        for batch in part_batches(self.part, self.config, self.split, position):
             key = f"{self.split}:{self.part.offset}+{self.part.stride}n:{position}"
             position += batch.num_rows
             yield key, pa.Table.from_batches([batch])

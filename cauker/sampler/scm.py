@@ -214,33 +214,18 @@ class Sampler:
         (kernel_counts,) = draw([integers(1, c.max_kernels + 1, roots)])
         owner = np.repeat(np.arange(len(indices)), roots)
         kernels = np.bincount(owner, kernel_counts, minlength=len(indices)).astype(np.int64)
-        ids, ops, kinds, multiply, u, spikes, where, heights, weights, biases, activation, au = (
-            draw(
-                [
-                    integers(0, len(self.kernel_names), kernels),  # each root's kernels
-                    integers(0, 2, kernels - roots),  # its fold: + or *
-                    integers(0, self.means.size, 2 * roots),  # its two mean entries
-                    integers(0, 2, roots),  # combined by + or *
-                    random(4 * roots),  # their (a, b)
-                    integers(1, MAX_SPIKES + 1, 2 * roots),  # their spikes
-                    integers(0, c.length, 2 * MAX_SPIKES * roots),  # where
-                    uniform(-5.0, 5.0, 2 * MAX_SPIKES * roots),  # how high
-                    standard_normal(parents),  # each non-root node's weights
-                    standard_normal(inner),  # its bias
-                    integers(0, len(self.activations), inner),  # its activation
-                    random(2 * inner),  # its activation's parameters
-                ]
-            )
+        ids, ops, *mean_numbers, weights, biases, activation, au = draw(
+            [
+                integers(0, len(self.kernel_names), kernels),  # each root's kernels
+                integers(0, 2, kernels - roots),  # its fold: + or *
+                *self.mean_calls(roots),  # its mean
+                standard_normal(parents),  # each non-root node's weights
+                standard_normal(inner),  # its bias
+                integers(0, len(self.activations), inner),  # its activation
+                random(2 * inner),  # its activation's parameters
+            ]
         )
-        count = int(roots.sum())
-        means = MeanDraws(
-            kinds=self.means[kinds.reshape(count, 2)],
-            multiply=multiply,
-            u=u.reshape(count, 2, 2),
-            spikes=spikes.reshape(count, 2),
-            where=where.reshape(count, 2, MAX_SPIKES),
-            heights=heights.reshape(count, 2, MAX_SPIKES),
-        )
+        means = self.mean_draws(mean_numbers)
         params = parameters(self.activations, activation, au.reshape(-1, 2))
         plans = []
         counts, ids, ops = kernel_counts.tolist(), ids.tolist(), ops.tolist()
@@ -257,6 +242,32 @@ class Sampler:
             at_inner += graph_inner
             plans.append(GraphPlan(index, attempts[index], kernel_ids, folds, own))
         return _Numbers(plans, means, weights, biases, params)
+
+    def mean_calls(self, roots: np.ndarray) -> list:
+        """The calls drawing the means of ``roots[g]`` roots in each stream ``g``, in
+        order (:func:`mean_draws` reads their values)."""
+        length = self.config.length
+        return [
+            integers(0, self.means.size, 2 * roots),  # each root's two mean entries
+            integers(0, 2, roots),  # combined by + or *
+            random(4 * roots),  # their (a, b)
+            integers(1, MAX_SPIKES + 1, 2 * roots),  # their spikes
+            integers(0, length, 2 * MAX_SPIKES * roots),  # where
+            uniform(-5.0, 5.0, 2 * MAX_SPIKES * roots),  # how high
+        ]
+
+    def mean_draws(self, values: list[np.ndarray]) -> MeanDraws:
+        """The :class:`MeanDraws` of the values of :meth:`mean_calls`."""
+        kinds, multiply, u, spikes, where, heights = values
+        count = multiply.size
+        return MeanDraws(
+            kinds=self.means[kinds.reshape(count, 2)],
+            multiply=multiply,
+            u=u.reshape(count, 2, 2),
+            spikes=spikes.reshape(count, 2),
+            where=where.reshape(count, 2, MAX_SPIKES),
+            heights=heights.reshape(count, 2, MAX_SPIKES),
+        )
 
     def _root_values(
         self,
