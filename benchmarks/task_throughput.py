@@ -2,8 +2,8 @@
 
     python benchmarks/task_throughput.py                 # default TaskConfig vs default corpus
     python benchmarks/task_throughput.py --series 20000 --reps 5
-    python benchmarks/task_throughput.py --task class_definition=shift --task multivariate=true
-    python benchmarks/task_throughput.py --memory        # peak RSS of a shard of each named config
+    python benchmarks/task_throughput.py --task "" --task multivariate=true  # a table each
+    python benchmarks/task_throughput.py --memory        # and peak RSS of a shard per config
     python benchmarks/task_throughput.py --terms         # the Khatri-Rao / Schur crossover
 
 Each run is a fresh process that imports cauker, draws a small warm-up (the
@@ -14,7 +14,7 @@ support and query samples, each channel counted). Runs alternate between the
 two, so the drift of a shared machine falls on both alike; the result is the
 ratio of the median rates, with each run's peak RSS.
 
-``--memory`` writes the first Parquet shard of the train split of
+``--memory`` also writes the first Parquet shard of the train split of
 ``tasks-10k``, ``tasks-100k`` and ``tasks-1m`` in a fresh process each (the
 largest unit of work of ``generate``, ``export`` and ``push``: memory does not
 grow with the number of shards) and reports its peak RSS.
@@ -30,6 +30,8 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from results import Table, record
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,6 +86,7 @@ TERMS_CHILD = textwrap.dedent(
     import numpy as np
     from cauker.config import CauKerConfig
     from cauker.tasks.prior import prior_for, combine, toeplitz_draws
+    from cauker.sampler import compiled
     from cauker.sampler.linalg import khatri_rao
 
     prior = prior_for(CauKerConfig(num_series=1))
@@ -96,8 +99,8 @@ TERMS_CHILD = textwrap.dedent(
         start = time.perf_counter(); combine(g, rows); kr = time.perf_counter() - start
         g = rng.standard_normal((draws, rows.shape[1]))
         owner = np.zeros(draws, dtype=np.int64)
-        toeplitz_draws(column, g, owner)
-        start = time.perf_counter(); toeplitz_draws(column, g, owner)
+        toeplitz_draws(column, g, owner, loops=compiled)
+        start = time.perf_counter(); toeplitz_draws(column, g, owner, loops=compiled)
         schur = time.perf_counter() - start
         out.append({"draws": draws, "rank": rows.shape[0], "khatri_rao_us": kr * 1e6,
                     "schur_us": schur * 1e6})
@@ -119,7 +122,7 @@ def _child(code: str, *args: str) -> dict:
 
 def _overrides(items: list[str]) -> dict:
     out = {}
-    for item in items:
+    for item in filter(None, items):
         key, _, text = item.partition("=")
         value: object = text
         if text.lower() in ("true", "false"):
@@ -135,7 +138,7 @@ def _overrides(items: list[str]) -> dict:
     return out
 
 
-def throughput(series: int, reps: int, overrides: dict) -> None:
+def throughput(series: int, reps: int, overrides: dict) -> tuple[Table, str]:
     _child(CHILD, "tasks", "64", json.dumps(overrides))  # numba's cache: loaded or compiled
     runs: dict[str, list[dict]] = {"corpus": [], "tasks": []}
     for _ in range(reps):
@@ -143,21 +146,31 @@ def throughput(series: int, reps: int, overrides: dict) -> None:
             runs[kind].append(_child(CHILD, kind, str(series), json.dumps(overrides)))
     rates = {k: [r["series"] / r["seconds"] for r in v] for k, v in runs.items()}
     label = ", ".join(f"{k}={v}" for k, v in overrides.items()) or "defaults"
-    print(f"task config: {label}; about {series} series a run, {reps} runs each, alternated")
-    print(f"{'':<8}{'series/s (each run)':<40}{'median':>8}{'peak RSS MiB':>14}")
+    table = Table(
+        f"Task config: {label}; about {series:,} series a run, {reps} runs each, alternated",
+        ["rows", "series/s (each run)", "median series/s", "peak RSS MiB"],
+    )
     for kind, values in rates.items():
         peaks = max(r["peak_mib"] for r in runs[kind])
-        cells = ", ".join(f"{v:.0f}" for v in values)
-        print(f"{kind:<8}{cells:<40}{statistics.median(values):>8.0f}{peaks:>14.0f}")
+        cells = ", ".join(f"{v:,.0f}" for v in values)
+        name = "corpus 10k" if kind == "corpus" else "tasks"
+        table.add(name, cells, f"{statistics.median(values):,.0f}", f"{peaks:.0f}")
     ratio = statistics.median(rates["tasks"]) / statistics.median(rates["corpus"])
+    print(table.markdown())
     print(f"tasks / corpus (medians): {ratio:.2f}")
+    return table, f"{label}: tasks / corpus (medians) {ratio:.2f}"
 
 
-def memory() -> None:
-    print(f"{'config':<12}{'shard rows':>11}{'shard MiB':>11}{'peak RSS MiB':>14}")
+def memory() -> Table:
+    table = Table(
+        "Peak memory: the first Parquet shard of the train split, a fresh process each",
+        ["config", "shard rows", "shard MiB", "peak RSS MiB"],
+    )
     for name in ("tasks-10k", "tasks-100k", "tasks-1m"):
         run = _child(MEMORY_CHILD, name)
-        print(f"{name:<12}{run['rows']:>11}{run['mib']:>11.0f}{run['peak_mib']:>14.0f}")
+        table.add(name, run["rows"], f"{run['mib']:.0f}", f"{run['peak_mib']:.0f}")
+    print(table.markdown())
+    return table
 
 
 def terms() -> None:
@@ -173,16 +186,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=12_000)
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--task", action="append", default=[], metavar="FIELD=VALUE")
+    parser.add_argument(
+        "--task",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE[;FIELD=VALUE]",
+        help="a task config to time (repeat: one table each; default: the defaults)",
+    )
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--terms", action="store_true")
+    parser.add_argument("--no-record", action="store_true", help="print only")
     args = parser.parse_args()
-    if args.memory:
-        memory()
-    elif args.terms:
+    if args.terms:
         terms()
-    else:
-        throughput(args.series, args.reps, _overrides(args.task))
+        return
+    tables, notes = [], []
+    for cell in args.task or [""]:  # one table per task config
+        table, note = throughput(args.series, args.reps, _overrides(cell.split(";")))
+        tables.append(table)
+        notes.append(note)
+    if args.memory:
+        tables.append(memory())
+    if not args.no_record:
+        notes.append(
+            "A task's series are its support and query samples, each channel counted; "
+            "compiled loops (CAUKER_COMPILED=1), fresh processes, one thread."
+        )
+        record(__file__, *tables, notes=notes)
 
 
 if __name__ == "__main__":

@@ -104,8 +104,10 @@ def test_configs_table(capsys):
     lines = out.splitlines()
     assert code == 0 and lines[0].split() == ["config", "10k", "100k", "1m", "10m"]
     assert lines[1].split() == ["num_series", "10000", "100000", "1000000", "10000000"]
-    (validation,) = [line.split() for line in lines if line.startswith("num_validation")]
-    assert validation == ["num_validation", "100", "1000", "10000", "100000"]
+    corpora, tasks = [line.split() for line in lines if line.startswith("num_validation")]
+    assert corpora == ["num_validation", "100", "1000", "10000", "100000"]
+    assert tasks == ["num_validation", "100", "1000", "10000"]
+    assert ["config", "tasks-10k", "tasks-100k", "tasks-1m"] in [line.split() for line in lines]
 
 
 def test_preview_writes_an_image(tmp_path, capsys):
