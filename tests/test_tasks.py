@@ -199,6 +199,25 @@ def test_samples_of_a_class_are_a_pure_function_of_its_mechanism_and_stream():
     assert len({sample.tobytes() for sample in alone}) == 6
 
 
+def test_a_graph_leaves_its_stream_where_numpys_own_calls_would(monkeypatch):
+    """The corpora's schedule, rebuilt from raw outputs, keeps the half of a 32-bit
+    output numpy would keep: what a stream draws after a graph (a shift task's orders)
+    is what follows numpy's own calls."""
+    from cauker.sampler import loops
+    from cauker.tasks import prior as prior_module
+    from cauker.tasks.seeding import stream
+
+    prior = prior_module.prior_for(small().prior)
+    rebuilt = [stream(0, (7, i)) for i in range(12)]
+    mechanisms.draw_graphs(prior, rebuilt, 1, loops)
+    monkeypatch.setattr(prior_module, "raw_outputs_agree", lambda: False)
+    called = [stream(0, (7, i)) for i in range(12)]
+    mechanisms.draw_graphs(prior, called, 1, loops)
+    assert any(rng.bit_generator.state["has_uint32"] for rng in called)  # a kept half
+    for a, b in zip(rebuilt, called):
+        assert a.integers(0, 1000, 8).tolist() == b.integers(0, 1000, 8).tolist()
+
+
 def test_numpy_and_compiled_loops_give_the_same_bits(monkeypatch):
     """Every kind of class and intervention (a mixture of activations is left to numpy
     by the compiled propagation), drawn with numpy's loops and with numba's."""

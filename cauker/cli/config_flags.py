@@ -36,6 +36,7 @@ def _reader(name: str, parse) -> Any:
 
     return read
 
+
 #: The fields of a task config that a corpus config lacks.
 TASK_FIELDS = tuple(
     f for f in dataclasses.fields(TaskConfig) if f.name not in CauKerConfig.__dataclass_fields__
