@@ -302,11 +302,6 @@ class Prior:
         """``(nodes, 2)``: the parameters of activations ``kinds`` from their uniforms ``u``."""
         return parameters(self.activations, np.asarray(kinds), np.asarray(u).reshape(-1, 2))
 
-    def activate(self, kind: int, a: np.ndarray, params: np.ndarray) -> np.ndarray:
-        """Activation ``kind`` of the bank on rows ``a``, with the parameters ``params``
-        (one pair for all rows)."""
-        return self.activations[kind][1](a, np.broadcast_to(params, (len(a), 2)))
-
     def propagate(self, values: np.ndarray, nodes: Nodes, extra: tuple, loops: ModuleType) -> None:
         """``loops``' propagation of ``nodes`` through ``values``, in place; activation
         ``len(bank) + i`` is ``extra[i]`` (a ``(name, function)`` pair, which numpy applies)."""
