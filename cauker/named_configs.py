@@ -47,8 +47,8 @@ def named_config(name: str, **overrides: Any) -> CauKerConfig | TaskConfig:
         ...
     cauker.errors.ParameterError: config name must be one of ['10k', '100k', '1m', '10m', 'tasks-10k', 'tasks-100k', 'tasks-1m'], got '5k'
     """  # noqa: E501
+    if not isinstance(name, str) or name not in NAMES:
+        raise ParameterError(f"config name must be one of {list(NAMES)}, got {name!r}")
     if name in TASK_SIZES:
         return named_task_config(name, **overrides)
-    if name not in NAMED_SIZES:
-        raise ParameterError(f"config name must be one of {list(NAMES)}, got {name!r}")
     return named_corpus_config(name, **overrides)

@@ -83,7 +83,7 @@ def main() -> None:
     fields = {"length": args.length}
     if args.tiny:
         args.steps, args.batch_size, args.width, args.depth, args.seeds = 3, 2, 16, 1, "0"
-        args.datasets = "GunPoint,Coffee"
+        args.datasets = "GunPoint,ItalyPowerDemand"  # shipped by sktime
         fields = {"length": 64, "max_classes": 4, "max_support": 3, "max_queries": 2}
 
     started = time.perf_counter()

@@ -56,7 +56,7 @@ def test_ddp_stream_ranks_see_disjoint_rows_covering_the_split_and_resume(tmp_pa
 
 
 def test_in_context_classifier_trains_on_streamed_tasks_and_reports(tmp_path):
-    pytest.importorskip("sktime")  # the shipped GunPoint and Coffee
+    pytest.importorskip("sktime")  # the shipped GunPoint and ItalyPowerDemand
     script = str(EXAMPLES / "in_context_classifier.py")
     out = run([sys.executable, script, "--tiny", "--out", "report.json"], tmp_path)
     assert "graph seed 0: loss" in out and "shift seed 0: loss" in out
