@@ -245,7 +245,7 @@ class Sampler:
 
     def mean_calls(self, roots: np.ndarray) -> list:
         """The calls drawing the means of ``roots[g]`` roots in each stream ``g``, in
-        order (:func:`mean_draws` reads their values)."""
+        order (:meth:`mean_draws` reads their values)."""
         length = self.config.length
         return [
             integers(0, self.means.size, 2 * roots),  # each root's two mean entries
