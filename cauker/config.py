@@ -180,6 +180,7 @@ class Flag:
 
     help: str
     parse: Callable[[str], Any] | None = int
+    write: Callable[[Any], str] | None = None
 
     @property
     def switch(self) -> bool:
@@ -191,6 +192,8 @@ class Flag:
         >>> Flag("", parse_bank).text(("relu", "sin")), Flag("", parse_bank).text(("relu",))
         ('relu,sin', 'relu,')
         """
+        if self.write is not None:
+            return self.write(value)
         if value is None:
             return "none"
         if isinstance(value, tuple):
@@ -213,8 +216,23 @@ def parse_bank(text: str) -> str | tuple[str, ...]:
     return tuple(entry.strip() for entry in text.split(",") if entry.strip())
 
 
-def _field(default: Any = dataclasses.MISSING, *, help: str, parse=int) -> Any:
-    return dataclasses.field(default=default, metadata={"flag": Flag(help, parse)})
+def parse_count(text: str) -> int | tuple[int, int]:
+    """``4`` is an integer, ``1:16`` the range ``(1, 16)`` (both ends included)."""
+    low, colon, high = text.partition(":")
+    return (int(low), int(high)) if colon else int(text)
+
+
+def write_count(value: int | tuple[int, int]) -> str:
+    """The text :func:`parse_count` reads back: ``4``, or ``1:16``.
+
+    >>> write_count((1, 16)), parse_count(write_count((1, 16)))
+    ('1:16', (1, 16))
+    """
+    return f"{value[0]}:{value[1]}" if isinstance(value, tuple) else str(value)
+
+
+def _field(default: Any = dataclasses.MISSING, *, help: str, parse=int, write=None) -> Any:
+    return dataclasses.field(default=default, metadata={"flag": Flag(help, parse, write)})
 
 
 def option(name: str) -> str:
@@ -246,8 +264,13 @@ class CauKerConfig:
         Largest number of parents of a node.
     max_kernels : int, default=7
         Largest number of bank kernels composed into one root's covariance.
-    series_per_graph : int, default=4
-        Distinct nodes kept from each graph.
+    series_per_graph : int or (int, int), default=4
+        Distinct nodes kept from each graph. A range ``(low, high)`` (both ends
+        included; multivariate only) gives every graph its own count, drawn
+        uniformly in the range from a stream of its own, so that an int gives
+        the 2.0.0 rows exactly. A univariate corpus needs one count ``k``:
+        its row ``i`` is series ``i % k`` of graph ``i // k``, which streams
+        and random access rely on. ``(k, k)`` is ``k``.
     dag_depth : int or None, default=None
         None draws the paper's DAG. An integer ``d`` draws a layered DAG whose
         longest root-to-node path has exactly ``d`` edges; ``0`` makes every
@@ -267,6 +290,17 @@ class CauKerConfig:
     redraw_constant : bool, default=False
         Not in the paper: redraw a graph if one of its chosen series is
         constant (about 2-4% of V1 series are). Off by default (faithful).
+    max_lag : int, default=0
+        Not in the paper: each edge draws a lag in ``[0, max_lag]`` grid steps,
+        and the child reads its parent that many steps earlier. The GP roots
+        are drawn on the grid extended to the left by ``burn_in`` points (the
+        same spacing), so every kept point reads real values; 0 is the paper's
+        same-time law, with the same bytes.
+    edges : bool, default=False
+        Add the ``edges`` column (the edges among a row's channels) to a
+        multivariate corpus with one count and no lags; with a range of counts
+        or ``max_lag > 0`` the column is always there. (A config of 2.0.0
+        keeps its bytes.)
 
     Raises
     ------
@@ -292,7 +326,13 @@ class CauKerConfig:
     num_nodes: int = _field(18, help="nodes per causal graph")
     max_parents: int = _field(6, help="largest number of parents of a node")
     max_kernels: int = _field(7, help="largest number of kernels composed per root")
-    series_per_graph: int = _field(4, help="distinct nodes kept per graph")
+    series_per_graph: int | tuple[int, int] = _field(
+        4,
+        help="distinct nodes kept per graph; LOW:HIGH (multivariate only) draws each "
+        "graph's count uniformly in [LOW, HIGH]",
+        parse=parse_count,
+        write=write_count,
+    )
     dag_depth: int | None = _field(
         None,
         help="exact depth of a layered DAG; 'none' is the paper's DAG",
@@ -321,6 +361,15 @@ class CauKerConfig:
     redraw_constant: bool = _field(
         False, help="redraw graphs with a constant series (not in the paper)", parse=None
     )
+    max_lag: int = _field(
+        0, help="largest lag of an edge, in grid steps; 0 is the paper's same-time edges"
+    )
+    edges: bool = _field(
+        False,
+        help="add the edges column to a multivariate corpus of one count without lags "
+        "(it is always there with a range of counts or lags)",
+        parse=None,
+    )
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -331,11 +380,14 @@ class CauKerConfig:
         set_(self, "max_parents", check_int("max_parents", self.max_parents, 0, MAX_NUM_NODES - 1))
         set_(self, "max_kernels", check_int("max_kernels", self.max_kernels, 1, MAX_KERNELS))
         _check_memory(self.length, self.num_nodes, self.max_kernels)
-        set_(
-            self,
-            "series_per_graph",
-            check_int("series_per_graph", self.series_per_graph, 1, self.num_nodes),
-        )
+        check_bool("multivariate", self.multivariate)
+        set_(self, "series_per_graph", self._check_count())
+        set_(self, "max_lag", check_int("max_lag", self.max_lag, 0, self.length - 1))
+        check_bool("edges", self.edges)
+        if self.edges and not self.multivariate:
+            raise ParameterError("edges=True needs multivariate=True (a univariate row has no edges)")
+        if self.burn_in:
+            _check_memory(self.length + self.burn_in, self.num_nodes, self.max_kernels)
         if self.dag_depth is not None:
             set_(self, "dag_depth", check_int("dag_depth", self.dag_depth, 0, self.num_nodes - 1))
             if self.dag_depth > 0 and self.max_parents == 0:
@@ -351,7 +403,6 @@ class CauKerConfig:
             "activation_bank",
             _check_bank("activation_bank", self.activation_bank, ACTIVATION_BANKS, ACTIVATIONS),
         )
-        check_bool("multivariate", self.multivariate)
         check_bool("redraw_constant", self.redraw_constant)
         set_(self, "seed", check_int("seed", self.seed, 0, MAX_SEED))
         if self.num_validation is not None:
@@ -360,6 +411,50 @@ class CauKerConfig:
                 "num_validation",
                 check_int("num_validation", self.num_validation, 0, MAX_ROWS),
             )
+
+    def _check_count(self) -> int | tuple[int, int]:
+        """``series_per_graph`` normalised: an int, or a range ``(low, high)`` with ``low < high``."""
+        value = self.series_per_graph
+        if not isinstance(value, tuple | list):
+            return check_int("series_per_graph", value, 1, self.num_nodes)
+        if len(value) != 2:
+            raise ParameterError(
+                f"series_per_graph must be an integer or a range (low, high), got {value!r}"
+            )
+        low = check_int("series_per_graph low", value[0], 1, self.num_nodes)
+        high = check_int("series_per_graph high", value[1], low, self.num_nodes)
+        if low == high:
+            return low
+        if not self.multivariate:
+            raise ParameterError(
+                f"series_per_graph={low}:{high} is a range, which needs multivariate=True: row i "
+                "of a univariate corpus is series i % k of graph i // k, so streaming and random "
+                "access need one count k"
+            )
+        return (low, high)
+
+    @property
+    def channel_range(self) -> tuple[int, int]:
+        """The smallest and largest number of series kept from a graph."""
+        k = self.series_per_graph
+        return k if isinstance(k, tuple) else (k, k)
+
+    @property
+    def burn_in(self) -> int:
+        """Grid points drawn before ``x = 0`` so that lagged edges read real values:
+        ``max_lag`` times the most edges a root-to-node path can have."""
+        if self.dag_depth is not None:
+            longest = self.dag_depth
+        else:
+            longest = self.num_nodes - 1 if self.max_parents else 0
+        return self.max_lag * longest
+
+    @property
+    def has_edges(self) -> bool:
+        """Whether rows carry the ``edges`` column (multivariate, and asked for, or
+        a range of counts, or lags)."""
+        lagged_or_ranged = self.max_lag > 0 or isinstance(self.series_per_graph, tuple)
+        return self.multivariate and (self.edges or lagged_or_ranged)
 
     def __hash__(self) -> int:  # custom kernel banks hold scikit-learn kernels, which do not hash
         return hash(self.fingerprint())
@@ -377,6 +472,11 @@ class CauKerConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able fields; custom kernels appear as their ``repr``."""
         out = dataclasses.asdict(self)
+        for name, default in _LATER_FIELDS.items():
+            if out[name] == default:  # a config 2.0.0 could write keeps its fields
+                del out[name]
+        if isinstance(self.series_per_graph, tuple):
+            out["series_per_graph"] = list(self.series_per_graph)
         if not isinstance(self.kernel_bank, str):
             out["kernel_bank"] = [repr(k) for k in self.kernel_bank]
         for name in ("mean_bank", "activation_bank"):
@@ -395,6 +495,12 @@ class CauKerConfig:
             fields["kernel_bank"] = [exact_description(k) for k in self.kernel_bank]
         payload = json.dumps([ALGORITHM_VERSION, fields], sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+#: Fields added after 2.0.0, and their defaults: :meth:`CauKerConfig.to_dict` (and so
+#: the fingerprint, the card and the shards' metadata) leaves them out at their
+#: default, so that every config 2.0.0 could write keeps its fingerprint and bytes.
+_LATER_FIELDS = {"max_lag": 0, "edges": False}
 
 
 def named_config(name: str, **overrides: Any) -> CauKerConfig:

@@ -70,6 +70,7 @@ def propagate(values: np.ndarray, nodes: loops.Nodes, activations: tuple) -> Non
     order (the same operations on each value)."""
     codes = np.array([ACTIVATION_CODES.get(name, NUMPY) for name, _ in activations])
     order = np.argsort(nodes.depth, kind="stable")
+    lags = np.zeros(nodes.weights.size, dtype=np.int64) if nodes.lags is None else nodes.lags
     start = 0
     while start < order.size:
         start = propagate_nodes(
@@ -79,6 +80,7 @@ def propagate(values: np.ndarray, nodes: loops.Nodes, activations: tuple) -> Non
             nodes.first_parent,
             nodes.parent_rows,
             nodes.weights,
+            lags,
             nodes.biases,
             codes[nodes.kinds],
             nodes.params,
@@ -403,6 +405,7 @@ def propagate_nodes(
     first_parent,
     parent_rows,
     weights,
+    lags,
     biases,
     kinds,
     params,
@@ -413,7 +416,8 @@ def propagate_nodes(
     values[parent_j] + b_k)``, with parents ``parent_rows[first_parent[k]:first_parent[k
     + 1]]`` and their ``weights``, activation code ``kinds[k]`` and its
     ``params[k]`` (:func:`cauker.sampler.activations.parameters`); ``portable`` is
-    ``PORTABLE``.
+    ``PORTABLE``. Parent ``q`` is read ``lags[q]`` points earlier (point ``i``
+    reads ``max(i - lag, 0)``, as :func:`cauker.sampler.loops.lagged`).
 
     The operations and their order are those of :func:`cauker.sampler.loops.propagate`
     and of :mod:`cauker.sampler.portable_math`. Returns ``order.size``, or the place
@@ -432,13 +436,19 @@ def propagate_nodes(
         q = first_parent[k]
         row = parent_rows[q]
         w = weights[q]
+        lag = lags[q]
         for i in range(length):
-            a[i] = values[row, i] * w
+            a[i] = values[row, max(i - lag, 0)] * w
         for q in range(first_parent[k] + 1, first_parent[k + 1]):
             row = parent_rows[q]
             w = weights[q]
-            for i in range(length):
-                a[i] = a[i] + values[row, i] * w
+            lag = lags[q]
+            if lag == 0:
+                for i in range(length):
+                    a[i] = a[i] + values[row, i] * w
+            else:
+                for i in range(length):
+                    a[i] = a[i] + values[row, max(i - lag, 0)] * w
         b = biases[k]
         for i in range(length):
             a[i] = a[i] + b

@@ -185,11 +185,21 @@ class TermPlan:
 
 
 class GaussianProcessSampler:
-    """Draws GP roots for one kernel bank on the grid ``linspace(0, 1, length)``."""
+    """Draws GP roots for one kernel bank on the grid ``linspace(0, 1, length)``,
+    extended to the left by ``burn_in`` points of the same spacing (``x < 0``).
 
-    def __init__(self, bank: tuple[BankKernel, ...], length: int) -> None:
-        self.length = length
+    Restricted to the points of ``linspace(0, 1, length)``, a draw on the
+    extended grid is a draw of the same GP there (the covariance of a subset of
+    points is the kernel on that subset, stationary or not), so a burn-in
+    changes no root's law on the kept window. The grid then has ``length +
+    burn_in`` points (``self.length``)."""
+
+    def __init__(self, bank: tuple[BankKernel, ...], length: int, burn_in: int = 0) -> None:
         self.x = np.linspace(0.0, 1.0, length)
+        if burn_in:
+            self.x = np.linspace(-burn_in / (length - 1), 1.0, length + burn_in)
+        length += burn_in
+        self.length = length
         self.components = [resolve(entry, self.x) for entry in bank]
         self._powers = [np.ones(length), self.x]
         self._powers_lock = threading.Lock()

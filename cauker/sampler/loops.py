@@ -117,11 +117,21 @@ class Nodes:
     kinds: np.ndarray  # (nodes,) activation, as an index in the bank
     params: np.ndarray  # (nodes, 2) its parameters (cauker.sampler.activations.parameters)
     depth: np.ndarray  # (nodes,) edges on the longest path from a root
+    lags: np.ndarray | None = None  # (parents,) lag of each edge, in grid steps; None: all 0
+
+
+def lagged(row: np.ndarray, lag: np.ndarray) -> np.ndarray:
+    """``row`` read ``lag`` steps earlier: point ``t`` is ``row[max(t - lag, 0)]``
+    (rows ``(n, length)``, one lag per row). The sampler's burn-in keeps the
+    repeated first points out of every kept point."""
+    index = np.maximum(np.arange(row.shape[-1]) - lag[:, None], 0)
+    return np.take_along_axis(row, index, axis=-1)
 
 
 def propagate(values: np.ndarray, nodes: Nodes, activations: tuple) -> None:
     """``values[row[k]] = act_k(w_0 v_0 + w_1 v_1 + ... + b_k)`` for every node, in
-    place, ``activations`` the bank (``(name, function)`` pairs).
+    place, ``activations`` the bank (``(name, function)`` pairs); with ``lags``,
+    ``v_j`` is parent ``j`` read its edge's lag earlier (:func:`lagged`).
 
     Level by level (a node's depth is one more than its deepest parent's), the
     pre-activations of nodes with the same number of parents are computed
@@ -136,11 +146,17 @@ def propagate(values: np.ndarray, nodes: Nodes, activations: tuple) -> None:
             same = at_level[counts[at_level] == count]
             parents = nodes.first_parent[same, None] + np.arange(count)
             rows, w = nodes.parent_rows[parents], nodes.weights[parents]
+
+            def parent(j: int) -> np.ndarray:  # a copy: the caller writes to it
+                if nodes.lags is None:
+                    return values[rows[:, j]]
+                return lagged(values[rows[:, j]], nodes.lags[parents[:, j]])
+
             # In place, the same operations: a = w_0 v_0, a = a + w_j v_j, a + b.
-            a = values[rows[:, 0]]
+            a = parent(0)
             a *= w[:, :1]
             for j in range(1, count):
-                term = values[rows[:, j]]
+                term = parent(j)
                 term *= w[:, j : j + 1]
                 a += term
             a += nodes.biases[same, None]

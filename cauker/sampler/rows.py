@@ -3,7 +3,9 @@
 any list of graphs, for the streams of ``cauker.hf.stream``).
 
 Row ``r`` of a univariate split is series ``r % series_per_graph`` of graph
-``r // series_per_graph``; in multivariate mode row ``r`` is graph ``r``. Any
+``r // series_per_graph``; in multivariate mode row ``r`` is graph ``r``, with
+as many channels as the graph keeps (``series_per_graph``, or its own count in
+a range). Any
 range of rows is a pure function of the config, the split and the range. An
 endless split (``num_series=None``) has the same rows as every finite one:
 ranges of it need an explicit ``stop``.
@@ -107,21 +109,31 @@ _GRAPH_ARRAYS = ("values", "node", "is_root", "depth")
 
 
 def _columns(
-    graphs: list[Graph], first: int, last: int | None, per_graph: int
+    graphs: list[Graph], first: int, last: int | None, per_graph: int | None
 ) -> dict[str, list | np.ndarray]:
-    """Flat per-series columns of the series ``[first, last)`` of ``graphs``
-    (``last=None``: no end), with each series' number in ``series``: ``values``
-    as a ``(series, length)`` array, the columns of ``_ARRAYS`` as arrays, the
-    text columns as lists."""
-    names = ("values", "series", "graph", "redraws", *PROVENANCE)
+    """Flat per-series columns of the rows ``[first, last)`` of ``graphs`` (``last=None``:
+    no end): univariate rows are series (``per_graph`` of a graph), multivariate
+    rows (``per_graph=None``) graphs, with their series in ``channels`` and their
+    edges in ``edges``. Each series' row number is in ``series``; ``values`` is a
+    ``(series, length)`` array, the columns of ``_ARRAYS`` arrays, the text
+    columns lists."""
+    names = ("values", "series", "graph", "redraws", "channels", "edges", *PROVENANCE)
     parts: dict[str, list] = {name: [] for name in names}
     for g in graphs:
-        base = g.index * per_graph
-        lo = max(first - base, 0)
-        hi = per_graph if last is None else min(last - base, per_graph)
-        if lo >= hi:
-            continue
-        parts["series"].extend(range(base + lo, base + hi))
+        if per_graph is None:  # a row is a graph
+            if not first <= g.index < (g.index + 1 if last is None else last):
+                continue
+            lo, hi = 0, len(g.values)
+            parts["series"].extend([g.index] * hi)
+            parts["channels"].append(hi)
+            parts["edges"].append(g.edges)
+        else:
+            base = g.index * per_graph
+            lo = max(first - base, 0)
+            hi = per_graph if last is None else min(last - base, per_graph)
+            if lo >= hi:
+                continue
+            parts["series"].extend(range(base + lo, base + hi))
         parts["graph"].extend([g.index] * (hi - lo))
         parts["redraws"].extend([g.redraws] * (hi - lo))
         for name in _GRAPH_ARRAYS:
@@ -183,26 +195,24 @@ def iter_batches(
     check_int("graphs_per_batch", graphs_per_batch, 1)
     start, stop = _check_range(config, split, start, stop)
     sampler = sampler_for(config)
-    k = config.series_per_graph
-    # Work in series: a multivariate row is the k series of one graph.
-    first, last = (start * k, stop * k) if config.multivariate else (start, stop)
-    if first == last:
+    if start == stop:
         return
-    graph = first // k
-    last_graph = (last - 1) // k
+    k = None if config.multivariate else config.series_per_graph
+    graph, last_graph = (start, stop - 1) if k is None else (start // k, (stop - 1) // k)
     with sampler.backend.job(last_graph - graph + 1, config.length):
         while graph <= last_graph:
             indices = range(graph, min(graph + graphs_per_batch, last_graph + 1))
             graphs = sampler.graphs(split, indices)  # no BLAS: one thread, whatever the machine
-            columns = _columns(graphs, max(first, graph * k), last, k)
-            yield record_batch(config, _row_index(config, columns), columns)
+            columns = _columns(graphs, start, stop, k)
+            yield record_batch(config, _row_index(columns), columns)
             graph = indices.stop
 
 
-def _row_index(config: CauKerConfig, columns: dict[str, list]) -> np.ndarray:
+def _row_index(columns: dict[str, list]) -> np.ndarray:
+    """The row number of each row: of each series, or of each graph's first series."""
     series = np.asarray(columns["series"], dtype=np.int64)
-    if config.multivariate:  # a row is the series_per_graph series of one graph
-        return series[:: config.series_per_graph] // config.series_per_graph
+    if columns["channels"]:  # multivariate: a row is a graph's series
+        return series[np.cumsum([0, *columns["channels"][:-1]])]
     return series
 
 
@@ -217,19 +227,21 @@ def graph_rows(
     the rows are the same bytes as ``generate`` gives for their indices, whatever
     the list.
     """
+    k = None if config.multivariate else config.series_per_graph
     if not graphs:
-        return record_batch(config, np.zeros(0, dtype=np.int64), _columns([], 0, 0, 1))
+        return record_batch(config, np.zeros(0, dtype=np.int64), _columns([], 0, 0, k))
     sampler = sampler_for(config)
     with sampler.backend.job(len(graphs), config.length):
         drawn = sampler.graphs(split, graphs)
-    k = config.series_per_graph
-    size = config.split_size(split)
-    last = None if size is None else (size * k if config.multivariate else size)
-    columns = _columns(drawn, 0, last, k)
+    columns = _columns(drawn, 0, config.split_size(split), k)
     if skip:
-        step = k if config.multivariate else 1
-        columns = {name: values[skip * step :] for name, values in columns.items()}
-    return record_batch(config, _row_index(config, columns), columns)
+        series = sum(columns["channels"][:skip]) if k is None else skip
+        rows = {"channels", "edges"}  # per row; the others are per series
+        columns = {
+            name: values[skip:] if name in rows else values[series:]
+            for name, values in columns.items()
+        }
+    return record_batch(config, _row_index(columns), columns)
 
 
 def generate(

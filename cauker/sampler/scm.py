@@ -64,6 +64,8 @@ MAX_ATTEMPTS = 1000
 
 #: Positions between the sub-streams of a graph's stream (one per GP root).
 SUB_STREAM_SPACING = 1 << 64
+#: The sub-stream of the edges' lags: after those of the most roots a graph can have.
+LAG_SUB_STREAM = (1024 + 1) * SUB_STREAM_SPACING
 
 
 def split_key(split: str) -> int:
@@ -105,7 +107,8 @@ class Batch:
     plans: list[GraphPlan]
     dags: Dags
     depth: np.ndarray  # (graphs, n)
-    chosen: np.ndarray  # (graphs, series_per_graph) positions
+    chosen: np.ndarray  # (graphs, most series kept) positions; beyond a graph's count, its first
+    counts: np.ndarray  # (graphs,) series kept
     row: np.ndarray  # (graphs, n)
     rank: np.ndarray  # (graphs, n): rank of a node among its graph's evaluated roots, or non-roots
     values: np.ndarray  # (nodes, length): the roots' values until propagated
@@ -125,6 +128,7 @@ class Graph:
     kernel: list[str | None]
     mean: list[str | None]
     activation: list[str | None]
+    edges: list[tuple] | None = None  # (parent, child, weight, lag, via_dropped), see edges()
 
 
 class Sampler:
@@ -138,7 +142,7 @@ class Sampler:
         self.backend = Backend() if backend is None else backend
         bank = kernel_bank(config.kernel_bank, config.length)
         self.kernel_names = [entry.name for entry in bank]
-        self.gp = GaussianProcessSampler(bank, config.length)
+        self.gp = GaussianProcessSampler(bank, config.length, config.burn_in)
         self.means = mean_bank(config.mean_bank)
         self.activations = activation_bank(config.activation_bank)
         self.x = self.gp.x
@@ -154,18 +158,45 @@ class Sampler:
             for i in indices
         ]
 
+    def counts(self, key: int, indices: list[int]) -> np.ndarray:
+        """How many series each graph keeps: ``series_per_graph``, or with a range
+        ``(low, high)`` a uniform draw in it from the graph's own seed sequence
+        ``(seed, (split_key, index))``, whose children ``(..., attempt)`` are the
+        streams of its attempts. So the count depends on the index alone (a redraw
+        keeps it, and its law stays uniform), and an int consumes nothing."""
+        low, high = self.config.channel_range
+        if low == high:
+            return np.full(len(indices), low, dtype=np.int64)
+        return np.array(
+            [
+                np.random.Generator(
+                    np.random.PCG64(np.random.SeedSequence(self.config.seed, spawn_key=(key, i)))
+                ).integers(low, high + 1)
+                for i in indices
+            ],
+            dtype=np.int64,
+        )
+
     # -- structure -----------------------------------------------------------
     def plan(
-        self, key: int, indices: list[int], attempts: dict[int, int], loops: ModuleType
+        self,
+        key: int,
+        indices: list[int],
+        attempts: dict[int, int],
+        loops: ModuleType,
+        counts: np.ndarray | None = None,
     ) -> Batch:
-        """Draw everything random about the graphs ``indices``, and their root values."""
+        """Draw everything random about the graphs ``indices``, and their root values
+        (``counts``: the series each keeps, :meth:`counts`)."""
         c = self.config
+        counts = self.counts(key, indices) if counts is None else counts
         generators = self._streams(key, indices, attempts)
         origins = [rng.bit_generator.state for rng in generators]
         dags = draw_dags(generators, c.num_nodes, c.max_parents, c.dag_depth)
-        chosen = np.array(
-            [rng.permutation(c.num_nodes)[: c.series_per_graph] for rng in generators]
-        )
+        high = c.channel_range[1]
+        chosen = np.array([rng.permutation(c.num_nodes)[:high] for rng in generators])
+        # Past its count, a graph repeats its first chosen node: the same ancestors.
+        chosen = np.where(np.arange(high) < counts[:, None], chosen, chosen[:, :1])
         needed = dags.ancestors_of(chosen)
         is_root = needed & (dags.counts == 0)
         is_inner = needed & (dags.counts > 0)
@@ -179,32 +210,49 @@ class Sampler:
             is_inner.sum(axis=1),
             np.where(is_inner, dags.counts, 0).sum(axis=1),
         )
-        values = np.empty((int(needed.sum()), c.length))
+        values = np.empty((int(needed.sum()), self.gp.length))
         self._root_values(numbers, generators, origins, values, row[is_root], loops)
         depth = dags.depths()
         graph, position = np.nonzero(is_inner)  # the non-root nodes, in row order
-        counts = dags.counts[graph, position]
-        widest = int(counts.max(initial=1))
+        parent_counts = dags.counts[graph, position]
+        widest = int(parent_counts.max(initial=1))
         parents = row[graph[:, None], dags.order[graph, position, :widest]]
+        lags = None
+        if c.max_lag:
+            per_graph = np.bincount(graph, parent_counts, minlength=len(indices)).astype(np.int64)
+            lags = self._lags(generators, origins, per_graph)
         return Batch(
             plans=numbers.plans,
             dags=dags,
             depth=depth,
             chosen=chosen,
+            counts=counts,
             row=row,
             rank=np.where(is_root, is_root.cumsum(axis=1), is_inner.cumsum(axis=1)) - 1,
             values=values,
             nodes=Nodes(
                 row=row[graph, position],
-                first_parent=np.concatenate([[0], np.cumsum(counts)]),
-                parent_rows=parents[np.arange(widest) < counts[:, None]],  # in weight order
+                first_parent=np.concatenate([[0], np.cumsum(parent_counts)]),
+                parent_rows=parents[np.arange(widest) < parent_counts[:, None]],  # weight order
                 weights=numbers.weights,
                 biases=numbers.biases,
                 kinds=np.concatenate([plan.activation for plan in numbers.plans]),
                 params=numbers.params,
                 depth=depth[graph, position],
+                lags=lags,
             ),
         )
+
+    def _lags(self, generators: list, origins: list[dict], edges: np.ndarray) -> np.ndarray:
+        """Each edge's lag, uniform in ``[0, max_lag]``, in the order of the weights
+        (``edges``: each graph's edges into its evaluated nodes), from the lag
+        sub-stream of the graph's stream: no other draw moves."""
+        lags = []
+        for rng, origin, count in zip(generators, origins, edges.tolist()):
+            rng.bit_generator.state = origin
+            rng.bit_generator.advance(LAG_SUB_STREAM)
+            lags.append(rng.integers(0, self.config.max_lag + 1, count))
+        return np.concatenate(lags) if lags else np.zeros(0, dtype=np.int64)
 
     def _draw_numbers(self, draw: Draws, indices, attempts, roots, inner, parents) -> _Numbers:
         """Each graph's draws after its DAG and chosen nodes, in their fixed order
@@ -265,7 +313,7 @@ class Sampler:
             multiply=multiply,
             u=u.reshape(count, 2, 2),
             spikes=spikes.reshape(count, 2),
-            where=where.reshape(count, 2, MAX_SPIKES),
+            where=where.reshape(count, 2, MAX_SPIKES) + self.config.burn_in,  # the kept window
             heights=heights.reshape(count, 2, MAX_SPIKES),
         )
 
@@ -313,16 +361,64 @@ class Sampler:
             values[rows[owner[members]]] += term_values[members]
 
     def propagate(self, batch: Batch, loops: ModuleType) -> np.ndarray:
-        """The chosen series (float64), ``(graphs, series_per_graph, length)``, once
-        ``loops`` has propagated the roots' values through the non-root nodes."""
+        """The chosen series (float64), ``(graphs, most series kept, length)`` (past a
+        graph's count, its first series again), on the kept window, once ``loops``
+        has propagated the roots' values through the non-root nodes."""
         with np.errstate(all="ignore"):  # non-finite series are redrawn, not warned about
             loops.propagate(batch.values, batch.nodes, self.activations)
-        return batch.values[batch.row[np.arange(len(batch.plans))[:, None], batch.chosen]]
+        rows = batch.row[np.arange(len(batch.plans))[:, None], batch.chosen]
+        return batch.values[rows, self.config.burn_in :]
+
+    @staticmethod
+    def edges(batch: Batch, g: int) -> list[tuple]:
+        """The edges among the channels of graph ``g`` (its chosen nodes, in order):
+        ``(parent channel, child channel, weight, lag, via_dropped)`` for every
+        pair linked by a directed path whose inner nodes are all dropped (the
+        edges of the DAG projected onto the kept channels). ``weight`` and ``lag``
+        are those of the direct edge, or None if the only paths run through
+        dropped nodes; ``via_dropped`` says whether such a path exists. A path
+        through a kept channel is the edges it is made of; a dropped common
+        parent (a confounder) is not an edge. Sorted by child, then parent."""
+        dags, nodes = batch.dags, batch.nodes
+        kept = batch.chosen[g, : batch.counts[g]].tolist()
+        channel = {position: c for c, position in enumerate(kept)}
+        node_of_row = np.full(len(batch.values), -1, dtype=np.int64)
+        node_of_row[nodes.row] = np.arange(nodes.row.size)
+        out = []
+        for child, position in enumerate(kept):
+            direct: dict[int, tuple] = {}
+            via: set[int] = set()
+            count = int(dags.counts[g, position])
+            if count:
+                first = int(nodes.first_parent[node_of_row[batch.row[g, position]]])
+                for slot, parent in enumerate(dags.order[g, position, :count].tolist()):
+                    if parent in channel:
+                        q = first + slot
+                        lag = 0 if nodes.lags is None else int(nodes.lags[q])
+                        direct[channel[parent]] = (float(nodes.weights[q]), lag)
+            # The kept nodes reached going up through dropped nodes only.
+            todo = [
+                p for p in dags.order[g, position, :count].tolist() if p not in channel
+            ]
+            seen = set(todo)
+            while todo:
+                node = todo.pop()
+                for parent in dags.order[g, node, : dags.counts[g, node]].tolist():
+                    if parent in channel:
+                        via.add(channel[parent])
+                    elif parent not in seen:
+                        seen.add(parent)
+                        todo.append(parent)
+            for parent in sorted(direct.keys() | via):
+                weight, lag = direct.get(parent, (None, None))
+                out.append((parent, child, weight, lag, parent in via))
+        return out
 
     # -- output -----------------------------------------------------------------
     def _describe(self, batch: Batch, series: np.ndarray, valid: np.ndarray) -> list[Graph]:
         """The valid graphs of ``batch`` (``series``: their chosen series), described."""
         chosen = batch.chosen
+        with_edges = self.config.has_edges
         is_root = np.take_along_axis(batch.dags.counts, chosen, axis=1) == 0
         # A chosen node's rank among its graph's evaluated roots, or non-roots.
         rank = np.take_along_axis(batch.rank, chosen, axis=1).tolist()
@@ -331,8 +427,9 @@ class Sampler:
         described = []
         for g in np.flatnonzero(valid).tolist():
             plan = batch.plans[g]
+            k = int(batch.counts[g])
             kernel, mean, activation = [], [], []
-            for root, r in zip(is_root[g].tolist(), rank[g]):
+            for root, r in zip(is_root[g, :k].tolist(), rank[g][:k]):
                 if root:
                     names = [self.kernel_names[k] for k in plan.kernel_ids[r]]
                     kernel.append(compose_name(names, ["*" if o else "+" for o in plan.ops[r]]))
@@ -346,13 +443,14 @@ class Sampler:
                 Graph(
                     index=plan.index,
                     redraws=plan.attempt,
-                    values=series[g],
-                    node=node[g],
-                    is_root=is_root[g],
-                    depth=depth[g],
+                    values=series[g, :k],
+                    node=node[g, :k],
+                    is_root=is_root[g, :k],
+                    depth=depth[g, :k],
                     kernel=kernel,
                     mean=mean,
                     activation=activation,
+                    edges=self.edges(batch, g) if with_edges else None,
                 )
             )
         return described
@@ -362,10 +460,12 @@ class Sampler:
         key = split_key(split)
         loops = self.backend.loops(len(indices), self.config.length)
         attempts = dict.fromkeys(indices, 0)
+        counts = dict(zip(indices, self.counts(key, list(indices)).tolist()))
         done: dict[int, Graph] = {}
         todo = list(indices)
         while todo:
-            batch = self.plan(key, todo, attempts, loops)
+            own = np.array([counts[i] for i in todo], dtype=np.int64)
+            batch = self.plan(key, todo, attempts, loops, own)
             series = self.propagate(batch, loops).astype(np.float32)
             valid = np.isfinite(series).all(axis=(1, 2))
             if self.config.redraw_constant:
