@@ -101,7 +101,7 @@ def _series_array(column: pa.ChunkedArray | pa.Array, where: Path | str) -> np.n
     ):
         if pa.types.is_fixed_size_list(column.type):
             length = column.type.list_size
-        else:
+        elif pa.types.is_floating(column.type.value_type):  # the series (not the channels)
             sizes = np.unique(np.asarray(pc.list_value_length(column).fill_null(0)))
             if len(sizes) > 1:
                 raise ParameterError(
@@ -151,7 +151,7 @@ def load_series(corpus: Corpus, count: int) -> np.ndarray:
         from cauker import generate  # the public entry point (lazy: cauker imports this)
 
         config = corpus.config
-        per_row = config.series_per_graph if config.multivariate else 1
+        per_row = config.channel_range[0] if config.multivariate else 1
         rows = min(config.num_series, math.ceil(count / per_row))
         table = generate(config, "train", 0, rows)
         return _series_array(table.column("target"), corpus.label)[:count]

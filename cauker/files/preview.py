@@ -40,19 +40,29 @@ def _title(row: dict) -> str:
     return "\n".join(textwrap.wrap(textwrap.shorten(text, 110, placeholder=" ..."), 55))
 
 
-def _univariate(rows: list[dict]) -> list[dict]:
-    """Multivariate rows split into one dict per series."""
-    out = []
-    for row in rows:
-        if isinstance(row["node"], list):
-            k = len(row["node"])
-            out += [
-                {key: (v[i] if isinstance(v, list) else v) for key, v in row.items()}
-                for i in range(k)
-            ]
-        else:
-            out.append(row)
-    return out
+def _stacked_title(row: dict) -> str:
+    edges = row.get("edges")
+    text = f"graph {row['graph']}: {len(row['node'])} channels"
+    if edges is not None:
+        text += f", {sum(e['weight'] is not None for e in edges)} edges among them"
+    return text
+
+
+def _draw(ax, x: np.ndarray, row: dict) -> None:
+    """One series, or a multivariate row as its channels stacked top to bottom (each
+    scaled to its own band: channels differ in scale by orders of magnitude)."""
+    if not isinstance(row["node"], list):
+        ax.plot(x, row["target"], lw=0.8, color="tab:red" if row["is_root"] else "tab:blue")
+        ax.set_title(_title(row), fontsize=6.5)
+        return
+    count = len(row["node"])
+    for i, (values, root) in enumerate(zip(row["target"], row["is_root"])):
+        values = np.asarray(values, dtype=np.float64)
+        spread = np.ptp(values) if np.isfinite(values).all() else 0.0
+        scaled = (values - values.min()) / spread if spread > 0 else np.full_like(values, 0.5)
+        ax.plot(x, count - 1 - i + 0.85 * scaled, lw=0.7, color="tab:red" if root else "tab:blue")
+    ax.set_yticks(np.arange(count) + 0.42, [f"node {n}" for n in reversed(row["node"])])
+    ax.set_title(_stacked_title(row), fontsize=6.5)
 
 
 def render_figure(
@@ -78,14 +88,13 @@ def render_figure(
         from cauker.files.task_preview import task_figure
 
         return _figure_bytes(task_figure(rows, config, columns), image_format, marker)
-    series = _univariate(rows)
+    series = rows
     columns = max(1, min(columns, len(series)))
     lines = max(1, math.ceil(len(series) / columns))
     x = np.linspace(0, 1, config.length)
     fig, axes = plt.subplots(lines, columns, figsize=(3.6 * columns, 2.4 * lines), squeeze=False)
     for ax, row in zip(axes.flat, series):
-        ax.plot(x, row["target"], lw=0.8, color="tab:red" if row["is_root"] else "tab:blue")
-        ax.set_title(_title(row), fontsize=6.5)
+        _draw(ax, x, row)
         ax.tick_params(labelsize=6)
     for ax in list(axes.flat)[len(series) :]:
         ax.axis("off")
@@ -148,14 +157,12 @@ def save_figure(rows: list[dict], config: CauKerConfig, out: str | Path, columns
 
 
 def save_preview(config: CauKerConfig, out: str | Path, *, rows: int = 4, columns: int = 4) -> Path:
-    """Draw the first ``rows * columns`` series of ``config`` into the image ``out``
-    (a task corpus: its first task, ``columns`` classes a line)."""
+    """Draw the first ``rows * columns`` rows of ``config`` into the image ``out``: a
+    series per panel, or a multivariate row's channels stacked in one panel (a task
+    corpus: its first task, ``columns`` classes a line)."""
     rows, columns = check_int("rows", rows, 1, 12), check_int("columns", columns, 1, 12)
     _check_out(out)  # before generating anything
     if is_task_config(config):
         return save_figure(generate(config, stop=1).to_pylist(), config, out, columns=columns)
-    wanted = rows * columns
-    per_row = config.series_per_graph if config.multivariate else 1
-    count = min(config.num_series, math.ceil(wanted / per_row))
-    table = _univariate(generate(config, stop=count).to_pylist())[:wanted]
+    table = generate(config, stop=min(config.num_series, rows * columns)).to_pylist()
     return save_figure(table, config, out, columns=columns)

@@ -4,7 +4,7 @@
 float array of shape ``(n_samples, n_channels, seq_len)``, with one channel for
 univariate series (MOMENT takes the same layout). A univariate cauker row is
 one channel; a multivariate row (``multivariate=True``) has
-``series_per_graph`` channels.
+``series_per_graph`` channels, or its own count in a range (padded, with a mask).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cauker.errors import ParameterError
 
@@ -28,23 +29,35 @@ def _target(rows: Any) -> pa.ChunkedArray | pa.Array:
     )
 
 
-def series_array(rows: Any) -> np.ndarray:
+def series_array(rows: Any, *, mask: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The ``target`` series of ``rows`` as a float32 array ``(n, channels, length)``.
+
+    Rows of a range of channel counts (``series_per_graph=(low, high)``) are
+    padded to the most channels among them with zeros, never NaN, and the
+    channel mask says which channels are real: ask for it with ``mask=True``
+    (without it, such rows are an error rather than silent padding).
 
     Parameters
     ----------
     rows : pyarrow.Table, pyarrow.RecordBatch or datasets.Dataset
         Rows with a ``target`` column, univariate or multivariate.
+    mask : bool, default=False
+        Also return the channel mask.
 
     Returns
     -------
     numpy.ndarray
-        A writable float32 array: one channel per series of a row.
+        A writable float32 array ``(n, channels, length)``: one channel per
+        series of a row, zeros past a row's own channels.
+    numpy.ndarray
+        With ``mask=True``: a bool array ``(n, channels)``, True for a row's
+        own channels (its first ``count``), False for padding.
 
     Raises
     ------
     ParameterError
-        If ``rows`` is none of these.
+        If ``rows`` is none of these, or if their channel counts differ and
+        ``mask`` is False.
 
     Examples
     --------
@@ -52,6 +65,14 @@ def series_array(rows: Any) -> np.ndarray:
     >>> rows = cauker.generate(cauker.CauKerConfig(num_series=8, length=64))
     >>> cauker.series_array(rows).shape
     (8, 1, 64)
+    >>> config = cauker.CauKerConfig(
+    ...     num_series=3, length=16, multivariate=True, series_per_graph=(1, 4)
+    ... )
+    >>> x, channels = cauker.series_array(cauker.generate(config), mask=True)
+    >>> x.shape, channels.sum(axis=1).tolist()
+    ((3, 4, 16), [4, 1, 4])
+    >>> bool((x[~channels] == 0).all())
+    True
     """
     target = _target(rows)
     if isinstance(target, pa.ChunkedArray):
@@ -62,9 +83,23 @@ def series_array(rows: Any) -> np.ndarray:
         values = values.flatten()
     flat = np.array(values.to_numpy(zero_copy_only=False), dtype=np.float32)  # writable
     if n == 0:
-        return flat.reshape(0, 1, 0)
+        empty = flat.reshape(0, 1, 0)
+        return (empty, np.zeros((0, 1), dtype=bool)) if mask else empty
     inner = target.type.value_type
-    channels = 1
+    counts = np.ones(n, dtype=np.int64)
     if pa.types.is_list(inner) or pa.types.is_fixed_size_list(inner):
-        channels = len(target[0])
-    return flat.reshape(n, channels, -1)
+        counts = np.asarray(pc.list_value_length(target), dtype=np.int64)
+    series = flat.reshape(int(counts.sum()), -1)
+    channels = int(counts.max())
+    present = np.arange(channels) < counts[:, None]
+    if present.all():
+        out = series.reshape(n, channels, -1)
+    elif not mask:
+        raise ParameterError(
+            f"rows have {int(counts.min())} to {channels} channels: series_array(rows, mask=True) "
+            f"pads them to {channels} with zeros and returns the channel mask"
+        )
+    else:
+        out = np.zeros((n, channels, series.shape[1]), dtype=np.float32)
+        out[present] = series
+    return (out, present) if mask else out

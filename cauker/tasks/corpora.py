@@ -189,7 +189,7 @@ def row_bytes(config: CauKerConfig | TaskConfig, provenance: int) -> int:
         classes = (config.min_classes + config.max_classes) / 2
         return math.ceil(series * (4 * config.length + 8) + classes * TASK_OVERHEAD_BYTES)
     series = 4 * config.length + provenance
-    return series * config.series_per_graph if config.multivariate else series
+    return series * max(config.channel_range) if config.multivariate else series
 
 
 def size_name(config: CauKerConfig | TaskConfig) -> str:
