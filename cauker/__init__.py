@@ -43,6 +43,7 @@ __all__ = [
     "CauKerConfig",
     "TaskConfig",
     "arrow_schema",
+    "as_mantis",
     "export",
     "generate",
     "iter_batches",
@@ -52,7 +53,11 @@ __all__ = [
     "series_array",
 ]
 
-_LAZY = {"export": "cauker.files.hub_folder", "push_to_hub": "cauker.hf.hub"}
+_LAZY = {
+    "as_mantis": "cauker.hf.mantis",
+    "export": "cauker.files.hub_folder",
+    "push_to_hub": "cauker.hf.hub",
+}
 
 
 def __getattr__(name: str) -> Any:

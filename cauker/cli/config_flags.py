@@ -15,12 +15,16 @@ import argparse
 import dataclasses
 from typing import Any
 
-from cauker.config import CauKerConfig, flag_of, option, parse_optional_int
+from cauker.config import CauKerConfig, flag_of, option, parse_count, parse_optional_int
 from cauker.named_configs import NAMES, named_config
 from cauker.task_config import TASK_SIZES, TaskConfig
 
 #: What each flag parser reads, for the message of a value it cannot read.
-_EXPECTED = {int: "an integer", parse_optional_int: "an integer or 'none'"}
+_EXPECTED = {
+    int: "an integer",
+    parse_optional_int: "an integer or 'none'",
+    parse_count: "an integer or a range LOW:HIGH",
+}
 
 
 def _reader(name: str, parse) -> Any:

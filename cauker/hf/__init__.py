@@ -7,6 +7,7 @@ module         holds
 ``loading``    ``cauker.load_dataset``: a named corpus as ``datasets`` objects
 ``stream``     the examples iterable behind a streamed split (DDP, workers, resume)
 ``hub``        ``cauker.push_to_hub``: export, upload, merge the card, tag
+``mantis``     ``cauker.as_mantis``: the layout ``MantisTrainer.pretrain`` reads, no copy
 =============  ==============================================================
 
 Built on the sampler (:mod:`cauker.sampler`) and the files layer
