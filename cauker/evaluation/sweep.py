@@ -10,8 +10,9 @@ pretrainings per seed, not ``2n``.
 Grids (the values of an axis are separated by commas; bank entries by ``+``):
 
 - ``dag_depth=2,4,6,8``, ``num_nodes=10,20,30``, ``series_per_graph=1,4``,
-  ``mean_bank=paper,zero,zero+linear``, ``activation_bank=paper,v2`` (any
-  config field can be an axis);
+  ``mean_bank=paper,zero,zero+linear``, ``activation_bank=paper,v2``,
+  ``max_lag=0,4,16`` (lead-lag edges, not in the paper) (any config field can
+  be an axis);
 - ``max_kernels/max_parents=3/2,4/3``: fields varied together;
 - named cells: ``kernelsynth`` (``dag_depth=0, mean_bank=zero``) and
   ``kernelsynth-means`` (``dag_depth=0``).
@@ -41,6 +42,8 @@ Examples
 {'dag_depth': 0, 'mean_bank': 'zero'}
 >>> expand_grid(["num_nodes=10,20", "dag_depth=2,4"], product=True)[3]
 ('num_nodes=20 dag_depth=4', {'num_nodes': 20, 'dag_depth': 4})
+>>> expand_grid(["max_lag=0,4"])
+[('max_lag=0', {'max_lag': 0}), ('max_lag=4', {'max_lag': 4})]
 """
 
 from __future__ import annotations
