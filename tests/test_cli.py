@@ -211,7 +211,7 @@ def test_config_flags_read_back_as_the_same_config():
         num_nodes=10,
         max_parents=3,
         max_kernels=2,
-        series_per_graph=3,
+        series_per_graph=(2, 5),
         dag_depth=2,
         kernel_bank="v2",
         mean_bank=("zero",),
@@ -220,6 +220,8 @@ def test_config_flags_read_back_as_the_same_config():
         seed=7,
         num_validation=0,
         redraw_constant=True,
+        max_lag=3,
+        edges=True,
     )
     base = cauker.named_config("1m")
     changed = [

@@ -80,10 +80,10 @@ def propagate(values: np.ndarray, nodes: loops.Nodes, activations: tuple) -> Non
             nodes.first_parent,
             nodes.parent_rows,
             nodes.weights,
-            lags,
             nodes.biases,
             codes[nodes.kinds],
             nodes.params,
+            lags,
             start,
             PORTABLE,
         )
@@ -405,10 +405,10 @@ def propagate_nodes(
     first_parent,
     parent_rows,
     weights,
-    lags,
     biases,
     kinds,
     params,
+    lags,
     start,
     portable,
 ):
