@@ -4,11 +4,12 @@
 crop-and-resize views of each series (crop up to 20%), InfoNCE with cosine
 similarity and temperature 0.1, AdamW with weight decay 0.05, a warm-up then
 cosine learning rate; Mantis z-scores every series inside the model. It takes
-the corpus as one array of shape ``(n, 1, 512)`` (``cauker.series_array``) and
-splits it over the GPUs itself (``DistributedSampler``).
+the corpus as a ``datasets.Dataset`` of ``(1, 512)`` rows in its ``data``
+column, which ``cauker.as_mantis`` makes from memory-mapped Arrow IPC files
+without reading the corpus into memory (each channel of a multivariate corpus
+is one such row), and splits it over the GPUs itself (``DistributedSampler``).
 
-On GPUs, write the corpus once, then read it on every rank as the authors'
-script does (``pyarrow.dataset`` over Arrow IPC files)::
+On GPUs, write the corpus once, then memory-map it on every rank::
 
     pip install cauker mantis-tsfm
     cauker generate 100k --format arrow --output-dir cauker-100k --num-proc 8
@@ -25,7 +26,9 @@ from __future__ import annotations
 import argparse
 import os
 
-import pyarrow.dataset
+from pathlib import Path
+
+import pyarrow as pa
 import torch
 from mantis.architecture import Mantis8M
 from mantis.trainer import MantisTrainer
@@ -34,14 +37,18 @@ import cauker
 
 
 def load_series(corpus: str | None, config: str, num_series: int | None):
-    """The corpus as an (n, 1, L) float32 array: from IPC files, or generated here."""
+    """The corpus as ``(1, L)`` rows that MantisTrainer reads: memory-mapped IPC files
+    (nothing is read until a batch asks for it), or rows generated here."""
     if corpus:
-        table = pyarrow.dataset.dataset(corpus, format="arrow").to_table(columns=["target"])
+        path = Path(corpus)
+        files = sorted(path.glob("*.arrow")) if path.is_dir() else [path]
+        tables = [pa.ipc.open_file(pa.memory_map(str(f))).read_all() for f in files]
+        table = pa.concat_tables(tables)  # views of the maps: no copy
         if num_series:
             table = table.slice(0, num_series)
     else:
         table = cauker.generate(cauker.named_config(config, num_series=num_series))
-    return cauker.series_array(table)
+    return cauker.as_mantis(table, per_channel=True)
 
 
 def main() -> None:
@@ -90,7 +97,8 @@ def main() -> None:
     if not distributed or torch.distributed.get_rank() == 0:
         params = sum(p.numel() for p in network.parameters())
         print(
-            f"pretrained Mantis ({params:,} parameters) on {len(x):,} series of shape {x.shape[1:]}"
+            f"pretrained Mantis ({params:,} parameters) on {len(x):,} series of shape "
+            f"{tuple(x[0]['data'].shape)}"
         )
         if args.out:
             print(f"checkpoint: {args.out}")

@@ -338,3 +338,14 @@ def test_series_array_pads_with_zeros_and_a_mask_never_nans():
 
 def test_sampler_for_caches_by_config():
     assert sampler_for(config(**RANGE)) is sampler_for(config(**RANGE))
+
+
+def test_each_count_is_drawn_from_its_graphs_seed_sequence():
+    """Graph ``i``'s count: ``integers(low, high + 1)`` of ``PCG64(SeedSequence(seed,
+    spawn_key=(split_key, i)))``, the parent of its attempts' sequences (documented)."""
+    sampler = Sampler(config(**RANGE, seed=5))
+    for index, count in zip(range(30, 40), sampler.counts(7, list(range(30, 40)))):
+        reference = np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(5, spawn_key=(7, index)))
+        )
+        assert count == reference.integers(1, 9)

@@ -43,20 +43,27 @@ def test_arrow_format_is_the_ipc_file_format_trainers_read(tmp_path, capsys):
     assert loaded["train"]["target"] == expected.column("target").to_pylist()
 
 
-@pytest.mark.parametrize("multivariate", [False, True])
+@pytest.mark.parametrize("multivariate", [False, True, "range"])
 def test_gluonts_format_opens_with_pyarrow_and_gluonts(tmp_path, capsys, multivariate):
     common = pytest.importorskip("gluonts.dataset.common")
     extra = ["--multivariate", "--num-series", "10"] if multivariate else []
+    counts = {"series_per_graph": (1, 5), "max_lag": 2} if multivariate == "range" else {}
+    if counts:
+        extra += ["--series-per-graph", "1:5", "--max-lag", "2"]
     code, out, err = generate(capsys, tmp_path / "g", "--format", "gluonts", *extra)
     assert code == 0, err
     assert "FileDataset(" in out
     config = cauker.named_config("10k", num_series=10 if multivariate else 40, length=32)
-    config = cauker.named_config("10k", **{**config.to_dict(), "multivariate": multivariate})
-    expected = cauker.series_array(cauker.generate(config))
+    fields = {**config.to_dict(), "multivariate": bool(multivariate), **counts}
+    config = cauker.named_config("10k", **fields)
+    expected, mask = cauker.series_array(cauker.generate(config), mask=True)
+    expected = [x[m] for x, m in zip(expected, mask)]
+    assert (len({len(x) for x in expected}) > 1) == bool(counts)
     table = pads.dataset([str(p) for p in files(tmp_path / "g")], format="arrow").to_table()
     assert table.schema.field("start").type == pa.timestamp("s")
     assert pa.types.is_list(table.schema.field("target").type)  # as GluonTS writes it
     assert table.column("index").to_pylist() == list(range(len(expected)))
+    assert "edges" not in table.column_names  # GluonTS cannot read a row with none
     entries = list(
         common.FileDataset(tmp_path / "g" / "train", freq="h", one_dim_target=not multivariate)
     )
@@ -66,6 +73,19 @@ def test_gluonts_format_opens_with_pyarrow_and_gluonts(tmp_path, capsys, multiva
         assert target.dtype == np.float32
         assert np.array_equal(target, series[0] if not multivariate else series)
         assert str(entry["start"]) == "2000-01-01 00:00"
+
+
+@pytest.mark.parametrize("format", ["parquet", "arrow"])
+def test_files_hold_rows_of_any_channel_count(tmp_path, capsys, format):
+    extra = ["--multivariate", "--series-per-graph", "2:7", "--max-lag", "1", "--format", format]
+    code, _, err = generate(capsys, tmp_path / "v", *extra)
+    assert code == 0, err
+    config = cauker.named_config(
+        "10k", num_series=40, length=32, multivariate=True, series_per_graph=(2, 7), max_lag=1
+    )
+    paths = sorted((tmp_path / "v" / "train").glob(f"*.{format}"))
+    table = pads.dataset([str(p) for p in paths], format="ipc" if format == "arrow" else format)
+    assert table.to_table().equals(cauker.generate(config))
 
 
 def test_mantis_layout_is_samples_channels_length():

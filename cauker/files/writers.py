@@ -37,7 +37,10 @@ Formats (``FORMATS``):
   Chronos' training script reads first: ``start`` (``timestamp[s]``, 2000-01-01
   for every series, as in KernelSynth and the authors' V1 script) and
   ``target`` (a list of float32; a list of such lists in multivariate mode),
-  then ``index`` and the provenance columns, which GluonTS passes through.
+  then ``index`` and the provenance columns, which GluonTS passes through,
+  except ``edges``: GluonTS' decoder stacks every list column and fails on an
+  empty one (a row whose channels share no edge); the Parquet and Arrow
+  formats hold it.
 
 The values are the same bytes whatever the format's options; only the layout
 of the file changes.
@@ -265,7 +268,7 @@ def gluonts_schema(config: CauKerConfig) -> pa.Schema:
     """``start`` and ``target`` as GluonTS writes them, then cauker's other columns."""
     series = pa.list_(pa.float32())
     target = pa.list_(series) if config.multivariate else series
-    rest = [f for f in arrow_schema(config) if f.name != "target"]
+    rest = [f for f in arrow_schema(config) if f.name not in ("target", "edges")]
     return pa.schema(
         [pa.field("start", pa.timestamp("s")), pa.field("target", target), *rest],
         metadata=arrow_schema(config).metadata,

@@ -49,16 +49,19 @@ from cauker.validation import check_bool, check_int
 def _target(dataset: Any) -> pa.ChunkedArray:
     import datasets
 
-    if not isinstance(dataset, datasets.Dataset):
+    if isinstance(dataset, pa.Table):
+        names = dataset.column_names
+    elif isinstance(dataset, datasets.Dataset):
+        names = dataset.column_names
+    else:
         raise ParameterError(
-            "dataset must be a datasets.Dataset (MantisTrainer.pretrain takes no stream; see "
-            f"the user guide on channels for the loop that does), got {type(dataset).__name__}"
+            "dataset must be a datasets.Dataset or a pyarrow Table (MantisTrainer.pretrain takes "
+            "no stream; see the user guide on channels for the loop that does), got "
+            f"{type(dataset).__name__}"
         )
-    if "target" not in dataset.column_names:
-        raise ParameterError(
-            f"dataset must have a 'target' column (a cauker corpus), got {dataset.column_names}"
-        )
-    target = dataset.data.column("target")
+    if "target" not in names:
+        raise ParameterError(f"dataset must have a 'target' column (a cauker corpus), got {names}")
+    target = (dataset if isinstance(dataset, pa.Table) else dataset.data).column("target")
     kind = target.type
     if not (
         pa.types.is_fixed_size_list(kind)
@@ -78,9 +81,10 @@ def as_mantis(dataset: Any, *, per_channel: bool = False) -> Any:
 
     Parameters
     ----------
-    dataset : datasets.Dataset
+    dataset : datasets.Dataset or pyarrow.Table
         A cauker corpus: ``cauker.load_dataset(...)[split]``, a split loaded
-        from the Hub or from files written by ``cauker generate``.
+        from the Hub or from files written by ``cauker generate``, or a table
+        (say, Arrow IPC files opened with ``pyarrow.memory_map``).
     per_channel : bool, default=False
         One ``(1, length)`` sample per channel of every row, instead of one
         ``(channels, length)`` sample per row (the same for univariate rows).
@@ -117,12 +121,14 @@ def as_mantis(dataset: Any, *, per_channel: bool = False) -> Any:
     9
     """
     import datasets
+    from datasets.fingerprint import generate_random_fingerprint
     from datasets.table import InMemoryTable
 
     target = _target(dataset)
     check_bool("per_channel", per_channel)
     multivariate = pa.types.is_fixed_size_list(target.type.value_type)
-    indices = dataset._indices  # noqa: SLF001 - the rows a select or shuffle kept
+    table = isinstance(dataset, pa.Table)
+    indices = None if table else dataset._indices  # noqa: SLF001 - rows a select or shuffle kept
     if per_channel and multivariate:
         if indices is not None:
             raise ParameterError(
@@ -141,7 +147,9 @@ def as_mantis(dataset: Any, *, per_channel: bool = False) -> Any:
     view = datasets.Dataset(
         InMemoryTable(pa.table({"data": data})),
         indices_table=indices,
-        fingerprint=f"{dataset._fingerprint}-mantis-{int(per_channel)}",  # noqa: SLF001
+        fingerprint=generate_random_fingerprint()
+        if table
+        else f"{dataset._fingerprint}-mantis-{int(per_channel)}",  # noqa: SLF001
     )
     return view.with_format("torch")
 
@@ -159,8 +167,8 @@ class ChannelCountBatches:
 
     Parameters
     ----------
-    dataset : datasets.Dataset
-        The cauker dataset given to :func:`as_mantis`.
+    dataset : datasets.Dataset or pyarrow.Table
+        The cauker rows given to :func:`as_mantis`.
     batch_size : int
     seed : int, default=0
 
@@ -182,7 +190,7 @@ class ChannelCountBatches:
         self.batch_size = check_int("batch_size", batch_size, 1)
         self.seed = check_int("seed", seed, 0)
         counts = np.asarray(pc.list_value_length(target), dtype=np.int64)
-        if dataset._indices is not None:  # noqa: SLF001
+        if getattr(dataset, "_indices", None) is not None:
             counts = counts[np.asarray(dataset._indices.column(0))]  # noqa: SLF001
         self.groups = [np.flatnonzero(counts == c) for c in np.unique(counts).tolist()]
         self.epoch = 0
