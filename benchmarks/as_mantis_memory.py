@@ -1,4 +1,4 @@
-"""Memory of feeding a corpus larger than memory allows to MantisTrainer's loader, through ``cauker.as_mantis``.
+"""Memory of reading a corpus larger than memory allows into MantisTrainer (``as_mantis``).
 
     python benchmarks/as_mantis_memory.py                      # 100,000 series x 16 copies
     python benchmarks/as_mantis_memory.py --rows 20000 --copies 4 --limit-gib 0.25   # quick

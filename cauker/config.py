@@ -385,7 +385,9 @@ class CauKerConfig:
         set_(self, "max_lag", check_int("max_lag", self.max_lag, 0, self.length - 1))
         check_bool("edges", self.edges)
         if self.edges and not self.multivariate:
-            raise ParameterError("edges=True needs multivariate=True (a univariate row has no edges)")
+            raise ParameterError(
+                "edges=True needs multivariate=True (a univariate row has no edges)"
+            )
         if self.burn_in:
             _check_memory(self.length + self.burn_in, self.num_nodes, self.max_kernels)
         if self.dag_depth is not None:
@@ -413,7 +415,7 @@ class CauKerConfig:
             )
 
     def _check_count(self) -> int | tuple[int, int]:
-        """``series_per_graph`` normalised: an int, or a range ``(low, high)`` with ``low < high``."""
+        """``series_per_graph`` normalised: an int, or a range ``(low, high)``, ``low < high``."""
         value = self.series_per_graph
         if not isinstance(value, tuple | list):
             return check_int("series_per_graph", value, 1, self.num_nodes)

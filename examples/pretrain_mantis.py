@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-
 from pathlib import Path
 
 import pyarrow as pa

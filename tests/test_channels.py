@@ -225,6 +225,15 @@ def test_an_indirect_path_through_a_dropped_node_is_reported():
 # -- lead-lag edges ----------------------------------------------------------------
 
 
+def misfit(parent: np.ndarray, child: np.ndarray, shift: int) -> float:
+    """Largest residual of the child fitted as an affine function of its parent
+    ``shift`` steps earlier, relative to the child's scale."""
+    x, y = parent[: parent.size - shift], child[shift:]
+    design = np.stack([x, np.ones_like(x)], axis=1)
+    residual = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    return float(np.abs(residual).max() / (np.abs(y).max() + 1e-30))
+
+
 def test_a_child_reads_its_parent_its_lag_earlier():
     """With the linear activation only, a child with one parent is an exact affine
     function of that parent read ``lag`` steps earlier, and of no other shift."""
@@ -253,15 +262,8 @@ def test_a_child_reads_its_parent_its_lag_earlier():
             if np.ptp(parent) == 0:
                 continue
 
-            def misfit(shift: int) -> float:
-                x = parent[: parent.size - shift]
-                y = series[shift:]
-                design = np.stack([x, np.ones_like(x)], axis=1)
-                residual = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
-                return float(np.abs(residual).max() / (np.abs(y).max() + 1e-30))
-
-            if misfit(lag) < 1e-4:  # a child whose only parent is kept (no dropped parent)
-                others = [misfit(s) for s in range(7) if s != lag]
+            if misfit(parent, series, lag) < 1e-4:  # its only parent is kept (none dropped)
+                others = [misfit(parent, series, s) for s in range(7) if s != lag]
                 assert min(others) > 1e-3
                 checked.add(lag)
     assert len(checked) >= 4  # several lags were seen and checked

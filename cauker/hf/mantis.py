@@ -207,6 +207,7 @@ class ChannelCountBatches:
         batches = []
         for group in self.groups:
             order = rng.permutation(group)
-            batches += [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+            starts = range(0, len(order), self.batch_size)
+            batches += [order[i : i + self.batch_size] for i in starts]
         for b in rng.permutation(len(batches)).tolist():
             yield batches[b].tolist()

@@ -128,6 +128,14 @@ def lagged(row: np.ndarray, lag: np.ndarray) -> np.ndarray:
     return np.take_along_axis(row, index, axis=-1)
 
 
+def _parents(values: np.ndarray, rows: np.ndarray, lags: np.ndarray | None, j: int) -> np.ndarray:
+    """The ``j``-th parents' values (a copy: the caller writes to it), each read its
+    edge's lag earlier if there are lags."""
+    if lags is None:
+        return values[rows[:, j]]
+    return lagged(values[rows[:, j]], lags[:, j])
+
+
 def propagate(values: np.ndarray, nodes: Nodes, activations: tuple) -> None:
     """``values[row[k]] = act_k(w_0 v_0 + w_1 v_1 + ... + b_k)`` for every node, in
     place, ``activations`` the bank (``(name, function)`` pairs); with ``lags``,
@@ -146,17 +154,12 @@ def propagate(values: np.ndarray, nodes: Nodes, activations: tuple) -> None:
             same = at_level[counts[at_level] == count]
             parents = nodes.first_parent[same, None] + np.arange(count)
             rows, w = nodes.parent_rows[parents], nodes.weights[parents]
-
-            def parent(j: int) -> np.ndarray:  # a copy: the caller writes to it
-                if nodes.lags is None:
-                    return values[rows[:, j]]
-                return lagged(values[rows[:, j]], nodes.lags[parents[:, j]])
-
+            lags = None if nodes.lags is None else nodes.lags[parents]
             # In place, the same operations: a = w_0 v_0, a = a + w_j v_j, a + b.
-            a = parent(0)
+            a = _parents(values, rows, lags, 0)
             a *= w[:, :1]
             for j in range(1, count):
-                term = parent(j)
+                term = _parents(values, rows, lags, j)
                 term *= w[:, j : j + 1]
                 a += term
             a += nodes.biases[same, None]

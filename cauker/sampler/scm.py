@@ -15,6 +15,17 @@ many normals a root consumes never shifts another root's. A graph's series
 therefore depend on nothing but the config, the split and its index, and a
 shard regenerated alone is bit-identical.
 
+Two options draw more, each from a stream of its own, so that without them
+nothing moves (an int ``series_per_graph`` and ``max_lag=0`` give the 2.0.0
+rows): with a range of counts, a graph's count comes from the parent of its
+attempts' seed sequences, ``SeedSequence(config.seed, spawn_key=(split_key,
+graph_index))`` (:meth:`Sampler.counts`: one count per graph, whatever its
+redraws), and the graph keeps the first ``count`` nodes of its permutation;
+with ``max_lag``, the lags of its edges come from its stream advanced by
+``LAG_SUB_STREAM`` positions, past every root's sub-stream, and every node is
+computed on the grid extended by ``config.burn_in`` points to the left, of
+which the last ``length`` are kept.
+
 Arithmetic. Everything after the draws is element-wise IEEE arithmetic in a
 fixed order (see ``cauker.sampler.linalg``, ``cauker.sampler.portable_math``):
 the same bits on every machine, whatever its CPU or BLAS, and whichever loops
@@ -397,9 +408,7 @@ class Sampler:
                         lag = 0 if nodes.lags is None else int(nodes.lags[q])
                         direct[channel[parent]] = (float(nodes.weights[q]), lag)
             # The kept nodes reached going up through dropped nodes only.
-            todo = [
-                p for p in dags.order[g, position, :count].tolist() if p not in channel
-            ]
+            todo = [p for p in dags.order[g, position, :count].tolist() if p not in channel]
             seen = set(todo)
             while todo:
                 node = todo.pop()
