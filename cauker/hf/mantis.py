@@ -45,6 +45,8 @@ import pyarrow.compute as pc
 from cauker.errors import ParameterError
 from cauker.validation import check_bool, check_int
 
+__all__ = ["ChannelCountBatches"]  # as_mantis is documented as cauker.as_mantis
+
 
 def _target(dataset: Any) -> pa.ChunkedArray:
     import datasets

@@ -36,7 +36,13 @@ REPOSITORY = DOCS.parent
 
 #: The modules whose public names the API reference documents (``api/index.rst`` gives
 #: each a section that includes ``generated/<module>.inc``).
-API_MODULES = ("cauker", "cauker.evaluation", "cauker.errors", "cauker.hf.builder")
+API_MODULES = (
+    "cauker",
+    "cauker.evaluation",
+    "cauker.errors",
+    "cauker.hf.builder",
+    "cauker.hf.mantis",
+)
 
 
 def _write(path: Path, text: str) -> None:
