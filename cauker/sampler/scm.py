@@ -381,7 +381,14 @@ class Sampler:
         return batch.values[rows, self.config.burn_in :]
 
     @staticmethod
-    def edges(batch: Batch, g: int) -> list[tuple]:
+    def node_of_row(batch: Batch) -> np.ndarray:
+        """For each row of ``batch.values``, its place in ``batch.nodes`` (-1: a root)."""
+        out = np.full(len(batch.values), -1, dtype=np.int64)
+        out[batch.nodes.row] = np.arange(batch.nodes.row.size)
+        return out
+
+    @staticmethod
+    def edges(batch: Batch, g: int, node_of_row: np.ndarray | None = None) -> list[tuple]:
         """The edges among the channels of graph ``g`` (its chosen nodes, in order):
         ``(parent channel, child channel, weight, lag, via_dropped)`` for every
         pair linked by a directed path whose inner nodes are all dropped (the
@@ -393,8 +400,8 @@ class Sampler:
         dags, nodes = batch.dags, batch.nodes
         kept = batch.chosen[g, : batch.counts[g]].tolist()
         channel = {position: c for c, position in enumerate(kept)}
-        node_of_row = np.full(len(batch.values), -1, dtype=np.int64)
-        node_of_row[nodes.row] = np.arange(nodes.row.size)
+        if node_of_row is None:
+            node_of_row = Sampler.node_of_row(batch)
         out = []
         for child, position in enumerate(kept):
             direct: dict[int, tuple] = {}
@@ -427,7 +434,7 @@ class Sampler:
     def _describe(self, batch: Batch, series: np.ndarray, valid: np.ndarray) -> list[Graph]:
         """The valid graphs of ``batch`` (``series``: their chosen series), described."""
         chosen = batch.chosen
-        with_edges = self.config.has_edges
+        node_of_row = self.node_of_row(batch) if self.config.has_edges else None
         is_root = np.take_along_axis(batch.dags.counts, chosen, axis=1) == 0
         # A chosen node's rank among its graph's evaluated roots, or non-roots.
         rank = np.take_along_axis(batch.rank, chosen, axis=1).tolist()
@@ -459,7 +466,7 @@ class Sampler:
                     kernel=kernel,
                     mean=mean,
                     activation=activation,
-                    edges=self.edges(batch, g) if with_edges else None,
+                    edges=None if node_of_row is None else self.edges(batch, g, node_of_row),
                 )
             )
         return described
