@@ -388,14 +388,14 @@ class CauKerConfig:
             raise ParameterError(
                 "edges=True needs multivariate=True (a univariate row has no edges)"
             )
-        if self.burn_in:
-            _check_memory(self.length + self.burn_in, self.num_nodes, self.max_kernels)
         if self.dag_depth is not None:
             set_(self, "dag_depth", check_int("dag_depth", self.dag_depth, 0, self.num_nodes - 1))
             if self.dag_depth > 0 and self.max_parents == 0:
                 raise ParameterError(
                     f"dag_depth={self.dag_depth} needs max_parents >= 1, got max_parents=0"
                 )
+        if self.burn_in:  # the roots' grid is longer
+            _check_memory(self.length + self.burn_in, self.num_nodes, self.max_kernels)
         set_(self, "kernel_bank", _check_bank("kernel_bank", self.kernel_bank, KERNEL_BANKS, None))
         if not isinstance(self.kernel_bank, str):
             check_kernels(self.kernel_bank, self.length)
