@@ -351,3 +351,19 @@ def test_each_count_is_drawn_from_its_graphs_seed_sequence():
             np.random.PCG64(np.random.SeedSequence(5, spawn_key=(7, index)))
         )
         assert count == reference.integers(1, 9)
+
+
+def test_the_card_writes_a_range_as_the_command_line_does():
+    """The card's table: ``1:6``, and a 2.0.0 config's parameters (without the later
+    fields) read with their defaults, not None."""
+    from cauker.files.card import _table
+
+    ranged = named_config("10k", multivariate=True, series_per_graph=(1, 6), max_lag=2)
+    old = named_config("10k")
+    blocks = [
+        {"config_name": name, "version": "2.0.0", "parameters": c.to_dict()}
+        for name, c in (("ranged", ranged), ("old", old))
+    ]
+    ranged_row, old_row = _table(blocks).splitlines()[2:]
+    assert "| 1:6 |" in ranged_row and ranged_row.endswith("| 2 | False |")
+    assert old_row.endswith("| 0 | False |") and "None | False | 0" not in old_row[-12:]

@@ -28,7 +28,7 @@ from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from cauker.config import ALGORITHM_VERSION, SPLITS, CauKerConfig
+from cauker.config import ALGORITHM_VERSION, SPLITS, CauKerConfig, flag_of
 from cauker.errors import ForeignFileError
 from cauker.paper import CITATION
 from cauker.task_config import TASK_VERSION, TaskConfig, is_task_config
@@ -163,17 +163,22 @@ def _configs_tables(blocks: list[dict[str, Any]]) -> str:
 
 
 def _table(blocks: list[dict[str, Any]], kind: type = CauKerConfig) -> str:
-    columns = [field.name for field in dataclasses.fields(kind)]
-    head = ["config", "version", *columns]
+    fields = dataclasses.fields(kind)
+    head = ["config", "version", *(field.name for field in fields)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for b in blocks:
         p = b["parameters"]
-        cells = [f"`{b['config_name']}`", b["version"]] + [_cell(p.get(c)) for c in columns]
+        # A field the parameters leave out has its default (CauKerConfig.to_dict).
+        cells = [f"`{b['config_name']}`", b["version"]]
+        cells += [_cell(p.get(field.name, field.default), field) for field in fields]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, field: dataclasses.Field) -> str:
+    write = flag_of(field).write
+    if write is not None:  # its command-line form: 1:16
+        return write(tuple(value) if isinstance(value, list) else value)
     if isinstance(value, list):
         value = ", ".join(map(str, value))
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
