@@ -52,7 +52,7 @@ from types import ModuleType
 
 import numpy as np
 
-from cauker.config import CauKerConfig
+from cauker.config import MAX_NUM_NODES, CauKerConfig
 from cauker.errors import RedrawError
 from cauker.sampler.activations import activation_bank, parameters
 from cauker.sampler.backend import Backend
@@ -76,7 +76,7 @@ MAX_ATTEMPTS = 1000
 #: Positions between the sub-streams of a graph's stream (one per GP root).
 SUB_STREAM_SPACING = 1 << 64
 #: The sub-stream of the edges' lags: after those of the most roots a graph can have.
-LAG_SUB_STREAM = (1024 + 1) * SUB_STREAM_SPACING
+LAG_SUB_STREAM = (MAX_NUM_NODES + 1) * SUB_STREAM_SPACING
 
 
 def split_key(split: str) -> int:
