@@ -144,7 +144,11 @@ class TaskConfig:
         As in :class:`~cauker.config.CauKerConfig` (same defaults).
     multivariate : bool, default=False
         Each sample has ``series_per_graph`` channels: distinct nodes of the
-        class's graph (``support`` is ``(n_support, C, length)``).
+        class's graph (``support`` is ``(n_support, C, length)``). With a range
+        ``series_per_graph=(low, high)`` each task draws its count ``C``
+        uniformly in it (from the seed sequence ``(TASKS_KEY, split_key,
+        index)``, the parent of its attempts'), and every sample of every class
+        of the task has ``C`` channels.
 
     Raises
     ------
@@ -190,7 +194,7 @@ class TaskConfig:
     num_nodes: int = _prior_field("num_nodes")
     max_parents: int = _prior_field("max_parents")
     max_kernels: int = _prior_field("max_kernels")
-    series_per_graph: int = _prior_field("series_per_graph")
+    series_per_graph: int | tuple[int, int] = _prior_field("series_per_graph")
     dag_depth: int | None = _prior_field("dag_depth")
     kernel_bank: str | tuple = _prior_field("kernel_bank")
     mean_bank: str | tuple = _prior_field("mean_bank")
@@ -233,9 +237,18 @@ class TaskConfig:
         return CauKerConfig(num_series=1, **{name: getattr(self, name) for name in PRIOR_FIELDS})
 
     @property
+    def channel_range(self) -> tuple[int, int]:
+        """Fewest and most channels of a sample: ``series_per_graph`` (an int, or a
+        range of which each task draws its count) if multivariate, else 1."""
+        if not self.multivariate:
+            return (1, 1)
+        k = self.series_per_graph
+        return k if isinstance(k, tuple) else (k, k)
+
+    @property
     def channels(self) -> int:
-        """Channels of a sample: ``series_per_graph`` if multivariate, else 1."""
-        return self.series_per_graph if self.multivariate else 1
+        """Most channels of a sample (every sample of a task has its task's count)."""
+        return self.channel_range[1]
 
     @property
     def endless(self) -> bool:

@@ -129,6 +129,33 @@ def test_multivariate_samples_are_channels_of_distinct_nodes():
     assert table.schema.field("class_node").type == pa.list_(pa.list_(pa.int32(), 3))
 
 
+@pytest.mark.parametrize("definition", CLASS_DEFINITIONS)
+def test_a_range_of_channels_gives_each_task_its_own_count(definition):
+    """Every sample of every class of a task has the task's count, drawn uniformly from
+    the task's own seed sequence (a redraw keeps it); any slice gives the same bytes."""
+    from scipy import stats
+
+    from cauker.tasks.seeding import task_channels
+
+    config = small(
+        multivariate=True, series_per_graph=(1, 5), num_tasks=24, class_definition=definition
+    )
+    assert config.channel_range == (1, 5) and config.channels == 5
+    table = cauker.generate(config)
+    counts = []
+    for i, row in enumerate(table.to_pylist()):
+        count = task_channels(config.seed, "train", i, 1, 5)
+        for name in ("support", "query"):
+            assert {len(sample) for sample in row[name]} == {count}
+        assert {len(nodes) for nodes in row["class_node"]} == {count}
+        assert all(len(set(nodes)) == count for nodes in row["class_node"])
+        counts.append(count)
+    assert len(set(counts)) == 5
+    assert cauker.generate(config, start=7, stop=13) == table.slice(7, 6)
+    law = np.bincount([task_channels(0, "train", i, 1, 5) for i in range(5000)])[1:]
+    assert stats.chisquare(law).pvalue > 1e-4
+
+
 def test_any_slice_and_batch_size_gives_the_same_bytes():
     config = small(num_tasks=30, class_definition="shift", augmentations=AUGMENTATIONS)
     whole = cauker.generate(config)

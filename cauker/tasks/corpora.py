@@ -185,7 +185,7 @@ def rows_per_unit(config: CauKerConfig | TaskConfig) -> int:
 def row_bytes(config: CauKerConfig | TaskConfig, provenance: int) -> int:
     """Estimated uncompressed bytes of one row (``provenance``: a series' other columns)."""
     if is_task_config(config):
-        series = config.mean_series() * config.channels
+        series = config.mean_series() * sum(config.channel_range) / 2
         classes = (config.min_classes + config.max_classes) / 2
         return math.ceil(series * (4 * config.length + 8) + classes * TASK_OVERHEAD_BYTES)
     series = 4 * config.length + provenance

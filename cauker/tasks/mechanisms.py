@@ -94,14 +94,22 @@ class Mechanism:
 
 
 def draw_graphs(
-    prior: Prior, generators: list[np.random.Generator], channels: int, loops: ModuleType
+    prior: Prior,
+    generators: list[np.random.Generator],
+    channels: int | list[int],
+    loops: ModuleType,
 ) -> list[Graph]:
-    """One graph per generator: the DAG, ``channels`` distinct chosen nodes, then
+    """One graph per generator: the DAG, ``channels`` distinct chosen nodes (or
+    ``channels[g]`` for generator ``g``: the first of the same permutation), then
     the numbers of the needed roots and nodes, in the corpora's order (their means
     computed with ``loops``)."""
     dags = prior.draw_dags(generators)
     n = prior.config.num_nodes
-    chosen = np.array([rng.permutation(n)[:channels] for rng in generators])
+    kept = np.broadcast_to(np.asarray(channels, dtype=np.int64), (len(generators),))
+    most = int(kept.max(initial=1))
+    chosen = np.array([rng.permutation(n)[:most] for rng in generators])
+    # Past its count, a graph repeats its first chosen node: the same ancestors.
+    chosen = np.where(np.arange(most) < kept[:, None], chosen, chosen[:, :1])
     needed = dags.ancestors_of(chosen)
     depths = dags.depths()
     is_root, is_inner = needed & (dags.counts == 0), needed & (dags.counts > 0)
@@ -126,7 +134,7 @@ def draw_graphs(
                 node_ids=dags.node_ids[g],
                 parents=parents,
                 depth=depths[g],
-                chosen=chosen[g],
+                chosen=chosen[g, : kept[g]],
                 roots=roots,
                 inner=inner,
                 kernel_ids=plan.kernel_ids,

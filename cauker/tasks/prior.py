@@ -155,13 +155,13 @@ class Prior:
     # -- structure -------------------------------------------------------------
     def loops(self, series: int) -> ModuleType:
         """The loops of a batch drawing ``series`` series (counted as corpus graphs of
-        ``series_per_graph`` series, see ``cauker.sampler.backend``)."""
-        graphs = -(-series // self.config.series_per_graph)
+        ``series_per_graph`` series, the most of a range, see ``cauker.sampler.backend``)."""
+        graphs = -(-series // self.config.channel_range[1])
         return self.backend.loops(graphs, self.config.length)
 
     def job(self, series: int):
         """A block drawing about ``series`` series (:meth:`Backend.job`)."""
-        graphs = -(-series // self.config.series_per_graph)
+        graphs = -(-series // self.config.channel_range[1])
         return self.backend.job(graphs, self.config.length)
 
     def draw_dags(self, generators: list[np.random.Generator]) -> Dags:

@@ -41,7 +41,7 @@ from cauker.tasks.knn import knn_accuracy
 from cauker.tasks.mechanisms import Graph, Mechanism, describe, draw_graphs, draw_intervention
 from cauker.tasks.prior import COMPILE_AFTER, Prior, prior_for
 from cauker.tasks.schema import TaskRow, task_batch, task_schema
-from cauker.tasks.seeding import stream, sub_stream, task_key
+from cauker.tasks.seeding import stream, sub_stream, task_channels, task_key
 from cauker.validation import check_int
 
 #: Tasks drawn together (their classes' GP terms in one call). Rows do not depend on it.
@@ -58,6 +58,7 @@ class _Task:
 
     index: int
     attempt: int
+    channels: int  # of every sample
     classes: int
     shots: int
     queries: int
@@ -77,6 +78,7 @@ class _Task:
 
 
 def _plan(config: TaskConfig, prior: Prior, split: str, index: int, attempt: int, loops) -> _Task:
+    channels = task_channels(config.seed, split, index, *config.channel_range)
     rng = stream(config.seed, task_key(split, index, attempt))
     origin = rng.bit_generator.state
     classes = int(rng.integers(config.min_classes, config.max_classes + 1))
@@ -84,7 +86,7 @@ def _plan(config: TaskConfig, prior: Prior, split: str, index: int, attempt: int
     queries = int(rng.integers(config.min_queries, config.max_queries + 1))
     base = None
     if config.class_definition == "shift":
-        base = draw_graphs(prior, [rng], config.channels, loops)[0]
+        base = draw_graphs(prior, [rng], channels, loops)[0]
     support_order = rng.permutation(classes * shots)
     query_order = rng.permutation(classes * queries)
     augmentation = mixup = None
@@ -94,8 +96,8 @@ def _plan(config: TaskConfig, prior: Prior, split: str, index: int, attempt: int
             labels = np.repeat(np.arange(classes), shots + queries)
             mixup = plan_mixup(augmentation, labels, classes)
     return _Task(
-        index, attempt, classes, shots, queries, support_order, query_order, augmentation, mixup,
-        base, class_attempts=dict.fromkeys(range(classes), 0),
+        index, attempt, channels, classes, shots, queries, support_order, query_order,
+        augmentation, mixup, base, class_attempts=dict.fromkeys(range(classes), 0),
     )  # fmt: skip
 
 
@@ -125,7 +127,7 @@ def _draw_classes(
         ]
         origins = [rng.bit_generator.state for rng in generators]
         if config.class_definition == "graph":
-            graphs = draw_graphs(prior, generators, config.channels, loops)
+            graphs = draw_graphs(prior, generators, [t.channels for t, _ in todo], loops)
             mechanisms = [Mechanism(graph) for graph in graphs]
         else:
             mechanisms = [
@@ -223,7 +225,7 @@ def job(config: TaskConfig, tasks: int | None) -> AbstractContextManager:
     endless), in one call or several: the prior's backend chooses its loops for
     them all (see :func:`cauker.sampler.rows.job`)."""
     if tasks is None:  # as many as it takes for compiling to pay
-        series = COMPILE_AFTER * config.series_per_graph
+        series = COMPILE_AFTER * config.channels
     else:
         series = int(tasks * config.mean_series())
     return prior_for(config.prior).job(series)

@@ -53,13 +53,32 @@ class TaskRow:
     knn_accuracy: float
 
 
+def _channels_of(kind: pa.DataType, config: TaskConfig) -> pa.DataType:
+    """``kind`` per channel: a fixed-size list for one count, a list for a range."""
+    if not config.multivariate:
+        return kind
+    low, high = config.channel_range
+    return pa.list_(kind, low) if low == high else pa.list_(kind)
+
+
 def _sample_type(config: TaskConfig) -> pa.DataType:
-    series = pa.list_(pa.float32(), config.length)
-    return pa.list_(series, config.channels) if config.multivariate else series
+    return _channels_of(pa.list_(pa.float32(), config.length), config)
 
 
 def _node_type(config: TaskConfig) -> pa.DataType:
-    return pa.list_(pa.int32(), config.channels) if config.multivariate else pa.int32()
+    return _channels_of(pa.int32(), config)
+
+
+def _per_channel(config: TaskConfig, values: pa.Array, arrays: list[np.ndarray]) -> pa.Array:
+    """``values`` (a channel after another) grouped by sample: ``arrays`` are each
+    ``(n, channels, ...)``, one count per array (a task's)."""
+    if not config.multivariate:
+        return values
+    low, high = config.channel_range
+    if low == high:
+        return pa.FixedSizeListArray.from_arrays(values, low)
+    counts = np.concatenate([np.full(len(a), a.shape[1]) for a in arrays])
+    return _listed(counts.tolist(), values)
 
 
 def task_schema(config: TaskConfig) -> pa.Schema:
@@ -107,16 +126,12 @@ def _samples(config: TaskConfig, arrays: list[np.ndarray]) -> pa.Array:
     """A list per row of samples ``(n, channels, length)``."""
     flat = np.concatenate([a.reshape(-1) for a in arrays]).astype(np.float32, copy=False)
     values = pa.FixedSizeListArray.from_arrays(arrow_column(flat, pa.float32()), config.length)
-    if config.multivariate:
-        values = pa.FixedSizeListArray.from_arrays(values, config.channels)
-    return _listed([len(a) for a in arrays], values)
+    return _listed([len(a) for a in arrays], _per_channel(config, values, arrays))
 
 
 def _nodes(config: TaskConfig, arrays: list[np.ndarray]) -> pa.Array:
     flat = arrow_column(np.concatenate([a.reshape(-1) for a in arrays]), pa.int32())
-    if config.multivariate:
-        flat = pa.FixedSizeListArray.from_arrays(flat, config.channels)
-    return _listed([len(a) for a in arrays], flat)
+    return _listed([len(a) for a in arrays], _per_channel(config, flat, arrays))
 
 
 def _ints(rows: list, kind: pa.DataType) -> pa.Array:

@@ -3,6 +3,8 @@
 - task ``i`` of a split, attempt ``a``:
   ``PCG64(SeedSequence(seed, spawn_key=(TASKS_KEY, split_key, i, a)))``;
 - its class ``c``, attempt ``b``: ``spawn_key=(TASKS_KEY, split_key, i, a, c, b)``;
+- with a range of channel counts, its count: ``spawn_key=(TASKS_KEY, split_key, i)``
+  (:func:`task_channels`);
 - sub-stream ``m`` of a stream: the same generator advanced by ``m * 2**64``
   positions (a root's noise, the augmentations), so how many numbers one use
   consumes never shifts another's.
@@ -28,6 +30,16 @@ TASKS_KEY = zlib.crc32(b"cauker tasks")
 
 def task_key(split: str, index: int, attempt: int) -> tuple[int, ...]:
     return (TASKS_KEY, split_key(split), index, attempt)
+
+
+def task_channels(seed: int, split: str, index: int, low: int, high: int) -> int:
+    """Channels of the samples of task ``index``: ``low`` if ``low == high`` (nothing is
+    drawn), else uniform in ``[low, high]`` from ``SeedSequence(seed, spawn_key=(TASKS_KEY,
+    split_key, index))``, the parent of the task's attempts' sequences: a redrawn task
+    keeps its count."""
+    if low == high:
+        return low
+    return int(stream(seed, (TASKS_KEY, split_key(split), index)).integers(low, high + 1))
 
 
 def stream(seed: int, key: tuple[int, ...]) -> np.random.Generator:
