@@ -30,7 +30,7 @@ from results import Table, record
 import cauker
 from cauker.files.corpus_folder import MARKER, write_corpus_folder
 from cauker.files.file_records import parse_records, read_json, verify_files
-from cauker.files.hub_folder import export, records_path
+from cauker.hub.layout import export, records_path
 
 
 def run(command: str, config, folder: Path, num_proc: int | None) -> float:

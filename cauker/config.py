@@ -9,13 +9,15 @@ Each field is declared once, here, with its :class:`Flag` in the field's
 metadata: its help text and how the command line reads and writes it. Every
 subcommand's config flags (:mod:`cauker.cli.config_flags`), the ``datasets``
 builder config (:mod:`cauker.hf.builder`) and the command that resumes a push
-(:func:`config_flags`) are derived from the fields, so a new field takes one
-edit: a line in :class:`CauKerConfig` and its check in ``__post_init__``.
+(:func:`config_flags`) are derived from the fields. The field's check is
+declared beside it too (:class:`Interval`, :class:`Bank`, :class:`Switch`, as
+scikit-learn declares its parameter constraints), so a new field takes one
+line in :class:`CauKerConfig`.
 
 Every size is bounded by what the sampler supports (the ``MAX_*`` constants,
-each with its reason) and ``length`` by the memory of this machine
-(:func:`memory_needed`), so that an impossible config fails at once with the
-limit named, not after minutes with a ``MemoryError``.
+each with its reason). Whether this machine has the memory for ``length`` is
+asked where work starts, not here (:func:`cauker.sampler.memory.check_memory`):
+a config is the same value on every machine.
 """
 
 from __future__ import annotations
@@ -23,15 +25,19 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
+from cauker.banks import (
+    ACTIVATION_BANKS,
+    ACTIVATIONS,
+    KERNEL_BANKS,
+    MEAN_BANKS,
+    MEANS,
+    check_kernels,
+    exact_description,
+)
 from cauker.errors import ParameterError
-from cauker.sampler.activations import ACTIVATION_BANKS, ACTIVATIONS
-from cauker.sampler.kernels import KERNEL_BANKS, check_kernels, exact_description
-from cauker.sampler.means import MEAN_BANKS, MEANS
 from cauker.validation import check_bool, check_int
 
 #: Version of the generating algorithm. Any change to the bytes produced for a
@@ -65,16 +71,6 @@ MAX_KERNELS = 32
 #: metadata, which other tools read as 64-bit integers.
 MAX_SEED = 2**63 - 1
 
-#: Memory model of one generating process, fitted to peak RSS measured at
-#: lengths 512 to 8,192 (1.8 GiB at 8,192 with the defaults): the interpreter
-#: and libraries, a few ``length x length`` float64 matrices while a kernel is
-#: factored, and a batch of graphs whose nodes and kernel terms hold a series each.
-_BASE_BYTES = 256 << 20
-_MATRIX_BYTES = 28  # per length ** 2
-#: ``cauker.sampler.rows.GRAPHS_PER_BATCH`` (not imported: rows imports this module).
-_GRAPHS_PER_BATCH = 128
-_MEMORY_ENV = "CAUKER_MEMORY_GIB"
-
 
 def _check_bank(name: str, value: Any, banks: dict, entries: dict | None) -> str | tuple:
     """Normalise a bank: a known bank name, or a non-empty sequence of entries.
@@ -100,55 +96,6 @@ def _check_bank(name: str, value: Any, banks: dict, entries: dict | None) -> str
         elif not isinstance(entry, str) or entry not in entries:
             raise ParameterError(f"{name} entries must be among {sorted(entries)}, got {entry!r}")
     return value
-
-
-def machine_memory() -> int | None:
-    """Bytes of memory this process may use: ``CAUKER_MEMORY_GIB`` if set, else the
-    smaller of the physical memory and the cgroup (container) limit; None if unknown."""
-    text = os.environ.get(_MEMORY_ENV)
-    if text is not None:
-        try:
-            gib = float(text)
-        except ValueError:
-            gib = math.nan
-        if not gib > 0 or math.isinf(gib):
-            raise ParameterError(f"{_MEMORY_ENV} must be a positive number of GiB, got {text!r}")
-        return int(gib * 2**30)
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # not a POSIX system
-        return None
-    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        try:
-            with open(limit) as f:
-                total = min(total, int(f.read().strip()))
-        except (OSError, ValueError):  # absent, or "max"
-            continue
-    return total
-
-
-def memory_needed(length: int, num_nodes: int, max_kernels: int) -> int:
-    """Bytes one generating process needs, about, for series of ``length`` points."""
-    batch = _GRAPHS_PER_BATCH * 8 * length * (num_nodes + 4 * max_kernels)
-    return _BASE_BYTES + _MATRIX_BYTES * length**2 + batch
-
-
-def _check_memory(length: int, num_nodes: int, max_kernels: int) -> None:
-    available = machine_memory()
-    needed = memory_needed(length, num_nodes, max_kernels)
-    if available is None or needed <= available:
-        return
-    # The largest length that fits: solve memory_needed(L) = available for L.
-    a, b = _MATRIX_BYTES, _GRAPHS_PER_BATCH * 8 * (num_nodes + 4 * max_kernels)
-    c = _BASE_BYTES - available
-    largest = max(0, int((-b + math.sqrt(b * b - 4 * a * c)) / (2 * a))) if c < 0 else 0
-    raise ParameterError(
-        f"length={length} needs about {needed / 2**30:,.1f} GiB in each generating process "
-        f"(length x length kernel matrices, and a batch of graphs), more than the "
-        f"{available / 2**30:.1f} GiB of this machine: length must be at most {largest:,} here "
-        f"(with num_nodes={num_nodes}, max_kernels={max_kernels}; set {_MEMORY_ENV} to size "
-        "the check for the machines that will generate)"
-    )
 
 
 def split_rows(split: str, train: int | None, num_validation: int | None) -> int | None:
@@ -231,8 +178,112 @@ def write_count(value: int | tuple[int, int]) -> str:
     return f"{value[0]}:{value[1]}" if isinstance(value, tuple) else str(value)
 
 
-def _field(default: Any = dataclasses.MISSING, *, help: str, parse=int, write=None) -> Any:
-    return dataclasses.field(default=default, metadata={"flag": Flag(help, parse, write)})
+# -- the check of a field, declared with it ----------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Interval:
+    """An integer field in ``[low, high]``; either bound may be computed from the
+    fields declared before it, and a ``high`` of None leaves it open. With
+    ``none``, None passes too (the field's doc says what it stands for).
+
+    >>> Interval(1, 1024)("num_nodes", 0, None)
+    Traceback (most recent call last):
+        ...
+    cauker.errors.ParameterError: num_nodes must be in [1, 1024], got 0
+    """
+
+    low: int | Callable[[Any], int]
+    high: int | Callable[[Any], int] | None = None
+    none: bool = False
+
+    def __call__(self, name: str, value: Any, config: Any) -> int | None:
+        if value is None and self.none:
+            return None
+        low = self.low(config) if callable(self.low) else self.low
+        high = self.high(config) if callable(self.high) else self.high
+        return check_int(name, value, low, high)
+
+
+@dataclasses.dataclass(frozen=True)
+class Bank:
+    """A bank field: one of the named ``banks``, or a non-empty sequence of
+    ``entries`` names (``entries`` None: of scikit-learn kernels, each checked on
+    the config's grid)."""
+
+    banks: Collection[str]
+    entries: Collection[str] | None
+
+    def __call__(self, name: str, value: Any, config: Any) -> str | tuple:
+        value = _check_bank(name, value, self.banks, self.entries)
+        if self.entries is None and not isinstance(value, str):
+            check_kernels(value, config.length)
+        return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Switch:
+    """A field that is True or False."""
+
+    def __call__(self, name: str, value: Any, config: Any) -> bool:
+        return check_bool(name, value)
+
+
+def _depth(name: str, value: Any, config: Any) -> int | None:
+    """``dag_depth``: at most ``num_nodes - 1`` edges, and a layered DAG of depth
+    1 or more needs parents."""
+    value = Interval(0, lambda c: c.num_nodes - 1, none=True)(name, value, config)
+    if value and config.max_parents == 0:
+        raise ParameterError(f"dag_depth={value} needs max_parents >= 1, got max_parents=0")
+    return value
+
+
+def _count(name: str, value: Any, config: Any) -> int | tuple[int, int]:
+    """``series_per_graph``: an int, or a range ``(low, high)``, ``low < high``, which
+    needs ``multivariate`` (checked here: it is declared after this field)."""
+    if not isinstance(value, tuple | list):
+        return check_int(name, value, 1, config.num_nodes)
+    if len(value) != 2:
+        raise ParameterError(
+            f"series_per_graph must be an integer or a range (low, high), got {value!r}"
+        )
+    low = check_int("series_per_graph low", value[0], 1, config.num_nodes)
+    high = check_int("series_per_graph high", value[1], low, config.num_nodes)
+    if low == high:
+        return low
+    if not check_bool("multivariate", config.multivariate):
+        raise ParameterError(
+            f"series_per_graph={low}:{high} is a range, which needs multivariate=True: row i "
+            "of a univariate corpus is series i % k of graph i // k, so streaming and random "
+            "access need one count k"
+        )
+    return (low, high)
+
+
+def _edges(name: str, value: Any, config: Any) -> bool:
+    """``edges``: True needs ``multivariate``."""
+    if check_bool(name, value) and not config.multivariate:
+        raise ParameterError("edges=True needs multivariate=True (a univariate row has no edges)")
+    return value
+
+
+def _field(
+    default: Any = dataclasses.MISSING, *, help: str, check: Callable, parse=int, write=None
+) -> Any:
+    """A config field with its command-line :class:`Flag` and its check, declared
+    together: ``check(name, value, config)`` returns the normalised value or
+    raises :class:`~cauker.errors.ParameterError` (:func:`check_fields` runs it)."""
+    flag = Flag(help, parse, write)
+    return dataclasses.field(default=default, metadata={"flag": flag, "check": check})
+
+
+def check_fields(config: Any) -> None:
+    """Check the fields of a frozen dataclass ``config`` in declaration order, each
+    with the check declared with it, and store the normalised values (a numpy
+    integer becomes an ``int``, a bank sequence a tuple)."""
+    for field in dataclasses.fields(config):
+        value = field.metadata["check"](field.name, getattr(config, field.name), config)
+        object.__setattr__(config, field.name, value)
 
 
 def option(name: str) -> str:
@@ -321,119 +372,81 @@ class CauKerConfig:
     cauker.errors.ParameterError: num_nodes must be in [1, 1024], got 0
     """
 
-    num_series: int | None = _field(help="rows of the train split (default: the size CONFIG names)")
-    length: int = _field(512, help="points per series")
-    num_nodes: int = _field(18, help="nodes per causal graph")
-    max_parents: int = _field(6, help="largest number of parents of a node")
-    max_kernels: int = _field(7, help="largest number of kernels composed per root")
+    num_series: int | None = _field(
+        help="rows of the train split (default: the size CONFIG names)",
+        check=Interval(1, MAX_ROWS, none=True),  # None: an endless train split
+    )
+    length: int = _field(512, help="points per series", check=Interval(2))
+    num_nodes: int = _field(18, help="nodes per causal graph", check=Interval(1, MAX_NUM_NODES))
+    max_parents: int = _field(
+        6, help="largest number of parents of a node", check=Interval(0, MAX_NUM_NODES - 1)
+    )
+    max_kernels: int = _field(
+        7, help="largest number of kernels composed per root", check=Interval(1, MAX_KERNELS)
+    )
     series_per_graph: int | tuple[int, int] = _field(
         4,
         help="distinct nodes kept per graph; LOW:HIGH (multivariate only) draws each "
         "graph's count uniformly in [LOW, HIGH]",
+        check=_count,
         parse=parse_count,
         write=write_count,
     )
     dag_depth: int | None = _field(
         None,
         help="exact depth of a layered DAG; 'none' is the paper's DAG",
+        check=_depth,
         parse=parse_optional_int,
     )
     kernel_bank: str | tuple = _field(
-        "paper", help=f"one of {', '.join(KERNEL_BANKS)}", parse=parse_bank
+        "paper",
+        help=f"one of {', '.join(KERNEL_BANKS)}",
+        check=Bank(KERNEL_BANKS, None),
+        parse=parse_bank,
     )
     mean_bank: str | tuple = _field(
         "paper",
         help=f"one of {', '.join(MEAN_BANKS)}, or a comma list of {','.join(MEANS)}",
+        check=Bank(MEAN_BANKS, MEANS),
         parse=parse_bank,
     )
     activation_bank: str | tuple = _field(
         "paper",
         help=f"one of {', '.join(ACTIVATION_BANKS)}, or a comma list of {','.join(ACTIVATIONS)}",
+        check=Bank(ACTIVATION_BANKS, ACTIVATIONS),
         parse=parse_bank,
     )
-    multivariate: bool = _field(False, help="keep a graph's series together as one row", parse=None)
-    seed: int = _field(0, help="root seed")
+    multivariate: bool = _field(
+        False, help="keep a graph's series together as one row", check=Switch(), parse=None
+    )
+    seed: int = _field(0, help="root seed", check=Interval(0, MAX_SEED))
     num_validation: int | None = _field(
         None,
         help="rows of the validation split; 'none' is 1% of num_series (at least 1)",
+        check=Interval(0, MAX_ROWS, none=True),
         parse=parse_optional_int,
     )
     redraw_constant: bool = _field(
-        False, help="redraw graphs with a constant series (not in the paper)", parse=None
+        False,
+        help="redraw graphs with a constant series (not in the paper)",
+        check=Switch(),
+        parse=None,
     )
     max_lag: int = _field(
-        0, help="largest lag of an edge, in grid steps; 0 is the paper's same-time edges"
+        0,
+        help="largest lag of an edge, in grid steps; 0 is the paper's same-time edges",
+        check=Interval(0, lambda c: c.length - 1),
     )
     edges: bool = _field(
         False,
         help="add the edges column to a multivariate corpus of one count without lags "
         "(it is always there with a range of counts or lags)",
+        check=_edges,
         parse=None,
     )
 
     def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        if self.num_series is not None:  # None: an endless train split
-            set_(self, "num_series", check_int("num_series", self.num_series, 1, MAX_ROWS))
-        set_(self, "length", check_int("length", self.length, 2))
-        set_(self, "num_nodes", check_int("num_nodes", self.num_nodes, 1, MAX_NUM_NODES))
-        set_(self, "max_parents", check_int("max_parents", self.max_parents, 0, MAX_NUM_NODES - 1))
-        set_(self, "max_kernels", check_int("max_kernels", self.max_kernels, 1, MAX_KERNELS))
-        _check_memory(self.length, self.num_nodes, self.max_kernels)
-        check_bool("multivariate", self.multivariate)
-        set_(self, "series_per_graph", self._check_count())
-        set_(self, "max_lag", check_int("max_lag", self.max_lag, 0, self.length - 1))
-        check_bool("edges", self.edges)
-        if self.edges and not self.multivariate:
-            raise ParameterError(
-                "edges=True needs multivariate=True (a univariate row has no edges)"
-            )
-        if self.dag_depth is not None:
-            set_(self, "dag_depth", check_int("dag_depth", self.dag_depth, 0, self.num_nodes - 1))
-            if self.dag_depth > 0 and self.max_parents == 0:
-                raise ParameterError(
-                    f"dag_depth={self.dag_depth} needs max_parents >= 1, got max_parents=0"
-                )
-        if self.burn_in:  # the roots' grid is longer
-            _check_memory(self.length + self.burn_in, self.num_nodes, self.max_kernels)
-        set_(self, "kernel_bank", _check_bank("kernel_bank", self.kernel_bank, KERNEL_BANKS, None))
-        if not isinstance(self.kernel_bank, str):
-            check_kernels(self.kernel_bank, self.length)
-        set_(self, "mean_bank", _check_bank("mean_bank", self.mean_bank, MEAN_BANKS, MEANS))
-        set_(
-            self,
-            "activation_bank",
-            _check_bank("activation_bank", self.activation_bank, ACTIVATION_BANKS, ACTIVATIONS),
-        )
-        check_bool("redraw_constant", self.redraw_constant)
-        set_(self, "seed", check_int("seed", self.seed, 0, MAX_SEED))
-        if self.num_validation is not None:
-            set_(
-                self,
-                "num_validation",
-                check_int("num_validation", self.num_validation, 0, MAX_ROWS),
-            )
-
-    def _check_count(self) -> int | tuple[int, int]:
-        """``series_per_graph`` normalised: an int, or a range ``(low, high)``, ``low < high``."""
-        value = self.series_per_graph
-        if not isinstance(value, tuple | list):
-            return check_int("series_per_graph", value, 1, self.num_nodes)
-        if len(value) != 2:
-            raise ParameterError(
-                f"series_per_graph must be an integer or a range (low, high), got {value!r}"
-            )
-        low = check_int("series_per_graph low", value[0], 1, self.num_nodes)
-        high = check_int("series_per_graph high", value[1], low, self.num_nodes)
-        if low == high:
-            return low
-        if not self.multivariate:
-            raise ParameterError(
-                f"series_per_graph={low}:{high} is a range, which needs multivariate=True: row i "
-                "of a univariate corpus is series i % k of graph i // k, so streaming and random "
-                "access need one count k"
-            )
-        return (low, high)
+        check_fields(self)
 
     @property
     def channel_range(self) -> tuple[int, int]:
@@ -466,6 +479,15 @@ class CauKerConfig:
         """True if the ``train`` split has no end (``num_series=None``)."""
         return self.num_series is None
 
+    @property
+    def rows_per_graph(self) -> int:
+        """Rows that one graph gives: ``series_per_graph``, or 1 if ``multivariate``."""
+        return 1 if self.multivariate else self.series_per_graph
+
+    def graphs_for(self, rows: int) -> int:
+        """Graphs drawn for ``rows`` rows (the last graph's rows may be cut)."""
+        return -(-rows // self.rows_per_graph)
+
     def split_size(self, split: str) -> int | None:
         """Rows of ``split``: ``train`` is ``num_series`` (None: endless);
         ``validation`` 1% of it."""
@@ -491,12 +513,19 @@ class CauKerConfig:
 
         Custom kernels enter it with every hyperparameter to the last bit
         (scikit-learn's ``repr`` rounds them to 3 digits, which would give
-        ``RBF(0.3)`` and ``RBF(0.30001)`` the same fingerprint)."""
+        ``RBF(0.3)`` and ``RBF(0.30001)`` the same fingerprint).
+
+        Computed once per config: files, batches and caches all ask for it."""
+        known = self.__dict__.get("_fingerprint")
+        if known is not None:
+            return known
         fields = self.to_dict()
         if not isinstance(self.kernel_bank, str):
             fields["kernel_bank"] = [exact_description(k) for k in self.kernel_bank]
         payload = json.dumps([ALGORITHM_VERSION, fields], sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        known = hashlib.sha256(payload.encode()).hexdigest()[:16]
+        object.__setattr__(self, "_fingerprint", known)  # not a field: eq and repr ignore it
+        return known
 
 
 #: Fields added after 2.0.0, and their defaults: :meth:`CauKerConfig.to_dict` (and so

@@ -117,7 +117,7 @@ def no_backoff_sleep(monkeypatch):
     own retries of Hub calls, in this test."""
     from huggingface_hub.utils import _http
 
-    import cauker.hf.hub
+    import cauker.hub.push
 
     monkeypatch.setattr(_http, "time", _TimeWithoutSleep())
-    monkeypatch.setattr(cauker.hf.hub, "RETRY_WAITS", (0.0, 0.0))
+    monkeypatch.setattr(cauker.hub.push, "RETRY_WAITS", (0.0, 0.0))

@@ -86,7 +86,8 @@ def test_prepare_is_identical_for_any_num_proc_and_matches_streaming(tmp_path):
         )
     )
     stream = builder.as_streaming_dataset("train")
-    assert stream.num_shards == 20_160  # cauker.hf.stream.STREAM_UNITS: any world size in the issue
+    # cauker.hf.streaming.STREAM_UNITS: any world size in the issue
+    assert stream.num_shards == 20_160
     streamed = list(stream)
     assert [r["target"] for r in streamed] == tables[0].column("target").to_pylist()
     assert [r["kernel"] for r in streamed] == tables[0].column("kernel").to_pylist()

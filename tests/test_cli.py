@@ -9,6 +9,7 @@ from importlib.metadata import entry_points
 
 import datasets
 import pytest
+from huggingface_hub import DatasetCard
 
 import cauker
 from cauker.cli import build_parser, main
@@ -129,6 +130,9 @@ def test_export_command_and_its_rerun_with_nothing_to_do(tmp_path, capsys, small
     code, out, err = run(capsys, *argv)
     assert code == 0, err
     assert "already holds config 'tiny' (7 shard(s), verified); nothing written" in out
+    code, out, err = run(capsys, *argv, "--license", "cc-by-4.0")
+    assert code == 0, err
+    assert DatasetCard.load(tmp_path / "README.md").data.license == "cc-by-4.0"
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import cauker
+from cauker.banks import ACTIVATIONS
 from cauker.sampler import linalg, loops
-from cauker.sampler.activations import ACTIVATIONS, activation_bank
+from cauker.sampler.activations import activation_bank
 from cauker.sampler.backend import Backend
 from cauker.sampler.gp import GaussianProcessSampler
 from cauker.sampler.kernels import paper_bank

@@ -23,8 +23,8 @@ from cauker.config import SPLITS  # noqa: E402
 from cauker.errors import ShardWriteError  # noqa: E402
 from cauker.files.dask_runner import check_scheduler, dask_runner  # noqa: E402
 from cauker.files.file_records import FileRecords  # noqa: E402
-from cauker.files.hub_folder import RECORDS, shard_path  # noqa: E402
 from cauker.files.shard_plan import plan_shards  # noqa: E402
+from cauker.hub.layout import RECORDS, shard_path  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
 
@@ -238,7 +238,7 @@ def test_missing_dask_says_how_to_install(monkeypatch, tmp_path):
 
 def test_core_does_not_import_dask():
     code = (
-        "import sys, cauker, cauker.files.hub_folder, cauker.hf.hub, cauker.cli\n"
+        "import sys, cauker, cauker.hub.layout, cauker.hub.push, cauker.cli\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed'}))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -20,10 +20,11 @@ from huggingface_hub import DatasetCard
 from PIL import Image
 
 import cauker
-from cauker.errors import ForeignFileError
-from cauker.files import hub_folder as export_module
+from cauker.errors import ForeignFileError, ParameterError
 from cauker.files import runners
-from cauker.files.hub_folder import RECORDS, export
+from cauker.hub import card as card_module
+from cauker.hub import layout as export_module
+from cauker.hub.layout import RECORDS, export
 
 pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
 
@@ -94,6 +95,38 @@ def test_card_metadata_is_valid_for_datasets_and_hub(tmp_path, hub):
     text = card.text
     assert f"| `small` | {cauker.ALGORITHM_VERSION} | 120 | 32 |" in text
     assert f"![small samples](images/small-{TAG}.png)" in text and "arXiv:2508.02879" in text
+
+
+def test_the_card_regenerates_each_config_and_links_to_the_documentation(tmp_path):
+    export(SMALL, tmp_path, config_name="small", progress=False)
+    export(OTHER, tmp_path, config_name="other", progress=False)
+    text = DatasetCard.load(tmp_path / "README.md").text
+    code = text.split("```python\nimport cauker  # pip install cauker\n")[1].split("```")[0]
+    assert (
+        "config_other = cauker.CauKerConfig(num_series=40, length=16, dag_depth=2, seed=9)" in code
+    )
+    space = {}
+    exec("import cauker\n" + code, space)  # the snippet runs, and gives the configs' own rows
+    assert space["config_small"] == SMALL and space["config_other"] == OTHER
+    assert space["table"].equals(cauker.generate(OTHER))
+    assert f"<{card_module.DOCS_URL}>" in text
+
+
+def test_the_license_is_the_cards_own_unless_one_is_given(tmp_path):
+    def license():
+        card = DatasetCard.load(tmp_path / "README.md")
+        assert f"released under the {card.data.license} license" in card.text
+        return card.data.license
+
+    export(TINY, tmp_path, config_name="a", progress=False)
+    assert license() == card_module.LICENSE == "apache-2.0"
+    export(TINY, tmp_path, config_name="a", progress=False, license="cc-by-4.0")
+    assert license() == "cc-by-4.0"
+    export(OTHER, tmp_path, config_name="b", progress=False)  # none given: the card's is kept
+    assert license() == "cc-by-4.0"
+    with pytest.raises(ParameterError, match="license must be a license identifier of the Hub"):
+        export(TINY, tmp_path / "new", license="CC BY 4.0", progress=False)
+    assert not (tmp_path / "new").exists()
 
 
 class Crash(RuntimeError):
@@ -261,10 +294,10 @@ def test_concurrent_exports_of_two_configs_keep_both_in_the_card(tmp_path, monke
         both_ready.wait()  # both exports come to their card at the same moment
         return real_entry(*args)
 
-    def slow_merge(existing, entry, repo_id):
+    def slow_merge(existing, entry, repo_id, license):
         if first.acquire(blocking=False):
             time.sleep(0.5)  # the other export reads the card now, unless it waits
-        return real_merge(existing, entry, repo_id)
+        return real_merge(existing, entry, repo_id, license)
 
     monkeypatch.setattr(export_module, "config_entry", entry_when_both_are_ready)
     monkeypatch.setattr(export_module, "update_card", slow_merge)

@@ -72,7 +72,7 @@ def test_seed_and_split_change_the_rows():
 
 def test_provenance_is_consistent():
     table = generate(CauKerConfig(num_series=400, length=32)).to_pylist()
-    names = set(cauker.sampler.activations.ACTIVATION_BANKS["paper"])
+    names = set(cauker.banks.ACTIVATION_BANKS["paper"])
     for row in table:
         if row["is_root"]:
             assert row["depth"] == 0 and row["kernel"] and row["mean"] and row["activation"] is None
@@ -113,7 +113,7 @@ def test_ten_thousand_series_are_finite_and_follow_the_paper_laws():
     assert abs(is_root.mean() - p_root) < 5 * np.sqrt(p_root * (1 - p_root) / n)
     # Activations are uniform over the paper bank (6 entries).
     acts = [a for a in table.column("activation").to_pylist() if a is not None]
-    for name in cauker.sampler.activations.ACTIVATION_BANKS["paper"]:
+    for name in cauker.banks.ACTIVATION_BANKS["paper"]:
         share = acts.count(name) / len(acts)
         assert abs(share - 1 / 6) < 5 * np.sqrt((1 / 6) * (5 / 6) / len(acts)), name
     # Each root composes UniformInt(1, 7) kernels.

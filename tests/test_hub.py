@@ -15,9 +15,10 @@ from huggingface_hub import DatasetCard, HfApi
 import cauker
 from cauker.cli import main
 from cauker.errors import HubError
-from cauker.files import card as card_module
 from cauker.files import runners
-from cauker.hf.hub import push_to_hub
+from cauker.hub import card as card_module
+from cauker.hub import layout
+from cauker.hub.push import push_to_hub
 
 pytestmark = pytest.mark.usefixtures("small_files")  # many files from small corpora
 
@@ -180,6 +181,20 @@ def test_a_repo_readme_that_is_not_a_cauker_card_is_never_replaced(hub, tmp_path
     with pytest.raises(HubError, match=f"the README.md of {repo} is not a cauker dataset card"):
         push_to_hub(A, repo, config_name="a", staging_dir=tmp_path, progress=False)
     assert hub.files(repo)["README.md"] == mine
+
+
+def test_a_push_merges_the_card_once_into_the_repos_with_the_license_given(
+    hub, tmp_path, monkeypatch
+):
+    repo = new_repo(hub)
+    monkeypatch.setattr(layout, "write_card", pytest.fail)  # no merge into the staging card
+    push_to_hub(A, repo, config_name="a", staging_dir=tmp_path, progress=False, license="mit")
+    card = DatasetCard.load(repo, repo_type="dataset")
+    assert card.data.license == "mit" and "released under the mit license" in card.text
+    assert (tmp_path / "README.md").read_bytes() == hub.files(repo)["README.md"]  # its copy
+    with pytest.raises(ValueError, match="license must be"):
+        push_to_hub(A, repo, staging_dir=tmp_path, progress=False, license="")
+    assert [main(["push", "10k", "--repo", "a/b", "--license", "MIT"])] == [2]
 
 
 def test_a_staging_dir_that_cannot_be_a_folder_fails_before_the_repo_is_created(hub, tmp_path):

@@ -7,7 +7,6 @@ import pytest
 
 import cauker
 from cauker.files import shard_plan, writers
-from cauker.files.hub_folder import export
 from cauker.files.shard_plan import (
     MAX_FILE_BYTES,
     MIN_FILE_BYTES,
@@ -15,6 +14,7 @@ from cauker.files.shard_plan import (
     plan_shards,
     row_bytes,
 )
+from cauker.hub.layout import export
 
 
 def estimated_bytes(config, shard) -> int:

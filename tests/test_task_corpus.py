@@ -13,7 +13,7 @@ import pytest
 import cauker
 from cauker.cli import main
 from cauker.hf.builder import CauKer
-from cauker.hf.hub import push_to_hub, resume_command
+from cauker.hub.push import push_to_hub, resume_command
 from cauker.tasks import rows
 
 FIELDS = dict(length=16, num_nodes=6, max_parents=2, max_kernels=3, max_support=3, max_queries=2)

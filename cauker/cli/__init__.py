@@ -8,6 +8,19 @@ module                     holds
 ``evaluation_commands``    ``evaluate``, ``sweep`` (with ``cauker[eval]``)
 =========================  =====================================================
 
+Each subcommand calls one library function, with the same arguments:
+
+=============  =================================================================
+subcommand     calls
+=============  =================================================================
+``generate``   :func:`cauker.files.corpus_folder.write_corpus_folder`
+``preview``    :func:`cauker.files.preview.save_preview`
+``export``     :func:`cauker.hub.layout.export_config` (``cauker.export``, with counts)
+``push``       :func:`cauker.push_to_hub`
+``evaluate``   :func:`cauker.evaluation.run.evaluate`
+``sweep``      :func:`cauker.evaluation.sweep.plan_sweep`, then ``run_sweep``
+=============  =================================================================
+
 Every error is one line on stderr and exit status 2, never a traceback
 (``CAUKER_DEBUG=1`` shows it). The console script ``cauker`` and ``python -m
 cauker`` call :func:`main`.

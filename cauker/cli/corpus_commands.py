@@ -100,6 +100,12 @@ def _add_hub_layout_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-proc", type=int, default=None, help="worker processes")
     parser.add_argument("--scheduler", default=None, help="Dask scheduler address, or 'local'")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--license",
+        default=None,
+        help="the card's license, a Hub identifier such as cc-by-4.0 (default: the card's "
+        "own, else apache-2.0)",
+    )
 
 
 def _hub_layout_options(args: argparse.Namespace) -> dict:
@@ -109,18 +115,17 @@ def _hub_layout_options(args: argparse.Namespace) -> dict:
         "num_proc": args.num_proc,
         "scheduler": args.scheduler,
         "progress": not args.quiet,
+        "license": args.license,
     }
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     config = config_from(args)  # before the heavy imports: a bad value fails at once
-    from cauker.files.hub_folder import check_export, export_config
+    from cauker.hub.layout import export_config
 
-    options = _hub_layout_options(args)
-    name = options.pop("config_name")
     where = _check_export_url(args.output_dir)
-    out, name = check_export(config, where, name, options["num_proc"], options["scheduler"])
-    done = export_config(config, out, name, **options)
+    done = export_config(config, where, **_hub_layout_options(args))
+    out, name = done.url, done.entry.name
     hint = f"load with datasets.load_dataset({out!r}, {name!r})"
     if done.written:
         print(f"exported to {out} ({done.written} of {done.shards} shard(s) written); {hint}")
@@ -134,7 +139,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_push(args: argparse.Namespace) -> int:
     config = config_from(args)  # before the heavy imports: a bad value fails at once
-    from cauker.hf.hub import push_to_hub
+    from cauker.hub.push import push_to_hub
 
     options = _hub_layout_options(args)
     url = push_to_hub(

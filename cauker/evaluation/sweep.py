@@ -331,10 +331,15 @@ def plan_sweep(
 
 
 def _write_json(path: Path, data: dict) -> None:
+    """Write ``data`` to ``path`` whole or not at all, under a temporary name of its
+    own: two sweeps into one folder never write through each other's temporary file."""
+    import fsspec
+
+    from cauker.files.atomic_files import write_atomically
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(temporary, path)
+    text = json.dumps(data, indent=1) + "\n"
+    write_atomically(fsspec.filesystem("file"), str(path), text.encode("utf-8"))
 
 
 def run_sweep(plan: SweepPlan, *, progress: bool = True) -> SweepReport:

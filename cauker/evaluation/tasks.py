@@ -112,7 +112,7 @@ _worker_state: dict[str, Any] = {}
 def _init_worker(protocol: Protocol, datasets: Prepared, progress_queue) -> None:
     import torch
 
-    from cauker.files.lifeline import die_with_parent
+    from cauker.lifeline import die_with_parent
 
     die_with_parent()  # a worker ends when its parent is killed
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C

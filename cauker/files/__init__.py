@@ -1,4 +1,5 @@
-"""The files layer: a corpus written to files, for training scripts or the Hub.
+"""The files layer: a corpus written to files, for training scripts (the Hub's layout is
+:mod:`cauker.hub`).
 
 ===================  ==========================================================
 module               holds
@@ -8,14 +9,11 @@ module               holds
 ``runners``          writing the missing files in this process or a process pool
 ``dask_runner``      writing them on a Dask cluster, one task per file
 ``corpus_folder``    ``cauker generate``: ``DIR/<split>/*.parquet|.arrow`` and ``cauker.json``
-``hub_folder``       ``cauker.export``: the Hub layout, ``data/``, ``images/``, ``README.md``
-``card``             the dataset card (``README.md``) of a Hub folder
 ``preview``          a grid of sample series drawn to an image
 ``file_records``     each written file's SHA-256, recorded as it is written; verification
 ``folder_paths``     what may be written or deleted: inside the folder, never through a link
 ``atomic_files``     files that appear whole or not at all (local disk or fsspec)
 ``folder_lock``      calls that write into one local folder take turns
-``lifeline``         pool workers end when the process that started them ends
 ===================  ==========================================================
 
 Built on the sampler (:mod:`cauker.sampler`): data flows from a config to a

@@ -57,8 +57,9 @@ from cauker.files.file_records import FileRecords, ShardFile, parse_records, rea
 from cauker.files.folder_lock import LOCK_FILE, folder_lock
 from cauker.files.folder_paths import check_file_path, check_folder_path, remove_inside
 from cauker.files.runners import check_runner, write_shards
-from cauker.files.shard_plan import Shard, check_finite, plan_shards
+from cauker.files.shard_plan import Shard, check_not_endless, plan_shards
 from cauker.files.writers import EXTENSIONS, check_format, is_cauker_file
+from cauker.sampler.memory import check_memory
 from cauker.tasks.corpora import check_config
 
 #: The file that marks a folder as cauker's, and says what it holds.
@@ -239,7 +240,8 @@ def write_corpus_folder(
     (('train/train-00000-of-00001.arrow', 'validation/validation-00000-of-00001.arrow'), 2, 0)
     """
     check_config(config)
-    check_finite(config)
+    check_not_endless(config)
+    check_memory(config)
     format = check_format(format, config)
     check_runner(num_proc, None)
     check_writable_folder(output_dir, "output_dir")

@@ -27,10 +27,9 @@ import functools
 import hashlib
 import json
 import os
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import fsspec
 
@@ -43,10 +42,7 @@ from cauker.errors import (
 )
 from cauker.files.atomic_files import is_local
 from cauker.files.shard_plan import Shard
-from cauker.files.writers import ShardFile, write_shard
-
-if TYPE_CHECKING:
-    from cauker.files.runners import Runner
+from cauker.files.writers import Runner, ShardFile, Task, write_shard
 
 #: Automatic re-runs of a shard task that raised, before the export gives up.
 RETRIES = 2
@@ -57,8 +53,6 @@ RETRIES = 2
 #: On a cluster you start yourself, set ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``.
 WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 
-_HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?/?$")
-_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 _INSTALL = "Dask is needed for scheduler=...: install it with `pip install cauker[dask]`"
 
 
@@ -95,14 +89,20 @@ def check_scheduler(scheduler: Any) -> Any:
 
 
 def _is_address(text: str) -> bool:
-    """``scheme://host[:port]`` with a Dask scheme, or ``host:port``."""
-    scheme, sep, rest = text.partition("://")
-    if not sep:
-        scheme, rest = "", text
-    match = _HOST_PORT.match(rest)
-    if match is None:
+    """``scheme://host[:port]`` with a scheme of Dask's network backends, or
+    ``host:port``, as Dask itself parses addresses."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import backends
+
+    scheme, location = parse_address(text)
+    if scheme not in backends or scheme == "inproc":  # inproc: no scheduler of another process
         return False
-    return scheme in _SCHEMES if scheme else match[2] is not None
+    try:
+        port = 0 if "://" in text else None  # a scheme makes the port optional
+        host, _ = parse_host_port(location.removesuffix("/"), default_port=port)
+    except ValueError:  # no port without a scheme, a port that is not a number
+        return False
+    return bool(host) and not any(c.isspace() or c == "/" for c in host)
 
 
 def _is_scheduler_file(scheduler: str) -> bool:
@@ -116,10 +116,10 @@ def local_cluster(n_workers: int | None = None):
     the GIL between BLAS calls, with ``WORKER_CONFIG``."""
     distributed = _import_distributed()
     import dask.config
+    from dask.system import CPU_COUNT  # affinity and cgroup limits counted
 
     if n_workers is None:
-        cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-        n_workers = len(cores) if cores else os.cpu_count() or 1
+        n_workers = CPU_COUNT
     with dask.config.set(WORKER_CONFIG):  # the nannies pass it on to every worker they start
         return distributed.LocalCluster(
             n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
@@ -210,7 +210,7 @@ def _check_visible(url: str, file: ShardFile, path: str, shard: Shard) -> None:
 
 
 def dask_runner(url: str, config: CauKerConfig, format: str, scheduler: Any) -> Runner:
-    """A runner (:mod:`cauker.files.runners`) that writes one Dask task per file.
+    """A :data:`~cauker.files.writers.Runner` that writes one Dask task per file.
 
     Parameters
     ----------
@@ -246,7 +246,7 @@ def dask_runner(url: str, config: CauKerConfig, format: str, scheduler: Any) -> 
     distributed = _import_distributed()
     target = _worker_url(url)
 
-    def run(tasks: Sequence[tuple[Shard, str]], done: Callable[[ShardFile], None]) -> None:
+    def run(tasks: Sequence[Task], done: Callable[[ShardFile], None]) -> None:
         if not tasks:
             return
         with _connect(scheduler) as client:

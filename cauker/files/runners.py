@@ -17,7 +17,7 @@ A runner is ``run(tasks, done)``: it writes every ``(shard, path)`` of
 - in this process (``num_proc`` None or 1);
 - a pool of ``num_proc`` spawned processes (they start clean: no inherited
   threads or BLAS state; and they end when this process ends, however it ends:
-  :mod:`cauker.files.lifeline`);
+  :mod:`cauker.lifeline`);
 - a Dask cluster (``scheduler``; :mod:`cauker.files.dask_runner`).
 """
 
@@ -37,14 +37,10 @@ from cauker.config import CauKerConfig
 from cauker.errors import ForeignFileError
 from cauker.files.file_records import FileRecords, verify_files
 from cauker.files.folder_paths import check_file_path
-from cauker.files.lifeline import die_with_parent, quiet_resource_tracker
-from cauker.files.shard_plan import Shard
-from cauker.files.writers import ShardFile, is_cauker_file, write_shard
+from cauker.files.writers import Runner, ShardFile, Task, is_cauker_file, write_shard
+from cauker.lifeline import die_with_parent, quiet_resource_tracker
 from cauker.tasks.corpora import job
 from cauker.validation import check_int
-
-Task = tuple[Shard, str]  # a shard and the path of its file, relative to the output
-Runner = Callable[[Sequence[Task], Callable[[ShardFile], None]], None]
 
 
 def check_runner(num_proc: Any, scheduler: Any) -> None:

@@ -9,7 +9,7 @@ that ``num_proc`` processes and Dask workers get work on large corpora. Their
 count is a power of two (a multiple of 64 for the largest corpora), so that a
 corpus loaded from the Hub splits by files over the usual numbers of GPUs. The
 size of a row is estimated from the config. Streams do not use this plan (see
-``cauker.sampler.parts``), so the file layout and the parallelism of a stream are
+``cauker.hf.parts``), so the file layout and the parallelism of a stream are
 independent.
 
 Files never split a graph (in univariate mode their sizes are multiples of
@@ -92,11 +92,7 @@ def row_bytes(config: CauKerConfig) -> int:
     return corpora.row_bytes(config, PROVENANCE_BYTES)
 
 
-def _rows_per_graph(config: CauKerConfig) -> int:
-    return corpora.rows_per_unit(config)
-
-
-def check_finite(config: CauKerConfig) -> None:
+def check_not_endless(config: CauKerConfig) -> None:
     """A ``ValueError`` if ``config`` is endless: its train split has no files."""
     _finite_rows(config, "train")
 
@@ -138,7 +134,7 @@ def plan_shards(config: CauKerConfig, split: str, *, local: bool = False) -> Sha
     (32, 31252, 1000000)
     """
     rows = _finite_rows(config, split)
-    step = _rows_per_graph(config)
+    step = corpora.rows_per_unit(config)
     total = rows * row_bytes(config)
     smallest = LOCAL_MIN_FILE_BYTES if local else MIN_FILE_BYTES
     files = max(math.ceil(total / MAX_FILE_BYTES), min(PARALLEL_FILES, total // smallest))

@@ -1,7 +1,7 @@
 """The one writer of corpus files: one file per shard, as Parquet, Arrow IPC or GluonTS.
 
 Both layouts write through here: the Hub folder of ``cauker export`` and ``push``
-(:mod:`cauker.files.hub_folder`, Parquet) and the training folder of ``cauker
+(:mod:`cauker.hub.layout`, Parquet) and the training folder of ``cauker
 generate`` (:mod:`cauker.files.corpus_folder`, any format). A file is written
 so that a crash never leaves a partial file under its final name, and checked
 so that a re-run skips what is complete.
@@ -57,7 +57,7 @@ cauker's to replace (:func:`is_cauker_file`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import fsspec
 import numpy as np
@@ -72,6 +72,12 @@ from cauker.files.shard_plan import Shard
 from cauker.task_config import is_task_config
 from cauker.tasks.corpora import arrow_schema, iter_batches
 from cauker.validation import check_choice
+
+#: A shard and the path of its file, relative to the output.
+Task = tuple[Shard, str]
+#: ``run(tasks, done)``: writes every task's file with :func:`write_shard` and calls
+#: ``done(file)`` in this process as each one is finished (:mod:`cauker.files.runners`).
+Runner = Callable[[Sequence[Task], Callable[[ShardFile], None]], None]
 
 #: The formats, by ``--format`` name.
 FORMATS = ("parquet", "arrow", "gluonts")

@@ -24,7 +24,7 @@ the sampler yields whole Arrow tables, which ``datasets`` writes as they are
 (``benchmarks/builder_overhead.py`` measures the choice).
 
 Streaming (``as_streaming_dataset``) does not go through ``_generate_tables``:
-each split is a ``cauker.hf.stream.CauKerExamplesIterable``, which splits evenly
+each split is a ``cauker.hf.streaming.CauKerExamplesIterable``, which splits evenly
 over any number of DDP ranks and DataLoader workers, resumes exactly, and may
 be endless (``num_series=None``, streaming only).
 """
@@ -42,7 +42,8 @@ from datasets.builder import Key
 from cauker import paper
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, SPLITS, CauKerConfig
 from cauker.errors import ParameterError
-from cauker.files.lifeline import children_die_with_this_process, die_with_parent
+from cauker.lifeline import children_die_with_this_process, die_with_parent
+from cauker.sampler.memory import check_memory
 from cauker.task_config import TASK_SIZES, TASK_VERSION, TaskConfig
 from cauker.tasks.corpora import arrow_schema, iter_batches, job, rows_per_unit, size_name
 
@@ -154,8 +155,17 @@ class CauKer(datasets.ArrowBasedBuilder):
                 kwargs[size] = ENDLESS
         super().__init__(*args, **kwargs)
 
+    @property
+    def cauker(self) -> CauKerConfig:
+        """The config of this corpus, built (and checked) once, when ``datasets``
+        first asks for the builder's info."""
+        known = self.__dict__.get("_cauker")
+        if known is None:
+            known = self.__dict__["_cauker"] = self.config.cauker_config()
+        return known
+
     def _info(self) -> datasets.DatasetInfo:
-        config = self.config.cauker_config()  # validates overrides before any work
+        config = self.cauker  # validates overrides before any work
         splits = datasets.SplitDict()
         for split in SPLITS:
             size = config.split_size(split)
@@ -173,7 +183,7 @@ class CauKer(datasets.ArrowBasedBuilder):
         )
 
     def _split_generators(self, dl_manager) -> list[datasets.SplitGenerator]:
-        config = self.config.cauker_config()
+        config = self.cauker
         return [
             datasets.SplitGenerator(
                 name=split,
@@ -185,7 +195,7 @@ class CauKer(datasets.ArrowBasedBuilder):
         ]
 
     def download_and_prepare(self, *args, **kwargs):
-        config = self.config.cauker_config()
+        config = self.cauker
         if config.endless:
             size = size_name(config)
             raise ParameterError(
@@ -193,19 +203,20 @@ class CauKer(datasets.ArrowBasedBuilder):
                 "(as_streaming_dataset, or cauker.load_dataset(..., streaming=True)); "
                 f"give {size} to write it"
             )
+        check_memory(self.cauker)  # before num_proc workers start
         # num_proc workers (and the manager process beside them) end with this process
         with children_die_with_this_process():
             return super().download_and_prepare(*args, **kwargs)
 
     def _get_examples_iterable_for_split(self, split_generator: datasets.SplitGenerator):
-        from cauker.hf.stream import CauKerExamplesIterable
+        from cauker.hf.streaming import CauKerExamplesIterable
 
-        config = self.config.cauker_config()
-        return CauKerExamplesIterable(config, split_generator.gen_kwargs["split"])
+        check_memory(self.cauker)
+        return CauKerExamplesIterable(self.cauker, split_generator.gen_kwargs["split"])
 
     def _generate_tables(self, split: str, ranges: list[tuple[int, int]]):
         die_with_parent()  # a num_proc worker ends when its parent is killed
-        config = self.config.cauker_config()
+        config = self.cauker
         with job(config, sum(stop - start for start, stop in ranges)):  # one for all the ranges
             for shard, (start, stop) in enumerate(ranges):
                 for batch_index, batch in enumerate(iter_batches(config, split, start, stop)):

@@ -35,7 +35,7 @@ def _check_node(rank: Any, world_size: Any, streaming: bool) -> None:
             "rank and world_size split a stream: pass streaming=True (a prepared Dataset is "
             "split with datasets.distributed.split_dataset_by_node)"
         )
-    from cauker.sampler.parts import check_count
+    from cauker.hf.parts import check_count
 
     check_count("world_size", world_size, rank)
 

@@ -4,9 +4,9 @@
 module                 holds
 =====================  ======================================================
 ``rows``               ``generate`` and ``iter_batches``: rows of a split, as Arrow
-``parts``              parts of a split (graphs ``offset + j * stride``), for streams
 ``schema``             the Arrow schema of the rows, and building record batches
-``arrays``             rows as ``(n, channels, length)`` arrays for encoders
+``memory``             what a generating process needs in memory; the check of
+                       this machine, where work starts
 ``scm``                one random structural causal model per graph: :class:`Sampler`,
                        and what each graph draws, in order
 ``draws``              drawing that schedule in a batch of graphs' numpy streams

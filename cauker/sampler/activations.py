@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from cauker.banks import ACTIVATION_BANKS
 from cauker.sampler import portable_math as pm
 
 Activation = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -83,17 +84,13 @@ def gaussian(a: np.ndarray, p: np.ndarray) -> np.ndarray:
     return pm.exp(-(a * a))
 
 
-ACTIVATIONS: dict[str, Activation] = {
+#: Each activation by name, in the order of ``cauker.banks.ACTIVATIONS``.
+FUNCTIONS: dict[str, Activation] = {
     f.__name__: f
     for f in (linear, relu, sigmoid, sin, mod, leaky_relu, tanh, softplus, swish, gaussian)
-}
-
-ACTIVATION_BANKS: dict[str, tuple[str, ...]] = {
-    "paper": ("linear", "relu", "sigmoid", "sin", "mod", "leaky_relu"),
-    "v2": ("sigmoid", "sin", "mod", "tanh", "softplus", "swish", "gaussian"),
 }
 
 
 def activation_bank(bank: str | tuple[str, ...]) -> tuple[tuple[str, Activation], ...]:
     names = ACTIVATION_BANKS[bank] if isinstance(bank, str) else bank
-    return tuple((name, ACTIVATIONS[name]) for name in names)
+    return tuple((name, FUNCTIONS[name]) for name in names)

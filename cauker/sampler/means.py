@@ -21,13 +21,9 @@ from types import ModuleType
 
 import numpy as np
 
-MEANS = ("zero", "linear", "exponential", "anomalies")
-ZERO, LINEAR, EXPONENTIAL, ANOMALIES = range(4)
+from cauker.banks import MEAN_BANKS, MEANS
 
-MEAN_BANKS: dict[str, tuple[str, ...]] = {
-    "paper": MEANS,
-    "zero": ("zero",),
-}
+ZERO, LINEAR, EXPONENTIAL, ANOMALIES = range(len(MEANS))  # codes, in the order of MEANS
 
 #: Largest number of spikes of an ``anomalies`` entry.
 MAX_SPIKES = 5

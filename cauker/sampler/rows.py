@@ -1,6 +1,6 @@
 """Rows of a split, from a config: ``generate`` (a table), ``iter_batches``
 (a stream of record batches in bounded memory) and ``graph_rows`` (the rows of
-any list of graphs, for the streams of ``cauker.hf.stream``).
+any list of graphs, for the streams of ``cauker.hf.streaming``).
 
 Row ``r`` of a univariate split is series ``r % series_per_graph`` of graph
 ``r // series_per_graph``; in multivariate mode row ``r`` is graph ``r``, with
@@ -24,15 +24,12 @@ import pyarrow as pa
 from cauker.config import CauKerConfig
 from cauker.errors import ParameterError
 from cauker.sampler.backend import COMPILE_AFTER, Backend, mode_from_environment
+from cauker.sampler.memory import GRAPHS_PER_BATCH, check_memory
 from cauker.sampler.schema import PROVENANCE, arrow_schema, record_batch
 from cauker.validation import check_int
 
 if TYPE_CHECKING:
     from cauker.sampler.scm import Graph, Sampler
-
-#: Graphs computed together (the batch of the Schur factorisation). The output
-#: does not depend on it.
-GRAPHS_PER_BATCH = 128
 
 
 def sampler_for(config: CauKerConfig) -> Sampler:
@@ -44,6 +41,7 @@ def sampler_for(config: CauKerConfig) -> Sampler:
 
 @functools.lru_cache(maxsize=8)
 def _sampler(config: CauKerConfig, mode: str) -> Sampler:
+    check_memory(config)  # once per config in each process that draws, before it draws
     from cauker.sampler.scm import Sampler  # scikit-learn and scipy: imported when first needed
 
     return Sampler(config, Backend(mode))
@@ -69,7 +67,7 @@ def job(config: CauKerConfig, rows: int | None) -> Iterator[None]:
     if rows is None:  # as many as it takes for compiling to pay
         graphs = COMPILE_AFTER
     else:
-        graphs = rows if config.multivariate else -(-rows // config.series_per_graph)
+        graphs = config.graphs_for(rows)
     with sampler_for(config).backend.job(graphs, config.length):
         yield
 

@@ -166,7 +166,7 @@ def job(config: CauKerConfig | TaskConfig, rows: int | None) -> AbstractContextM
 
 
 def part_batches(part, config, split: str, position: int = 0) -> Iterator[pa.RecordBatch]:
-    """The rows of a stream's part (``cauker.sampler.parts.Part``: the units ``offset + j *
+    """The rows of a stream's part (``cauker.hf.parts.Part``: the units ``offset + j *
     stride``) from its row ``position`` on."""
     if is_task_config(config):
         from cauker.tasks import rows as task_rows

@@ -296,7 +296,7 @@ def part_batches(
     tasks_per_batch: int = TASKS_PER_BATCH,
 ) -> Iterator[pa.RecordBatch]:
     """The tasks ``offset + j * stride`` of ``split`` from ``j = position`` on, in batches
-    of at most ``tasks_per_batch`` (a stream's part: see ``cauker.sampler.parts``)."""
+    of at most ``tasks_per_batch`` (a stream's part: see ``cauker.hf.parts``)."""
     size = config.split_size(split)
     count = None if size is None else len(range(offset, size, stride))
     first = position

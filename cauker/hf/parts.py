@@ -28,7 +28,8 @@ import pyarrow as pa
 
 from cauker.config import CauKerConfig
 from cauker.errors import ParameterError
-from cauker.sampler.rows import GRAPHS_PER_BATCH, graph_rows, job
+from cauker.sampler.memory import GRAPHS_PER_BATCH
+from cauker.sampler.rows import graph_rows, job
 from cauker.validation import check_int
 
 
@@ -46,7 +47,7 @@ def graphs_in_split(config: CauKerConfig, split: str) -> int | None:
     rows = config.split_size(split)
     if rows is None:
         return None
-    return rows if config.multivariate else math.ceil(rows / config.series_per_graph)
+    return config.graphs_for(rows)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class Part:
         """The rows of this part from its row ``position`` on, in batches of at most
         ``graphs_per_batch`` graphs, of even sizes (the first one may start inside
         a graph)."""
-        per_graph = 1 if config.multivariate else config.series_per_graph
+        per_graph = config.rows_per_graph
         first, skip = divmod(position, per_graph)
         count = self.num_graphs(config, split)
         if count is not None and count > first:  # even batches: no small last call

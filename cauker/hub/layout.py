@@ -53,13 +53,14 @@ from cauker.files.atomic_files import (
     remove_temporary_files,
     write_atomically,
 )
-from cauker.files.card import ConfigEntry, is_cauker_card, update_card
 from cauker.files.file_records import FileRecords, parse_records, read_json
 from cauker.files.folder_lock import folder_lock
 from cauker.files.folder_paths import check_file_path, check_folder_path, remove_inside
 from cauker.files.runners import Written, check_runner, write_shards
-from cauker.files.shard_plan import Shard, check_finite, plan_shards
+from cauker.files.shard_plan import Shard, check_not_endless, plan_shards
 from cauker.files.writers import ShardFile, is_cauker_file
+from cauker.hub.card import ConfigEntry, check_license, is_cauker_card, update_card
+from cauker.sampler.memory import check_memory
 from cauker.tasks.corpora import check_config
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -297,14 +298,14 @@ def config_entry(
     )
 
 
-def write_card(fs, root: str, entry: ConfigEntry, repo_id: str) -> None:
+def write_card(fs, root: str, entry: ConfigEntry, repo_id: str, license: str | None) -> None:
     """Merge ``entry`` into the folder's card and replace it in one rename. Call it
     under the folder's lock: the read, the merge and the write must not interleave
     with another export's."""
     path = posixpath.join(root, "README.md")
     existing = fs.cat_file(path).decode("utf-8") if fs.isfile(path) else None
     try:
-        card = update_card(existing, entry, repo_id)
+        card = update_card(existing, entry, repo_id, license)
     except ForeignFileError:
         raise _foreign_readme(path) from None
     write_atomically(fs, path, str(card).encode("utf-8"))
@@ -331,6 +332,7 @@ def export(
     scheduler: Any = None,
     progress: bool = True,
     repo_id: str | None = None,
+    license: str | None = None,
 ) -> str:
     """Write ``config`` in the Hub layout under ``output_dir`` (a folder or fsspec URL).
 
@@ -349,6 +351,10 @@ def export(
         Progress bars of the shards verified and written.
     repo_id : str, optional
         The Hub repo the card's examples name, if the folder will be uploaded there.
+    license : str, optional
+        The card's license, a Hub identifier (``cc-by-4.0``); by default the
+        folder's card keeps the license it names, and a new card gets
+        ``apache-2.0`` (:data:`cauker.hub.card.LICENSE`).
 
     Returns
     -------
@@ -375,17 +381,16 @@ def export(
     ...     datasets.load_dataset(folder, "tiny", split="train").num_rows
     8
     """
-    url, name = check_export(config, output_dir, config_name, num_proc, scheduler)
-    export_config(
+    return export_config(
         config,
-        url,
-        name,
+        output_dir,
+        config_name,
         num_proc=num_proc,
         scheduler=scheduler,
         progress=progress,
         repo_id=repo_id,
-    )
-    return url
+        license=license,
+    ).url
 
 
 def check_export(
@@ -394,13 +399,16 @@ def check_export(
     config_name: str | None,
     num_proc: int | None,
     scheduler: Any,
+    license: str | None = None,
 ) -> tuple[str, str]:
     """The URL and config name of an export, once its arguments are checked
     (:class:`~cauker.errors.ParameterError` before any work)."""
     check_config(config)
-    check_finite(config)
+    check_not_endless(config)
+    check_memory(config)
     name = check_config_name("default" if config_name is None else config_name)
     check_runner(num_proc, scheduler)
+    check_license(license)
     url = os.fspath(output_dir)
     if not isinstance(url, str) or url == "":
         raise ParameterError(f"output_dir must be a folder or an fsspec URL, got {output_dir!r}")
@@ -409,31 +417,36 @@ def check_export(
 
 def export_config(
     config: CauKerConfig,
-    url: str,
-    name: str,
+    output_dir: str | os.PathLike,
+    config_name: str | None = None,
     *,
-    num_proc: int | None,
-    scheduler: Any,
-    progress: bool,
+    num_proc: int | None = None,
+    scheduler: Any = None,
+    progress: bool = True,
     repo_id: str | None = None,
+    license: str | None = None,
+    card: bool = True,
 ) -> Exported:
-    """Shards, preview and card of an export checked by :func:`check_export`.
+    """:func:`export`, telling what it did: its shards, how many it wrote, the card's
+    entry (``cauker export`` prints them).
 
     The order keeps the folder loadable as its card says at every moment: the new
     shards and preview are written beside the old ones (other names), the card is
-    switched in one rename, and only then are the old files removed.
+    switched in one rename, and only then are the old files removed. With
+    ``card=False`` the folder's card is left as it is (a push merges the entry
+    into the repo's card instead, once).
 
     Examples
     --------
     >>> import tempfile, cauker
     >>> config = cauker.CauKerConfig(num_series=8, length=16)
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     url, name = check_export(config, folder, "tiny", None, None)
-    ...     first = export_config(config, url, name, num_proc=None, scheduler=None, progress=False)
-    ...     again = export_config(config, url, name, num_proc=None, scheduler=None, progress=False)
-    >>> first.shards, first.written, again.written
-    (2, 2, 0)
+    ...     first = export_config(config, folder, "tiny", progress=False)
+    ...     again = export_config(config, folder, "tiny", progress=False)
+    >>> first.shards, first.written, again.written, first.entry.name
+    (2, 2, 0, 'tiny')
     """
+    url, name = check_export(config, output_dir, config_name, num_proc, scheduler, license)
     repo_id = repo_id or _repo_hint(url)
     fs, root = fsspec.core.url_to_fs(url)
     check_output(fs, root, name, config)
@@ -446,9 +459,10 @@ def export_config(
         first = posixpath.join(root, shard_path(name, config, shards[0]))
         preview = write_preview(fs, root, name, config, first)
         entry = config_entry(config, name, shards, written.files, preview)
-        waiting = f"waiting for another export to finish writing the card of {url}"
-        with folder_lock(fs, root, waiting if progress else None):
-            write_card(fs, root, entry, repo_id)
+        if card:
+            waiting = f"waiting for another export to finish writing the card of {url}"
+            with folder_lock(fs, root, waiting if progress else None):
+                write_card(fs, root, entry, repo_id, license)
         remove_stale(fs, root, name, config, shards)
     return Exported(url, entry, len(shards), written.count)
 

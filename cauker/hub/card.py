@@ -27,14 +27,22 @@ import yaml
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
+from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
 from cauker.config import ALGORITHM_VERSION, SPLITS, CauKerConfig, flag_of
-from cauker.errors import ForeignFileError
+from cauker.errors import ForeignFileError, ParameterError
 from cauker.paper import CITATION
 from cauker.task_config import TASK_VERSION, TaskConfig, is_task_config
 
+#: The license of a card that names none, unless ``export`` or ``push_to_hub`` is
+#: given one: cauker's own (Apache 2.0). The data of a corpus is a pure function of
+#: its parameters; the paper's authors or a user's institution may call for another.
 LICENSE = "apache-2.0"
+#: Where the card sends its readers for the documentation: the one place this
+#: address is written (the documentation site built from ``docs/``).
+DOCS_URL = "https://cauker.readthedocs.io"
 PRETTY_NAME = "CauKer synthetic time series"
+_LICENSE_ID = re.compile(r"^[a-z0-9][a-z0-9.+-]*$")
 
 _SIZES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")]
 _SIZES += [(10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B")]
@@ -84,13 +92,24 @@ def _cauker_block(entry: ConfigEntry) -> dict[str, Any]:
     }
 
 
-#: YAML front matter, as huggingface_hub's ``RepoCard`` finds it.
-_FRONT_MATTER = re.compile(r"^(\s*---[\r\n]+)([\S\s]*?)([\r\n]+---(\r\n|\n|$))")
+def check_license(license: str | None) -> str | None:
+    """``license`` if it is None or a Hub license identifier (``apache-2.0``,
+    ``cc-by-4.0``, ``mit``, ``other``...), else :class:`~cauker.errors.ParameterError`.
+
+    >>> check_license("cc-by-4.0")
+    'cc-by-4.0'
+    """
+    if license is not None and (not isinstance(license, str) or not _LICENSE_ID.match(license)):
+        raise ParameterError(
+            f"license must be a license identifier of the Hub, such as 'apache-2.0', "
+            f"'cc-by-4.0' or 'mit' (lowercase), got {license!r}"
+        )
+    return license
 
 
 def is_cauker_card(text: str) -> bool:
     """Whether a README is a card that cauker wrote (its YAML has the ``cauker:`` block)."""
-    match = _FRONT_MATTER.match(text)
+    match = REGEX_YAML_BLOCK.match(text)  # where huggingface_hub's RepoCard finds the YAML
     if match is None:
         return False
     try:
@@ -103,11 +122,15 @@ def is_cauker_card(text: str) -> bool:
     )
 
 
-def update_card(existing: str | None, entry: ConfigEntry, repo_id: str) -> DatasetCard:
+def update_card(
+    existing: str | None, entry: ConfigEntry, repo_id: str, license: str | None = None
+) -> DatasetCard:
     """The card with ``entry`` added or replaced; other configs are kept.
 
-    Raises :class:`~cauker.errors.ForeignFileError` if ``existing`` is not a
-    cauker card: a user's README is never replaced.
+    ``license`` replaces the card's license; None keeps the one it names, or
+    gives ``LICENSE`` to a card that names none. Raises
+    :class:`~cauker.errors.ForeignFileError` if ``existing`` is not a cauker
+    card: a user's README is never replaced.
     """
     if existing is not None and not is_cauker_card(existing):
         raise ForeignFileError("the existing README.md is not a cauker dataset card")
@@ -134,7 +157,7 @@ def update_card(existing: str | None, entry: ConfigEntry, repo_id: str) -> Datas
         b["parameters"].get("num_series") or b["parameters"].get("num_tasks") or 0
         for b in blocks.values()
     )
-    data.license = data.license or LICENSE  # a license the owner chose is kept
+    data.license = license or data.license or LICENSE  # a license the owner chose is kept
     data.pretty_name = PRETTY_NAME
     data.size_categories = [_size_category(total)]
     data.task_categories = ["time-series-forecasting"]
@@ -200,4 +223,40 @@ def _body(blocks: list[dict[str, Any]], repo_id: str, license: str) -> str:
         previews="\n\n".join(previews) or "(no preview image)",
         citation=CITATION,
         license=license,
+        docs_url=DOCS_URL,
+        regenerate=_regenerate(blocks),
     )
+
+
+def _regenerate(blocks: list[dict[str, Any]]) -> str:
+    """One line of Python per config: the ``CauKerConfig`` whose rows it holds, with
+    the parameters that differ from the defaults (``num_series`` always)."""
+    lines = []
+    for b in blocks:
+        p, name = b["parameters"], b["config_name"]
+        if not isinstance(p.get("kernel_bank"), str):  # scikit-learn kernels: no exact text
+            lines.append(f"# {name}: a custom kernel bank; its parameters are in the table")
+            continue
+        kind, size = (TaskConfig, "num_tasks") if "num_tasks" in p else (CauKerConfig, "num_series")
+        defaults = kind(**{size: 1}).to_dict()
+        words = [f"{size}={_number(p[size])}"]
+        for field, value in p.items():
+            if field != size and value != defaults[field]:
+                text = repr(tuple(value)) if isinstance(value, list) else _number(value)
+                words.append(f"{field}={text}")
+        lines.append(f"{_variable(name)} = cauker.{kind.__name__}({', '.join(words)})")
+    first = next((line.split(" = ")[0] for line in lines if not line.startswith("#")), None)
+    if first is not None:
+        lines.append(f'table = cauker.generate({first}, split="train")  # same rows, same bytes')
+    return "\n".join(lines)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:_}"
+    return repr(value)
+
+
+def _variable(name: str) -> str:
+    """A Python name for config ``name``: ``config_10k`` for ``10k``."""
+    return "config_" + re.sub(r"\W", "_", name)

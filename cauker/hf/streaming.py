@@ -9,7 +9,7 @@ count, else every rank generates the whole split and keeps one row in
 public hook changes that, so this module implements ``datasets``' examples
 iterable interface (``_BaseExamplesIterable``, a private API: the supported
 ``datasets`` versions are pinned in ``pyproject.toml`` and tested) over the
-parts of ``cauker.sampler.parts``:
+parts of ``cauker.hf.parts``:
 
 - ``num_shards`` is ``STREAM_UNITS`` = 20,160, the least common multiple of
   1-10, 12, 14, 15, 16, 20, 24, 28, 30, 32, 40, 48, 56, 60 and 64: for all those
@@ -45,7 +45,7 @@ from datasets.iterable_dataset import _BaseExamplesIterable
 
 from cauker.config import CauKerConfig
 from cauker.errors import ParameterError, UnsplitStreamWarning
-from cauker.sampler.parts import Part
+from cauker.hf.parts import Part
 from cauker.tasks.corpora import part_batches
 
 #: Shards a stream reports: the least common multiple of the world sizes

@@ -34,7 +34,6 @@ import contextlib
 import functools
 import math
 import os
-import re
 import shlex
 import time
 from collections.abc import Callable, Iterator
@@ -54,23 +53,24 @@ from huggingface_hub import utils as hf_utils
 from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
+    HFValidationError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from huggingface_hub.utils import build_hf_headers
+from huggingface_hub.utils import build_hf_headers, validate_repo_id
 
 from cauker.config import ALGORITHM_VERSION, NAMED_SIZES, CauKerConfig, config_flags
 from cauker.errors import ForeignFileError, HubError, ParameterError
 from cauker.files.atomic_files import check_writable_folder, write_atomically
-from cauker.files.card import tag_name, update_card
-from cauker.files.hub_folder import check_card, check_config_name, export_config
 from cauker.files.runners import check_runner
-from cauker.files.shard_plan import check_finite
+from cauker.files.shard_plan import check_not_endless
+from cauker.hub.card import check_license, tag_name, update_card
+from cauker.hub.layout import check_card, check_config_name, export_config
 from cauker.named_configs import named_config
+from cauker.sampler.memory import check_memory
 from cauker.task_config import TASK_SIZES, is_task_config
 from cauker.tasks.corpora import check_config
 
-_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LOCAL = fsspec.filesystem("file")
 _T = TypeVar("_T")
 
@@ -87,6 +87,24 @@ _TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 #: The HTTP client's errors that may pass (by class name: huggingface_hub 1.x uses
 #: ``httpx``, 2.x its fork ``httpx2``, whose classes have the same names).
 _TRANSIENT_ERRORS = {"TimeoutException", "NetworkError", "RemoteProtocolError"}
+
+
+def check_repo_id(repo_id: Any) -> str:
+    """``repo_id`` if it names a repo of a user or organisation (``user/name``), as
+    ``huggingface_hub`` validates repo ids; else :class:`~cauker.errors.ParameterError`.
+
+    >>> check_repo_id("you/cauker")
+    'you/cauker'
+    """
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        repo_id_ok = False
+    else:
+        repo_id_ok = isinstance(repo_id, str) and repo_id.count("/") == 1
+    if not repo_id_ok:
+        raise ParameterError(f"repo_id must look like 'user/name', got {repo_id!r}")
+    return repo_id
 
 
 def hub_timeout(timeout: Any = None) -> float:
@@ -156,9 +174,28 @@ def _retried(call: Callable[[], _T]) -> _T:
     return call()
 
 
+def cache_folder() -> Path:
+    """``CAUKER_CACHE``, else ``cauker`` in ``XDG_CACHE_HOME``, else ``~/.cache/cauker``:
+    the rule ``huggingface_hub`` follows for its own cache (``HF_HOME``), on every system.
+
+    Examples
+    --------
+    >>> import os
+    >>> saved = dict(os.environ)
+    >>> os.environ.pop("CAUKER_CACHE", None) and None
+    >>> os.environ["XDG_CACHE_HOME"] = "/scratch/cache"
+    >>> str(cache_folder()), str(default_staging_dir("you/cauker"))
+    ('/scratch/cache/cauker', '/scratch/cache/cauker/push/you--cauker')
+    >>> os.environ.clear(); os.environ.update(saved)
+    """
+    if os.environ.get("CAUKER_CACHE"):
+        return Path(os.environ["CAUKER_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cauker"
+
+
 def default_staging_dir(repo_id: str) -> Path:
-    cache = os.environ.get("CAUKER_CACHE") or Path.home() / ".cache" / "cauker"
-    return Path(cache) / "push" / repo_id.replace("/", "--")
+    """Where a push of ``repo_id`` generates its files unless told otherwise."""
+    return cache_folder() / "push" / repo_id.replace("/", "--")
 
 
 def _status(error: BaseException) -> int | None:
@@ -267,7 +304,9 @@ def _check_repo_card(api: HfApi, repo_id: str, token: str, config: CauKerConfig,
         raise HubError(str(error)) from None
 
 
-def _push_card(api: HfApi, repo_id: str, entry, token: str, staging: Path) -> str:
+def _push_card(
+    api: HfApi, repo_id: str, entry, token: str, staging: Path, license: str | None
+) -> str:
     """Merge this config into the repo's card and commit it; returns the commit id.
 
     The commit names the head it read as its parent, so a concurrent push of
@@ -276,7 +315,7 @@ def _push_card(api: HfApi, repo_id: str, entry, token: str, staging: Path) -> st
     for _ in range(5):
         head = _retried(lambda: api.repo_info(repo_id, repo_type="dataset", token=token)).sha
         try:
-            card = str(update_card(_read_card(api, repo_id, head, token), entry, repo_id))
+            card = str(update_card(_read_card(api, repo_id, head, token), entry, repo_id, license))
         except ForeignFileError:
             raise _foreign_card(repo_id) from None
         write_atomically(_LOCAL, str((staging / "README.md").absolute()), card.encode("utf-8"))
@@ -334,7 +373,9 @@ def _hub_progress(enabled: bool):
                 hf_utils.enable_progress_bars()
 
 
-def _upload(api: HfApi, repo_id: str, name: str, staging: Path, entry, token: str) -> None:
+def _upload(
+    api: HfApi, repo_id: str, name: str, staging: Path, entry, token: str, license: str | None
+) -> None:
     """Data and preview, then the merged card, then the tag on that last commit."""
     old_previews = f"images/{name}-{'[0-9a-f]' * 8}.png"  # not another config's "<name>-x-..."
     _retried(
@@ -348,11 +389,13 @@ def _upload(api: HfApi, repo_id: str, name: str, staging: Path, entry, token: st
             token=token,
         )
     )
-    commit = _push_card(api, repo_id, entry, token, staging)
+    commit = _push_card(api, repo_id, entry, token, staging, license)
     _tag(api, repo_id, tag_name(name), commit, token)
 
 
-def resume_command(config: CauKerConfig, name: str, repo_id: str, staging: Path) -> str:
+def resume_command(
+    config: CauKerConfig, name: str, repo_id: str, staging: Path, license: str | None = None
+) -> str:
     """The ``cauker push`` command that resumes this push (never with the token).
 
     Examples
@@ -361,6 +404,8 @@ def resume_command(config: CauKerConfig, name: str, repo_id: str, staging: Path)
     >>> config = named_config("10k", num_series=48, seed=11)
     >>> resume_command(config, "a", "you/cauker", Path("staging"))
     'cauker push 10k --repo you/cauker --name a --num-series 48 --seed 11 --staging-dir staging'
+    >>> resume_command(config, "10k", "me/c", Path("s"), "cc-by-4.0")
+    'cauker push 10k --repo me/c --num-series 48 --seed 11 --staging-dir s --license cc-by-4.0'
     """
     names = TASK_SIZES if is_task_config(config) else NAMED_SIZES
     base_name = name if name in names else next(iter(names))
@@ -370,7 +415,8 @@ def resume_command(config: CauKerConfig, name: str, repo_id: str, staging: Path)
     words = ["cauker", "push", base_name, "--repo", repo_id]
     if name != base_name:
         words += ["--name", name]
-    return shlex.join([*words, *flags, "--staging-dir", str(staging)])
+    words += [*flags, "--staging-dir", str(staging)]
+    return shlex.join(words + (["--license", license] if license else []))
 
 
 def push_to_hub(
@@ -385,6 +431,7 @@ def push_to_hub(
     scheduler: Any = None,
     progress: bool = True,
     timeout: float | None = None,
+    license: str | None = None,
 ) -> str:
     """Generate ``config`` and publish it as config ``config_name`` of ``repo_id``.
 
@@ -400,7 +447,8 @@ def push_to_hub(
     private : bool, default=False
         Create the repo private.
     staging_dir : str or path, optional
-        Where the files are generated first (default: under ``~/.cache/cauker``);
+        Where the files are generated first (default: ``push/<user>--<name>`` in
+        ``CAUKER_CACHE``, else in ``$XDG_CACHE_HOME/cauker``, else in ``~/.cache/cauker``);
         kept, so that a failed push resumes.
     num_proc, scheduler, progress
         As in :func:`cauker.export`.
@@ -409,6 +457,10 @@ def push_to_hub(
         of its answer (default: ``CAUKER_HUB_TIMEOUT``, else 30). A call that
         fails for a reason that may pass is tried three times, so a Hub that
         never answers ends the push after about three times ``timeout``.
+    license : str, optional
+        The card's license, a Hub identifier (``cc-by-4.0``); by default the
+        repo's card keeps the license it names, and a new card gets
+        ``apache-2.0`` (:data:`cauker.hub.card.LICENSE`).
 
     Returns
     -------
@@ -431,11 +483,12 @@ def push_to_hub(
     'https://huggingface.co/datasets/you/cauker'
     """
     check_config(config)
-    check_finite(config)
-    if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id):
-        raise ParameterError(f"repo_id must look like 'user/name', got {repo_id!r}")
+    check_not_endless(config)
+    check_memory(config)
+    check_repo_id(repo_id)
     name = check_config_name("default" if config_name is None else config_name)
     check_runner(num_proc, scheduler)
+    check_license(license)
     if staging_dir is not None and os.fspath(staging_dir) == "":
         raise ParameterError("staging_dir must be a folder, got ''")
     staging = Path(staging_dir) if staging_dir is not None else default_staging_dir(repo_id)
@@ -453,7 +506,7 @@ def push_to_hub(
             _check_repo_card(api, repo_id, token, config, name)
             _create_repo(api, repo_id, private, token)
         staging.mkdir(parents=True, exist_ok=True)
-        # A local copy of the card; the pushed card merges the repo's own.
+        # The card is merged once, into the repo's own (_push_card), not the staging one.
         entry = export_config(
             config,
             str(staging),
@@ -462,10 +515,11 @@ def push_to_hub(
             scheduler=scheduler,
             progress=progress,
             repo_id=repo_id,
+            card=False,
         ).entry
         try:
             with _hub_progress(progress):
-                _upload(api, repo_id, name, staging, entry, token)
+                _upload(api, repo_id, name, staging, entry, token, license)
         except HubError:
             raise
         except Exception as error:  # network, HTTP, or the client's wrapped upload errors
@@ -473,7 +527,7 @@ def push_to_hub(
             raise HubError(
                 f"upload to {repo_id} failed ({type(cause).__name__}: {_clean(cause, token)}); "
                 f"the generated shards are kept in {staging}; resume with: "
-                f"{resume_command(config, name, repo_id, staging)} (complete shards are not "
-                "regenerated, uploaded files are not sent again)"
+                f"{resume_command(config, name, repo_id, staging, license)} (complete shards are "
+                "not regenerated, uploaded files are not sent again)"
             ) from None
     return f"{api.endpoint}/datasets/{repo_id}"

@@ -16,8 +16,8 @@ from torch.utils.data._utils import worker as torch_worker  # noqa: E402
 
 import cauker  # noqa: E402
 from cauker.errors import UnsplitStreamWarning  # noqa: E402
-from cauker.hf.stream import STREAM_UNITS  # noqa: E402
-from cauker.sampler import parts  # noqa: E402
+from cauker.hf import parts  # noqa: E402
+from cauker.hf.streaming import STREAM_UNITS  # noqa: E402
 
 # 64 graphs: as many as the 16 ranks x 4 workers of the largest split below.
 # Small graphs, so that the 64 splits below generate the corpus quickly.
