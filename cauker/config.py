@@ -267,14 +267,21 @@ def _edges(name: str, value: Any, config: Any) -> bool:
     return value
 
 
-def _field(
-    default: Any = dataclasses.MISSING, *, help: str, check: Callable, parse=int, write=None
+def config_field(
+    default: Any = dataclasses.MISSING,
+    *,
+    help: str,
+    check: Callable,
+    parse=int,
+    write=None,
+    flag=Flag,
 ) -> Any:
     """A config field with its command-line :class:`Flag` and its check, declared
     together: ``check(name, value, config)`` returns the normalised value or
     raises :class:`~cauker.errors.ParameterError` (:func:`check_fields` runs it)."""
-    flag = Flag(help, parse, write)
-    return dataclasses.field(default=default, metadata={"flag": flag, "check": check})
+    return dataclasses.field(
+        default=default, metadata={"flag": flag(help, parse, write), "check": check}
+    )
 
 
 def check_fields(config: Any) -> None:
@@ -372,19 +379,21 @@ class CauKerConfig:
     cauker.errors.ParameterError: num_nodes must be in [1, 1024], got 0
     """
 
-    num_series: int | None = _field(
+    num_series: int | None = config_field(
         help="rows of the train split (default: the size CONFIG names)",
         check=Interval(1, MAX_ROWS, none=True),  # None: an endless train split
     )
-    length: int = _field(512, help="points per series", check=Interval(2))
-    num_nodes: int = _field(18, help="nodes per causal graph", check=Interval(1, MAX_NUM_NODES))
-    max_parents: int = _field(
+    length: int = config_field(512, help="points per series", check=Interval(2))
+    num_nodes: int = config_field(
+        18, help="nodes per causal graph", check=Interval(1, MAX_NUM_NODES)
+    )
+    max_parents: int = config_field(
         6, help="largest number of parents of a node", check=Interval(0, MAX_NUM_NODES - 1)
     )
-    max_kernels: int = _field(
+    max_kernels: int = config_field(
         7, help="largest number of kernels composed per root", check=Interval(1, MAX_KERNELS)
     )
-    series_per_graph: int | tuple[int, int] = _field(
+    series_per_graph: int | tuple[int, int] = config_field(
         4,
         help="distinct nodes kept per graph; LOW:HIGH (multivariate only) draws each "
         "graph's count uniformly in [LOW, HIGH]",
@@ -392,52 +401,52 @@ class CauKerConfig:
         parse=parse_count,
         write=write_count,
     )
-    dag_depth: int | None = _field(
+    dag_depth: int | None = config_field(
         None,
         help="exact depth of a layered DAG; 'none' is the paper's DAG",
         check=_depth,
         parse=parse_optional_int,
     )
-    kernel_bank: str | tuple = _field(
+    kernel_bank: str | tuple = config_field(
         "paper",
         help=f"one of {', '.join(KERNEL_BANKS)}",
         check=Bank(KERNEL_BANKS, None),
         parse=parse_bank,
     )
-    mean_bank: str | tuple = _field(
+    mean_bank: str | tuple = config_field(
         "paper",
         help=f"one of {', '.join(MEAN_BANKS)}, or a comma list of {','.join(MEANS)}",
         check=Bank(MEAN_BANKS, MEANS),
         parse=parse_bank,
     )
-    activation_bank: str | tuple = _field(
+    activation_bank: str | tuple = config_field(
         "paper",
         help=f"one of {', '.join(ACTIVATION_BANKS)}, or a comma list of {','.join(ACTIVATIONS)}",
         check=Bank(ACTIVATION_BANKS, ACTIVATIONS),
         parse=parse_bank,
     )
-    multivariate: bool = _field(
+    multivariate: bool = config_field(
         False, help="keep a graph's series together as one row", check=Switch(), parse=None
     )
-    seed: int = _field(0, help="root seed", check=Interval(0, MAX_SEED))
-    num_validation: int | None = _field(
+    seed: int = config_field(0, help="root seed", check=Interval(0, MAX_SEED))
+    num_validation: int | None = config_field(
         None,
         help="rows of the validation split; 'none' is 1% of num_series (at least 1)",
         check=Interval(0, MAX_ROWS, none=True),
         parse=parse_optional_int,
     )
-    redraw_constant: bool = _field(
+    redraw_constant: bool = config_field(
         False,
         help="redraw graphs with a constant series (not in the paper)",
         check=Switch(),
         parse=None,
     )
-    max_lag: int = _field(
+    max_lag: int = config_field(
         0,
         help="largest lag of an edge, in grid steps; 0 is the paper's same-time edges",
         check=Interval(0, lambda c: c.length - 1),
     )
-    edges: bool = _field(
+    edges: bool = config_field(
         False,
         help="add the edges column to a multivariate corpus of one count without lags "
         "(it is always there with a range of counts or lags)",

@@ -21,9 +21,17 @@ import json
 from numbers import Real
 from typing import Any
 
-from cauker.config import MAX_ROWS, CauKerConfig, Flag, split_rows
+from cauker.config import (
+    MAX_ROWS,
+    CauKerConfig,
+    Flag,
+    Interval,
+    check_fields,
+    config_field,
+    split_rows,
+)
 from cauker.errors import ParameterError
-from cauker.validation import check_choice, check_int
+from cauker.validation import check_choice
 
 #: Version of the task algorithm (on top of the series' ``ALGORITHM_VERSION``).
 #: Any change to the bytes of a task for a given config and seed bumps it.
@@ -76,42 +84,52 @@ def parse_names(text: str) -> tuple[str, ...]:
     return tuple(entry.strip() for entry in text.split(",") if entry.strip())
 
 
-def _task_field(default: Any, *, help: str, parse=int, flag=Flag) -> Any:
-    return dataclasses.field(default=default, metadata={"flag": flag(help, parse)})
-
-
 def _prior_field(name: str) -> Any:
-    """The field ``name`` of CauKerConfig, with its default and flag."""
+    """The field ``name`` of CauKerConfig: its default, flag and check."""
     field = next(f for f in dataclasses.fields(CauKerConfig) if f.name == name)
     return dataclasses.field(default=field.default, metadata=field.metadata)
 
 
-def _check_fraction(name: str, value: Any) -> float:
+def _fraction(name: str, value: Any, config: Any) -> float:
     """``value`` as a float if it is a real number in (0, 1]."""
     if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value <= 1:
         raise ParameterError(f"{name} must be a number in (0, 1], got {value!r}")
     return float(value)
 
 
-def _check_names(name: str, value: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
-    """``value`` as a tuple of distinct names among ``allowed``, in ``allowed``'s order."""
-    if isinstance(value, str):
-        value = parse_names(value)
-    if not isinstance(value, (tuple, list)):
-        raise ParameterError(
-            f"{name} must be a sequence of names among {list(allowed)}, got {value!r}"
-        )
-    for entry in value:
-        check_choice(f"{name} entries", entry, allowed)
-    if len(set(value)) != len(value):
-        raise ParameterError(f"{name} must not repeat a name, got {list(value)!r}")
-    return tuple(a for a in allowed if a in value)
+@dataclasses.dataclass(frozen=True)
+class Names:
+    """A field holding distinct names among ``allowed``, kept in ``allowed``'s order."""
+
+    allowed: tuple[str, ...]
+
+    def __call__(self, name: str, value: Any, config: Any) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = parse_names(value)
+        if not isinstance(value, (tuple, list)):
+            raise ParameterError(
+                f"{name} must be a sequence of names among {list(self.allowed)}, got {value!r}"
+            )
+        for entry in value:
+            check_choice(f"{name} entries", entry, self.allowed)
+        if len(set(value)) != len(value):
+            raise ParameterError(f"{name} must not repeat a name, got {list(value)!r}")
+        return tuple(a for a in self.allowed if a in value)
 
 
-def _check_range(config: TaskConfig, low: str, high: str, least: int, most: int) -> None:
-    set_ = object.__setattr__
-    set_(config, low, check_int(low, getattr(config, low), least, most))
-    set_(config, high, check_int(high, getattr(config, high), getattr(config, low), most))
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """A field holding one of ``allowed``."""
+
+    allowed: tuple[str, ...]
+
+    def __call__(self, name: str, value: Any, config: Any) -> str:
+        return check_choice(name, value, self.allowed)
+
+
+def _at_least(low: str, most: int) -> Interval:
+    """The upper end of a range: from the field ``low`` (checked before it) to ``most``."""
+    return Interval(lambda config: getattr(config, low), most)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,24 +187,49 @@ class TaskConfig:
     cauker.errors.ParameterError: min_classes must be in [2, 100], got 1
     """
 
-    num_tasks: int | None = _task_field(
-        TASK_SIZES["tasks-10k"], help="tasks of the train split (default: the size CONFIG names)"
+    num_tasks: int | None = config_field(
+        TASK_SIZES["tasks-10k"],
+        help="tasks of the train split (default: the size CONFIG names)",
+        check=Interval(1, MAX_ROWS, none=True),  # None: an endless train split
     )
-    min_classes: int = _task_field(2, help="fewest classes per task")
-    max_classes: int = _task_field(10, help="most classes per task")
-    min_support: int = _task_field(1, help="fewest labelled examples per class in the context")
-    max_support: int = _task_field(10, help="most labelled examples per class in the context")
-    min_queries: int = _task_field(1, help="fewest queries per class")
-    max_queries: int = _task_field(5, help="most queries per class")
-    class_definition: str = _task_field(
-        "graph", help=f"what a class is: one of {', '.join(CLASS_DEFINITIONS)}", parse=str
+    min_classes: int = config_field(
+        2, help="fewest classes per task", check=Interval(2, MAX_CLASSES)
     )
-    shift_scale: float = _task_field(
-        1.0, help="size of a shift in (0, 1] (class_definition shift)", parse=float
+    max_classes: int = config_field(
+        10, help="most classes per task", check=_at_least("min_classes", MAX_CLASSES)
     )
-    augmentations: tuple = _task_field(
+    min_support: int = config_field(
+        1,
+        help="fewest labelled examples per class in the context",
+        check=Interval(1, MAX_PER_CLASS),
+    )
+    max_support: int = config_field(
+        10,
+        help="most labelled examples per class in the context",
+        check=_at_least("min_support", MAX_PER_CLASS),
+    )
+    min_queries: int = config_field(
+        1, help="fewest queries per class", check=Interval(1, MAX_PER_CLASS)
+    )
+    max_queries: int = config_field(
+        5, help="most queries per class", check=_at_least("min_queries", MAX_PER_CLASS)
+    )
+    class_definition: str = config_field(
+        "graph",
+        help=f"what a class is: one of {', '.join(CLASS_DEFINITIONS)}",
+        check=Choice(CLASS_DEFINITIONS),
+        parse=str,
+    )
+    shift_scale: float = config_field(
+        1.0,
+        help="size of a shift in (0, 1] (class_definition shift)",
+        check=_fraction,
+        parse=float,
+    )
+    augmentations: tuple = config_field(
         (),
         help=f"comma list of {','.join(AUGMENTATIONS)}, or none",
+        check=Names(AUGMENTATIONS),
         parse=parse_names,
         flag=NamesFlag,
     )
@@ -204,20 +247,7 @@ class TaskConfig:
     num_validation: int | None = _prior_field("num_validation")
 
     def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        if self.num_tasks is not None:  # None: an endless train split
-            set_(self, "num_tasks", check_int("num_tasks", self.num_tasks, 1, MAX_ROWS))
-        _check_range(self, "min_classes", "max_classes", 2, MAX_CLASSES)
-        _check_range(self, "min_support", "max_support", 1, MAX_PER_CLASS)
-        _check_range(self, "min_queries", "max_queries", 1, MAX_PER_CLASS)
-        check_choice("class_definition", self.class_definition, CLASS_DEFINITIONS)
-        set_(self, "shift_scale", _check_fraction("shift_scale", self.shift_scale))
-        augmentations = _check_names("augmentations", self.augmentations, AUGMENTATIONS)
-        set_(self, "augmentations", augmentations)
-        # The prior's fields: CauKerConfig's own checks (and their normalised values).
-        prior = self.prior
-        for name in PRIOR_FIELDS:
-            set_(self, name, getattr(prior, name))
+        check_fields(self)  # the task fields, then the prior's with CauKerConfig's checks
         largest = self.max_classes * (self.max_support + self.max_queries) * 2
         needed = largest * self.channels * self.num_nodes * self.length * 8
         if needed > MAX_TASK_BYTES:
@@ -233,8 +263,13 @@ class TaskConfig:
 
     @property
     def prior(self) -> CauKerConfig:
-        """The CauKer prior of the series (a ``CauKerConfig`` of one row)."""
-        return CauKerConfig(num_series=1, **{name: getattr(self, name) for name in PRIOR_FIELDS})
+        """The CauKer prior of the series (a ``CauKerConfig`` of one row), built once."""
+        known = self.__dict__.get("_prior")
+        if known is None:
+            fields = {name: getattr(self, name) for name in PRIOR_FIELDS}
+            known = CauKerConfig(num_series=1, **fields)
+            object.__setattr__(self, "_prior", known)  # not a field: eq and repr ignore it
+        return known
 
     @property
     def channel_range(self) -> tuple[int, int]:
@@ -271,9 +306,13 @@ class TaskConfig:
     def fingerprint(self) -> str:
         """A short stable hash of the fields and both algorithm versions (the prior's
         fingerprint covers ``ALGORITHM_VERSION`` and custom kernels to the last bit)."""
-        fields = {k: v for k, v in self.to_dict().items() if k not in PRIOR_FIELDS}
-        payload = json.dumps([TASK_VERSION, self.prior.fingerprint(), fields], sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        known = self.__dict__.get("_fingerprint")
+        if known is None:
+            fields = {k: v for k, v in self.to_dict().items() if k not in PRIOR_FIELDS}
+            payload = json.dumps([TASK_VERSION, self.prior.fingerprint(), fields], sort_keys=True)
+            known = hashlib.sha256(payload.encode()).hexdigest()[:16]
+            object.__setattr__(self, "_fingerprint", known)  # computed once per config
+        return known
 
     def mean_series(self) -> float:
         """Expected series per task (support and queries), for sizing files."""

@@ -14,7 +14,7 @@ import cauker
 from cauker.cli import main
 from cauker.hf.builder import CauKer
 from cauker.hub.push import push_to_hub, resume_command
-from cauker.tasks import rows
+from cauker.tasks import task_rows
 
 FIELDS = dict(length=16, num_nodes=6, max_parents=2, max_kernels=3, max_support=3, max_queries=2)
 TASKS = 26
@@ -64,13 +64,13 @@ def test_load_dataset_streams_a_ranks_share_for_any_world_size():
 
 def test_each_rank_draws_only_its_own_tasks(monkeypatch):
     drawn = []
-    real = rows.draw_tasks
+    real = task_rows.draw_tasks
 
     def counting(config_, split, indices_):
         drawn.extend(indices_)
         return real(config_, split, indices_)
 
-    monkeypatch.setattr(rows, "draw_tasks", counting)
+    monkeypatch.setattr(task_rows, "draw_tasks", counting)
     part = cauker.load_dataset(
         "tasks-10k", split="train", streaming=True, rank=2, world_size=5, num_tasks=TASKS, **FIELDS
     )

@@ -10,7 +10,8 @@ import pytest
 import cauker
 from cauker.errors import ParameterError
 from cauker.task_config import AUGMENTATIONS, CLASS_DEFINITIONS, TaskConfig
-from cauker.tasks import augment, draws, knn, mechanisms, rows
+from cauker.tasks import augment, knn, mechanisms, task_rows
+from cauker.tasks import samples as samples_module
 from cauker.tasks.prior import fixed_sum
 
 #: Small tasks, so that the tests run fast.
@@ -161,9 +162,9 @@ def test_any_slice_and_batch_size_gives_the_same_bytes():
     whole = cauker.generate(config)
     for start, stop in [(0, 7), (7, 8), (13, 30), (29, 30)]:
         assert cauker.generate(config, start=start, stop=stop) == whole.slice(start, stop - start)
-    batches = list(rows.iter_task_batches(config, tasks_per_batch=5))
+    batches = list(task_rows.iter_task_batches(config, tasks_per_batch=5))
     assert pa.Table.from_batches(batches) == whole
-    single = rows.task_rows(config, "train", [21, 3])
+    single = task_rows.task_rows(config, "train", [21, 3])
     assert single.to_pylist() == [whole.to_pylist()[21], whole.to_pylist()[3]]
 
 
@@ -216,11 +217,11 @@ def test_samples_of_a_class_are_a_pure_function_of_its_mechanism_and_stream():
     rng = stream(0, (1, 2, 3))
     origin = rng.bit_generator.state
     graph = mechanisms.draw_graphs(prior, [rng], 1, loops)[0]
-    job = draws.Job(mechanisms.Mechanism(graph), origin, 6)
-    alone = draws.draw_samples(prior, [job], 1.0, loops)[0]
+    job = samples_module.Job(mechanisms.Mechanism(graph), origin, 6)
+    alone = samples_module.draw_samples(prior, [job], 1.0, loops)[0]
     other_origin = stream(0, (1, 2, 4)).bit_generator.state
-    other = draws.Job(job.mechanism, other_origin, 9)
-    together = draws.draw_samples(prior, [other, job], 1.0, loops)
+    other = samples_module.Job(job.mechanism, other_origin, 9)
+    together = samples_module.draw_samples(prior, [other, job], 1.0, loops)
     assert np.array_equal(alone, together[1])
     assert not np.array_equal(alone, together[0][:6])
     assert len({sample.tobytes() for sample in alone}) == 6
@@ -286,16 +287,16 @@ def test_a_task_is_drawn_from_one_schur_sweep_per_term(monkeypatch):
 
 def test_validity_refuses_constant_duplicated_and_non_finite_samples():
     good = np.random.default_rng(0).standard_normal((4, 1, 16))
-    assert rows._valid(good)
+    assert task_rows._valid(good)
     constant = good.copy()
     constant[2, 0] = 3.0
     duplicated = good.copy()
     duplicated[3] = duplicated[1]
     infinite = good.copy()
     infinite[0, 0, 5] = 1e300  # finite in float64, not in float32
-    assert not rows._valid(constant)
-    assert not rows._valid(duplicated)
-    assert not rows._valid(infinite)
+    assert not task_rows._valid(constant)
+    assert not task_rows._valid(duplicated)
+    assert not task_rows._valid(infinite)
 
 
 def test_redraws_are_recorded_per_class_and_per_task():

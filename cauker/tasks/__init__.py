@@ -7,10 +7,10 @@ in, Arrow rows of tasks out.
 ==================  ===========================================================
 module              holds
 ==================  ===========================================================
-``rows``            ``generate_tasks``, ``iter_task_batches``, parts: the redraw loop
-``schema``          the Arrow layout of a task row
+``task_rows``       ``generate_tasks``, ``iter_task_batches``, parts: the redraw loop
+``task_schema``     the Arrow layout of a task row
 ``mechanisms``      what a class is: ``graph`` and ``shift``, their laws
-``draws``           samples of classes: root noise, propagation
+``samples``         samples of classes: root noise, propagation
 ``augment``         the optional augmentations
 ``knn``             the 1-nearest-neighbour accuracy of a task
 ``seeding``         the task and class streams

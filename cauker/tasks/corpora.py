@@ -56,7 +56,7 @@ def arrow_schema(config: CauKerConfig | TaskConfig) -> pa.Schema:
     ['index', 'support', 'support_label']
     """
     if is_task_config(config):
-        from cauker.tasks.schema import task_schema  # the task machinery, when first needed
+        from cauker.tasks.task_schema import task_schema  # the task machinery, when first needed
 
         return task_schema(config)
     return corpus_schema(config)
@@ -104,7 +104,7 @@ def iter_batches(
     [8, 8, 4]
     """
     if is_task_config(config):
-        from cauker.tasks import rows as task_rows
+        from cauker.tasks import task_rows
 
         return task_rows.iter_task_batches(config, split, start, stop, **options)
     return corpus_rows.iter_batches(config, split, start, stop, **options)
@@ -130,7 +130,7 @@ def generate(
     -------
     pyarrow.Table
         The columns of :func:`arrow_schema` (see :mod:`cauker.sampler.schema`
-        and :mod:`cauker.tasks.schema`).
+        and :mod:`cauker.tasks.task_schema`).
 
     Raises
     ------
@@ -148,7 +148,7 @@ def generate(
     (4, 64)
     """
     if is_task_config(config):
-        from cauker.tasks import rows as task_rows
+        from cauker.tasks import task_rows
 
         return task_rows.generate_tasks(config, split, start, stop)
     return corpus_rows.generate(config, split, start, stop)
@@ -159,7 +159,7 @@ def job(config: CauKerConfig | TaskConfig, rows: int | None) -> AbstractContextM
     endless) in one call or several: the sampler's backend chooses its loops
     knowing it (see :func:`cauker.sampler.rows.job`)."""
     if is_task_config(config):
-        from cauker.tasks import rows as task_rows
+        from cauker.tasks import task_rows
 
         return task_rows.job(config, rows)
     return corpus_rows.job(config, rows)
@@ -169,7 +169,7 @@ def part_batches(part, config, split: str, position: int = 0) -> Iterator[pa.Rec
     """The rows of a stream's part (``cauker.hf.parts.Part``: the units ``offset + j *
     stride``) from its row ``position`` on."""
     if is_task_config(config):
-        from cauker.tasks import rows as task_rows
+        from cauker.tasks import task_rows
 
         return task_rows.part_batches(part.offset, part.stride, config, split, position)
     return part.iter_batches(config, split, position)
@@ -177,9 +177,7 @@ def part_batches(part, config, split: str, position: int = 0) -> Iterator[pa.Rec
 
 def rows_per_unit(config: CauKerConfig | TaskConfig) -> int:
     """Rows drawn together, which files and work ranges never split."""
-    if is_task_config(config) or config.multivariate:
-        return 1
-    return config.series_per_graph
+    return 1 if is_task_config(config) else config.rows_per_graph
 
 
 def row_bytes(config: CauKerConfig | TaskConfig, provenance: int) -> int:

@@ -63,7 +63,7 @@ class Graph:
     biases: np.ndarray  # per inner node
     activation: np.ndarray  # per inner node: index in the bank
     params: np.ndarray  # per inner node: its activation's parameters (two)
-    layout: object | None = None  # cauker.tasks.draws.Layout, made when first needed
+    layout: object | None = None  # cauker.tasks.samples.Layout, made when first needed
 
     def edges(self) -> list[tuple[int, int]]:
         """Every ``(inner node number, parent number)`` pair, in weight order."""

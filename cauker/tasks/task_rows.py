@@ -10,7 +10,7 @@ A task is drawn in this order, every number from its own stream
    augmentation sub-stream, the mixup plan (when ``mixup`` is on);
 2. for each class ``c``, from its class stream: its graph (``graph``) or its
    change of the task's graph (``shift``), then ``k + q`` samples (plus its
-   mixup partners) from its root sub-streams (:mod:`cauker.tasks.draws`);
+   mixup partners) from its root sub-streams (:mod:`cauker.tasks.samples`);
 3. the augmentations (:mod:`cauker.tasks.augment`), then the 1-NN accuracy
    (:mod:`cauker.tasks.knn`).
 
@@ -36,12 +36,12 @@ import pyarrow as pa
 from cauker.errors import ParameterError, RedrawError
 from cauker.task_config import TaskConfig
 from cauker.tasks.augment import MixupPlan, augment, plan_mixup
-from cauker.tasks.draws import Job, draw_samples
 from cauker.tasks.knn import knn_accuracy
 from cauker.tasks.mechanisms import Graph, Mechanism, describe, draw_graphs, draw_intervention
 from cauker.tasks.prior import COMPILE_AFTER, Prior, prior_for
-from cauker.tasks.schema import TaskRow, task_batch, task_schema
+from cauker.tasks.samples import Job, draw_samples
 from cauker.tasks.seeding import stream, sub_stream, task_channels, task_key
+from cauker.tasks.task_schema import TaskRow, task_batch, task_schema
 from cauker.validation import check_int
 
 #: Tasks drawn together (their classes' GP terms in one call). Rows do not depend on it.
