@@ -114,6 +114,11 @@ def test_export_loads_with_datasets_and_the_card_lists_the_task_config(tmp_path)
     assert "Task configs (one row per labelled classification task" in card
     assert "| `tasks-small` |" in card and "class_definition" in card
     assert list((tmp_path / "images").glob("tasks-small-*.png"))
+    code = card.split("```python\nimport cauker  # pip install cauker\n")[1].split("```")[0]
+    assert "config_tasks_small = cauker.TaskConfig(num_tasks=26, max_support=3, " in code
+    space = {}
+    exec("import cauker\n" + code, space)  # the card's lines rebuild the task config
+    assert space["config_tasks_small"] == config()
 
 
 def test_push_and_load_from_the_hub(hub, tmp_path, small_files):
