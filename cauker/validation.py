@@ -93,3 +93,30 @@ def check_choice(name: str, value: Any, allowed: Collection) -> Any:
     if not known:
         raise ParameterError(f"{name} must be one of {list(allowed)}, got {value!r}")
     return value
+
+
+def check_rows(
+    split: str, size: int | None, start: Any, stop: Any, endless: str
+) -> tuple[int, int]:
+    """``(start, stop)``: rows ``[start, stop)`` of ``split``, a split of ``size`` rows
+    (None: endless, and ``stop`` must be given; ``endless`` names such a corpus in
+    the message). ``stop`` None is the end of the split.
+
+    >>> check_rows("train", 10, 2, None, "an endless corpus")
+    (2, 10)
+    >>> check_rows("train", 10, 4, 11, "an endless corpus")
+    Traceback (most recent call last):
+        ...
+    cauker.errors.ParameterError: rows [start, stop) = [4, 11) must satisfy 0 <= start <= stop <= 10 (the size of split 'train')
+    """  # noqa: E501
+    if stop is None:
+        if size is None:
+            raise ParameterError(f"stop must be given for split {split!r} of {endless}")
+        stop = size
+    start, stop = check_int("start", start), check_int("stop", stop)
+    if not 0 <= start <= stop or (size is not None and stop > size):
+        bound = "" if size is None else f" <= {size} (the size of split {split!r})"
+        raise ParameterError(
+            f"rows [start, stop) = [{start}, {stop}) must satisfy 0 <= start <= stop{bound}"
+        )
+    return start, stop

@@ -26,7 +26,7 @@ from cauker.errors import ParameterError
 from cauker.sampler.backend import COMPILE_AFTER, Backend, mode_from_environment
 from cauker.sampler.memory import GRAPHS_PER_BATCH, check_memory
 from cauker.sampler.schema import PROVENANCE, arrow_schema, record_batch
-from cauker.validation import check_int
+from cauker.validation import check_int, check_rows
 
 if TYPE_CHECKING:
     from cauker.sampler.scm import Graph, Sampler
@@ -70,27 +70,6 @@ def job(config: CauKerConfig, rows: int | None) -> Iterator[None]:
         graphs = config.graphs_for(rows)
     with sampler_for(config).backend.job(graphs, config.length):
         yield
-
-
-def _check_range(config: CauKerConfig, split: str, start, stop) -> tuple[int, int]:
-    size = config.split_size(split)
-    if stop is None:
-        if size is None:
-            raise ParameterError(
-                f"stop must be given for split {split!r} of an endless corpus (num_series=None)"
-            )
-        stop = size
-    start, stop = check_int("start", start), check_int("stop", stop)
-    if size is None and not 0 <= start <= stop:
-        raise ParameterError(
-            f"rows [start, stop) = [{start}, {stop}) must satisfy 0 <= start <= stop"
-        )
-    if size is not None and not 0 <= start <= stop <= size:
-        raise ParameterError(
-            f"rows [start, stop) = [{start}, {stop}) must satisfy 0 <= start <= stop <= {size} "
-            f"(the size of split {split!r})"
-        )
-    return start, stop
 
 
 #: The columns :func:`_columns` gives as arrays, and their dtypes (the rest are lists).
@@ -191,7 +170,8 @@ def iter_batches(
     [128, 128, 44]
     """
     check_int("graphs_per_batch", graphs_per_batch, 1)
-    start, stop = _check_range(config, split, start, stop)
+    endless = "an endless corpus (num_series=None)"
+    start, stop = check_rows(split, config.split_size(split), start, stop, endless)
     sampler = sampler_for(config)
     if start == stop:
         return

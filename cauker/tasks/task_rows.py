@@ -33,7 +33,7 @@ from types import ModuleType
 import numpy as np
 import pyarrow as pa
 
-from cauker.errors import ParameterError, RedrawError
+from cauker.errors import RedrawError
 from cauker.task_config import TaskConfig
 from cauker.tasks.augment import MixupPlan, augment, plan_mixup
 from cauker.tasks.knn import knn_accuracy
@@ -42,7 +42,7 @@ from cauker.tasks.prior import COMPILE_AFTER, Prior, prior_for
 from cauker.tasks.samples import Job, draw_samples
 from cauker.tasks.seeding import stream, sub_stream, task_channels, task_key
 from cauker.tasks.task_schema import TaskRow, task_batch, task_schema
-from cauker.validation import check_int
+from cauker.validation import check_int, check_rows
 
 #: Tasks drawn together (their classes' GP terms in one call). Rows do not depend on it.
 TASKS_PER_BATCH = 16
@@ -231,23 +231,6 @@ def job(config: TaskConfig, tasks: int | None) -> AbstractContextManager:
     return prior_for(config.prior).job(series)
 
 
-def _check_range(config: TaskConfig, split: str, start, stop) -> tuple[int, int]:
-    size = config.split_size(split)
-    if stop is None:
-        if size is None:
-            raise ParameterError(
-                f"stop must be given for split {split!r} of an endless task corpus (num_tasks=None)"
-            )
-        stop = size
-    start, stop = check_int("start", start), check_int("stop", stop)
-    if not 0 <= start <= stop or (size is not None and stop > size):
-        bound = "" if size is None else f" <= {size} (the size of split {split!r})"
-        raise ParameterError(
-            f"rows [start, stop) = [{start}, {stop}) must satisfy 0 <= start <= stop{bound}"
-        )
-    return start, stop
-
-
 def task_rows(config: TaskConfig, split: str, indices: Sequence[int]) -> pa.RecordBatch:
     """The tasks ``indices`` (in this order) of ``split`` as one record batch."""
     return task_batch(config, draw_tasks(config, split, indices))
@@ -271,7 +254,8 @@ def iter_task_batches(
     [16, 16, 8]
     """
     check_int("tasks_per_batch", tasks_per_batch, 1)
-    start, stop = _check_range(config, split, start, stop)
+    endless = "an endless task corpus (num_tasks=None)"
+    start, stop = check_rows(split, config.split_size(split), start, stop, endless)
     with job(config, stop - start):
         for first in range(start, stop, tasks_per_batch):
             yield task_rows(config, split, range(first, min(first + tasks_per_batch, stop)))
