@@ -312,7 +312,7 @@ def test_rows_do_not_depend_on_ranges_batches_or_parts():
     assert pa.concat_tables(pieces).equals(whole)
     small = pa.Table.from_batches(list(cauker.iter_batches(c, graphs_per_batch=11)))
     assert small.equals(whole)
-    from cauker.sampler.parts import Part
+    from cauker.hf.parts import Part
 
     parts = [
         pa.Table.from_batches(list(Part().cut(3, i).iter_batches(c, "train"))) for i in range(3)
@@ -356,7 +356,7 @@ def test_each_count_is_drawn_from_its_graphs_seed_sequence():
 def test_the_card_writes_a_range_as_the_command_line_does():
     """The card's table: ``1:6``, and a 2.0.0 config's parameters (without the later
     fields) read with their defaults, not None."""
-    from cauker.files.card import _table
+    from cauker.hub.card import _table
 
     ranged = named_config("10k", multivariate=True, series_per_graph=(1, 6), max_lag=2)
     old = named_config("10k")
