@@ -25,28 +25,28 @@ from results import Table, record
 os.environ.setdefault("CAUKER_COMPILED", "1")
 
 import cauker  # noqa: E402
-from cauker.tasks import draws, prior, rows  # noqa: E402
+from cauker.tasks import prior, samples, task_rows  # noqa: E402
 
 #: (object, attribute, label): each becomes a timed phase, in this order.
 PHASES = [
-    (rows, "_plan", "task plans"),
-    (rows, "draw_graphs", "class graphs"),
+    (task_rows, "_plan", "task plans"),
+    (task_rows, "draw_graphs", "class graphs"),
     (prior.Prior, "draw_numbers", "  their random numbers"),
     (prior.Prior, "means_of", "  their means"),
-    (rows, "draw_intervention", "interventions (shift)"),
-    (rows, "draw_samples", "samples, all"),
-    (draws, "normals", "  root normals"),
+    (task_rows, "draw_intervention", "interventions (shift)"),
+    (task_rows, "draw_samples", "samples, all"),
+    (samples, "normals", "  root normals"),
     (prior.Prior, "root_terms", "  term plans"),
     (prior.Prior, "draw_roots", "  GP terms, all"),
     (prior, "toeplitz_draws", "    Schur sweeps and draws"),
     (prior, "combine", "    cached-factor products"),
-    (draws, "_propagate", "  propagation, all"),
+    (samples, "_propagate", "  propagation, all"),
     (prior.Prior, "propagate", "    propagation loop"),
-    (rows, "_valid", "validity checks"),
-    (rows, "_finish", "row assembly, all"),
-    (rows, "knn_accuracy", "  1-NN accuracy"),
-    (rows, "describe", "  provenance"),
-    (rows, "task_batch", "Arrow record batches"),
+    (task_rows, "_valid", "validity checks"),
+    (task_rows, "_finish", "row assembly, all"),
+    (task_rows, "knn_accuracy", "  1-NN accuracy"),
+    (task_rows, "describe", "  provenance"),
+    (task_rows, "task_batch", "Arrow record batches"),
 ]
 
 
