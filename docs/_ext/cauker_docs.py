@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+import importlib.util
 import inspect
 import json
 from pathlib import Path
@@ -164,9 +165,30 @@ def resolve_elsewhere(app, env, node, contnode):
                 contnode,
             )
     for candidate in filter(None, candidates):
-        if candidate.split(".")[0] == "cauker" and _find(candidate) is not None:
+        if candidate.split(".")[0] == "cauker" and _exists(candidate):
             return contnode
     return None
+
+
+def _exists(path: str) -> bool:
+    """Whether cauker defines ``path``. A module that needs an optional dependency
+    missing here (``cauker.evaluation.encoders`` without PyTorch: the ``docs`` extra
+    does not install it) exists, and so, unchecked, do the names in it."""
+    if _find(path) is not None:
+        return True
+    parts = path.split(".")
+    for split in range(len(parts), 1, -1):
+        try:
+            spec = importlib.util.find_spec(".".join(parts[:split]))
+        except (ImportError, ValueError):
+            continue
+        if spec is not None:
+            try:
+                importlib.import_module(spec.name)
+            except ImportError:
+                return True  # present, but its optional dependency is not
+            return False  # importable, and _find did not find the name in it
+    return False
 
 
 def write_api_pages() -> None:
