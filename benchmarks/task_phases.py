@@ -20,6 +20,7 @@ import os
 import time
 from collections import Counter
 
+import phases
 from results import Table, record
 
 os.environ.setdefault("CAUKER_COMPILED", "1")
@@ -51,18 +52,7 @@ PHASES = [
 
 
 def instrument(seconds: Counter, calls: Counter) -> None:
-    for owner, name, label in PHASES:
-        function = getattr(owner, name)
-
-        def timed(*args, _function=function, _label=label, **kwargs):
-            start = time.perf_counter()
-            try:
-                return _function(*args, **kwargs)
-            finally:
-                seconds[_label] += time.perf_counter() - start
-                calls[_label] += 1
-
-        setattr(owner, name, timed)
+    phases.instrument(seconds, calls, PHASES)
     schur = prior.toeplitz_draws
 
     def counted(columns, normals, owner=None, **kwargs):
