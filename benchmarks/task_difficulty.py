@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from results import Table, record
 
 import cauker
 
@@ -71,6 +72,19 @@ def main() -> None:
         f"{'chance':>7}{'<=chance':>9}{'=1':>6}  {'histogram (0-0.1 ... 0.9-1)':<44}"
         f"{'class/task redraws':>19}"
     )
+    table = Table(
+        f"1-NN accuracy (support -> queries) of the first {args.tasks:,} tasks of each config",
+        [
+            "config",
+            "mean [95% interval]",
+            "p10 / p25 / p50 / p75 / p90",
+            "chance",
+            "at or below chance",
+            "at 1.0",
+            "histogram (0-0.1 ... 0.9-1)",
+            "class / task redraws",
+        ],
+    )
     for cell in cells:
         config = cauker.TaskConfig(num_tasks=args.tasks, **parse_cell(cell))
         s = summary(cauker.generate(config))
@@ -82,6 +96,21 @@ def main() -> None:
             f"{s['perfect']:>6.3f}  {histogram:<44}"
             f"{s['class_redraws']:>9.3f} / {s['task_redraws']:.3f}"
         )
+        table.add(
+            f"`{cell.replace(';', ', ')}`",
+            interval,
+            quantiles.replace(" ", " / "),
+            f"{s['chance']:.3f}",
+            f"{s['at_chance']:.1%}",
+            f"{s['perfect']:.1%}",
+            ", ".join(histogram.split()),
+            f"{s['class_redraws']:.3f} / {s['task_redraws']:.3f}",
+        )
+    record(
+        __file__,
+        table,
+        notes=["interval: 95% bootstrap over tasks; chance: the mean of 1 / classes"],
+    )
 
 
 if __name__ == "__main__":
