@@ -79,13 +79,15 @@ class CorpusFolder:
     files: tuple[str, ...]  # the data files, relative to the folder
     written: int  # files written by this call (0: the folder held this corpus, verified)
     replaced: bool = False  # the call removed another corpus first (``overwrite``)
+    multivariate: bool = False  # rows of (C, L): GluonTS reads them with one_dim_target=False
 
     def load_hint(self) -> str:
         """The line of Python that loads the files."""
         if self.format == "parquet":
             return f"datasets.load_dataset('parquet', data_dir='{self.folder}')"
         if self.format == "gluonts":
-            return f"gluonts.dataset.common.FileDataset('{self.folder}/train', freq='h')"
+            targets = ", one_dim_target=False" if self.multivariate else ""
+            return f"gluonts.dataset.common.FileDataset('{self.folder}/train', freq='h'{targets})"
         return f"pyarrow.dataset.dataset('{self.folder}/train', format='arrow')"
 
 
@@ -285,4 +287,6 @@ def write_corpus_folder(
                 if not any(folder.iterdir()):
                     folder.rmdir()
     replaced = not same and bool(held.ours)
-    return CorpusFolder(Path(output_dir), format, files, written.count, replaced)
+    return CorpusFolder(
+        Path(output_dir), format, files, written.count, replaced, config.multivariate
+    )
