@@ -9,9 +9,9 @@ CNN; ``--thorough`` ten seeds.
 
     python benchmarks/evaluate_corpus.py [--encoder mantis] [--thorough] [--output out/x.json]
 
-Needs ``pip install -e '.[eval]'``. Measured: 27 min 38 s on 2 cores at 1.8 s of
-CPU per pretraining step (a slow week of a shared machine); about 9 minutes at
-the 0.58 s per step measured earlier. ``--thorough`` takes about 3 times as long.
+Needs ``pip install -e '.[eval]'``. It takes about 14 minutes on 2 idle cores
+(the wall time of the recorded run is on the benchmarks page, with the load);
+``--thorough`` about 3 times as long.
 """
 
 from __future__ import annotations
