@@ -300,7 +300,7 @@ def train(
     import torch
 
     from cauker.evaluation.in_context_model import EpisodeLoss, build_model
-    from cauker.evaluation.pretrain import learning_rate
+    from cauker.evaluation.pretrain import optimise
 
     devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
     with torch.random.fork_rng(devices=devices):
@@ -310,13 +310,11 @@ def train(
         objective = EpisodeLoss(model)
         if wrap is not None:
             objective = wrap(objective)
-        optimizer = torch.optim.AdamW(
-            model.parameters(), lr=recipe.learning_rate, weight_decay=recipe.weight_decay
-        )
         generator = torch.Generator().manual_seed(seed)  # the label codes
         source = iter(batches)
-        losses, pending = [], 0
-        for step in range(recipe.steps):
+
+        def loss_at(step: int) -> torch.Tensor:
+            nonlocal source
             batch = next(source, None)
             if batch is None:  # fewer tasks than steps x batch size: go round again
                 source = iter(batches)
@@ -325,18 +323,9 @@ def train(
                     raise ParameterError(
                         f"the task batches ran out after {step} of {recipe.steps} steps"
                     )
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(step, recipe)  # warm-up, then cosine decay
-            loss = objective(tensors(batch, device), generator)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            losses.append(loss.item())
-            pending += 1
-            if on_steps is not None and (pending == 10 or step == recipe.steps - 1):
-                on_steps(pending)
-                pending = 0
+            return objective(tensors(batch, device), generator)
+
+        losses = optimise(model, recipe, loss_at, on_steps, clip_norm=1.0)
     model.eval()
     return model, losses
 

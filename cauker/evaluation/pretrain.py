@@ -43,6 +43,38 @@ def learning_rate(step: int, recipe: Recipe) -> float:
     return recipe.learning_rate * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+def optimise(
+    model: torch.nn.Module,
+    recipe: Recipe,
+    loss_at: Callable[[int], torch.Tensor],
+    on_steps: Callable[[int], None] | None = None,
+    clip_norm: float | None = None,
+) -> list[float]:
+    """``recipe.steps`` steps of AdamW on ``model``: step ``i`` minimises ``loss_at(i)``
+    at :func:`learning_rate` ``(i, recipe)``, gradients clipped to ``clip_norm`` if
+    given. Returns the loss of every step; ``on_steps(k)`` is called every 10 steps
+    and at the end."""
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=recipe.learning_rate, weight_decay=recipe.weight_decay
+    )
+    losses, pending = [], 0
+    for step in range(recipe.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, recipe)  # warm-up, then cosine decay
+        loss = loss_at(step)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+        optimizer.step()
+        losses.append(loss.item())
+        pending += 1
+        if on_steps is not None and (pending == 10 or step == recipe.steps - 1):
+            on_steps(pending)
+            pending = 0
+    return losses
+
+
 def pretrain(
     series: np.ndarray,
     *,
@@ -68,27 +100,17 @@ def pretrain(
         torch.manual_seed(seed)
         model = kind.build(seed, data.shape[1], device)
         model.train()
-        optimizer = torch.optim.AdamW(
-            model.parameters(), lr=recipe.learning_rate, weight_decay=recipe.weight_decay
-        )
         generator = torch.Generator().manual_seed(seed)
         order, cursor = torch.randperm(len(data), generator=generator), 0
-        losses, pending = [], 0
-        for step in range(recipe.steps):
+
+        def loss_at(step: int) -> torch.Tensor:
+            nonlocal order, cursor
             if cursor + batch_size > len(order):
                 order, cursor = torch.randperm(len(data), generator=generator), 0
             batch = standardize(data[order[cursor : cursor + batch_size]])
             cursor += batch_size
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(step, recipe)
-            loss = kind.loss(model, batch, recipe, generator, device)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-            pending += 1
-            if on_steps is not None and (pending == 10 or step == recipe.steps - 1):
-                on_steps(pending)
-                pending = 0
+            return kind.loss(model, batch, recipe, generator, device)
+
+        losses = optimise(model, recipe, loss_at, on_steps)
     model.eval()
     return model, losses
