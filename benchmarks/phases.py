@@ -65,6 +65,30 @@ def instrument(seconds: Counter, calls: Counter, phases: list = PHASES) -> None:
         setattr(owner, name, timed)
 
 
+def phase_table(
+    title: str,
+    phases: list,
+    seconds: Counter,
+    calls: Counter,
+    total: float,
+    series: int | None = None,
+) -> Table:
+    """Print each phase's seconds, share of ``total`` and calls (and microseconds per
+    series if ``series`` is given), and return them as a table; nested phases keep
+    their indentation on the page (a no-break space per level)."""
+    columns = ["phase", "seconds", "share", "calls"] + (["us a series"] if series else [])
+    table = Table(title, columns)
+    print(f"{'phase':34s}" + "".join(f"{name:>12s}" for name in columns[1:]))
+    for label in dict.fromkeys(label for _, _, label in phases):
+        cells = [f"{seconds[label]:.2f}", f"{seconds[label] / total:.1%}", f"{calls[label]:,d}"]
+        if series:
+            cells.append(f"{seconds[label] / series * 1e6:.1f}")
+        print(f"{label:34s}" + "".join(f"{cell:>12s}" for cell in cells))
+        depth = len(label) - len(label.lstrip())
+        table.add("\u00a0" * depth + label.strip(), *cells)
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=64_000)
@@ -94,20 +118,8 @@ def main() -> None:
         f"{args.series:,} series at L = {args.length}: {total:.2f} s, "
         f"{args.series / total:,.0f} series/s"
     )
-    table = Table(
-        f"{args.series:,} series at L = {args.length}", ["phase", "seconds", "share", "calls"]
-    )
-    for label in dict.fromkeys(label for _, _, label in PHASES):
-        share = seconds[label] / total
-        print(f"{label:34s} {seconds[label]:8.2f} {share:6.1%} {calls[label]:8,d}")
-        # nested phases keep their indentation on the page (a no-break space per level)
-        depth = len(label) - len(label.lstrip())
-        table.add(
-            "\u00a0" * depth + label.strip(),
-            f"{seconds[label]:.2f}",
-            f"{share:.1%}",
-            f"{calls[label]:,d}",
-        )
+    title = f"{args.series:,} series at L = {args.length}"
+    table = phase_table(title, PHASES, seconds, calls, total)
     record(
         __file__,
         table,

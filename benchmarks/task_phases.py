@@ -21,7 +21,7 @@ import time
 from collections import Counter
 
 import phases
-from results import Table, record
+from results import record
 
 os.environ.setdefault("CAUKER_COMPILED", "1")
 
@@ -102,20 +102,7 @@ def main() -> None:
         f"a sample, {calls['Schur draws'] / max(calls['Schur matrices'], 1):.1f} a matrix"
     )
     print(summary)
-    out = Table(summary, ["phase", "seconds", "share", "calls", "us a series"])
-    for label in dict.fromkeys(label for _, _, label in PHASES):
-        share = seconds[label] / total
-        per_series = seconds[label] / series * 1e6
-        cells = f"{seconds[label]:8.2f} {share:6.1%} {calls[label]:8,d} {per_series:7.1f}"
-        print(f"{label:34s} {cells}")
-        depth = len(label) - len(label.lstrip())
-        out.add(
-            "\u00a0" * depth + label.strip(),
-            f"{seconds[label]:.2f}",
-            f"{share:.1%}",
-            f"{calls[label]:,d}",
-            f"{per_series:.1f}",
-        )
+    out = phases.phase_table(summary, PHASES, seconds, calls, total, series)
     record(__file__, out, notes=[summary + ", compiled loops"])
 
 
